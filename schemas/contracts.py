@@ -1,0 +1,90 @@
+"""Event contracts: JSON Schema 2020-12 files, checked against the metaschema when loaded."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import fastjsonschema
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from schemas import EVENTS_DIR
+
+ENVELOPE = "envelope"
+
+
+class ContractError(Exception):
+    """A contract file is missing or not a valid JSON Schema."""
+
+
+class EventInvalid(Exception):
+    """An event breaks its contract; `error_class` names the kind of break."""
+
+    def __init__(self, error_class: str, reason: str) -> None:
+        super().__init__(reason)
+        self.error_class = error_class
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Contract:
+    """One loaded contract: its schema and a compiled validator."""
+
+    name: str
+    version: int
+    schema: dict[str, Any]
+    validate: Callable[[Any], Any]
+
+
+def _load(path: Path) -> Contract:
+    name, version_tag = path.name.removesuffix(".json").rsplit(".v", 1)
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        Draft202012Validator.check_schema(schema)
+    except (OSError, ValueError, SchemaError) as e:
+        raise ContractError(f"{path.name} is not a valid JSON Schema 2020-12: {e}") from e
+    return Contract(name, int(version_tag), schema, fastjsonschema.compile(schema))
+
+
+@lru_cache(maxsize=4)
+def load_contracts(directory: Path = EVENTS_DIR) -> dict[tuple[str, int], Contract]:
+    """Every contract in `directory`, keyed by (name, version)."""
+    contracts = {(c.name, c.version): c for c in map(_load, sorted(directory.glob("*.v*.json")))}
+    if (ENVELOPE, 1) not in contracts:
+        raise ContractError(f"no envelope.v1.json in {directory}")
+    return contracts
+
+
+def validate_event(event: Any, directory: Path = EVENTS_DIR) -> dict[str, Any]:
+    """Check an event's envelope, then its payload; raise EventInvalid on the first break."""
+    contracts = load_contracts(directory)
+    try:
+        contracts[(ENVELOPE, 1)].validate(event)
+    except fastjsonschema.JsonSchemaValueException as e:
+        raise EventInvalid(_error_class(e, "envelope"), e.message) from None
+    key = (event["event_type"], event["schema_version"])
+    contract = contracts.get(key)
+    if contract is None:
+        raise EventInvalid("unknown_event_type", f"no contract for {key[0]} v{key[1]}")
+    try:
+        contract.validate(event["payload"])
+    except fastjsonschema.JsonSchemaValueException as e:
+        raise EventInvalid(_error_class(e, "payload"), e.message.replace("data", "payload", 1)
+        ) from None
+    return event
+
+
+def _error_class(error: fastjsonschema.JsonSchemaValueException, part: str) -> str:
+    rule = error.rule or "invalid"
+    return {
+        "required": "missing_field",
+        "type": "wrong_type",
+        "additionalProperties": "unknown_field",
+        "enum": "unknown_value",
+        "const": "unsupported_version",
+    }.get(rule, f"invalid_{part}_{rule}".lower())

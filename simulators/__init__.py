@@ -1,0 +1,1 @@
+"""Seeded, pure generators of payment-cycle events and their ground truth."""

@@ -1,0 +1,13 @@
+"""Exceptions of the simulators package."""
+
+
+class SimulatorError(Exception):
+    """Root of every error the simulators raise on purpose."""
+
+
+class UnknownScenarioError(SimulatorError):
+    """No scenario file has that name."""
+
+
+class ScenarioFileError(SimulatorError):
+    """A scenario file is malformed or names units that do not exist."""

@@ -1,0 +1,279 @@
+"""The `welfare-monitor` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import orjson
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+
+from schemas.contracts import ContractError
+from simulators.errors import SimulatorError
+from simulators.generator import PaymentCycle
+from simulators.jsonl import write_jsonl
+from simulators.scenario import Scenario, load_scenario, scenario_names
+from streams.embedded import EmbeddedPipeline, count_lines, data_directory
+from streams.errors import WelfareMonitorError
+from streams.queries import Results
+from streams.report import headline, json_lines, lowest_rate_table
+from streams.settings import Settings
+
+DEFAULT_SCENARIO = "binh-dinh-2023-06"
+_STAGES = {
+    "simulate": "Simulating events",
+    "produce": "Sending to Kafka",
+    "process": "Processed by Faust",
+}
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description:<20}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=False,
+    )
+
+
+class ProgressObserver:
+    """Draws an embedded run's stages as rich progress bars with events/s."""
+
+    def __init__(self, progress: Progress) -> None:
+        self.progress = progress
+        self._tasks: dict[str, TaskID] = {}
+
+    def started(self, stage: str, total: int | None) -> None:
+        self._tasks[stage] = self.progress.add_task(
+            _STAGES.get(stage, stage), total=total, rate=""
+        )
+
+    def advanced(self, stage: str, completed: int) -> None:
+        task_id = self._tasks[stage]
+        task = self.progress.tasks[task_id]
+        elapsed = task.elapsed or 0.0
+        speed = f"{completed / elapsed:,.0f} events/s" if elapsed > 0.5 else ""
+        self.progress.update(task_id, completed=completed, rate=speed)
+
+
+# --- simulate -------------------------------------------------------------------------------
+
+def _simulate_to(scenario: Scenario, seed: int, path: Path, progress: Progress) -> PaymentCycle:
+    cycle = PaymentCycle(scenario, seed)
+    task = progress.add_task(_STAGES["simulate"], total=None, rate="")
+    with path.open("wb") as f:
+        write_jsonl(cycle.events(), f, lambda n: progress.update(task, completed=n))
+    progress.update(task, total=cycle.truth.events, completed=cycle.truth.events)
+    return cycle
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    if args.list:
+        for name in scenario_names():
+            out.print(f"{name:<24} {load_scenario(name).title}")
+        return 0
+    if not args.scenario:
+        raise SimulatorError("simulate needs --scenario NAME (see --list)")
+    scenario = load_scenario(args.scenario)
+    if args.out:
+        with _progress() as progress:
+            cycle = _simulate_to(scenario, args.seed, Path(args.out), progress)
+    else:
+        cycle = PaymentCycle(scenario, args.seed)
+        write_jsonl(cycle.events(), sys.stdout.buffer)
+        sys.stdout.flush()
+    if args.truth:
+        Path(args.truth).write_bytes(
+            orjson.dumps(cycle.truth.to_json(), option=orjson.OPT_INDENT_2) + b"\n"
+        )
+    return 0
+
+
+# --- run / demo -----------------------------------------------------------------------------
+
+def _run_pipeline(input_path: Path, data_dir: Path, progress: Progress) -> Results:
+    pipeline = EmbeddedPipeline(Settings(), ProgressObserver(progress))
+    return pipeline.run(input_path, data_dir)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    input_path = Path(args.input)
+    count_lines(input_path)  # fail fast, before any process starts, if it is unreadable
+    with data_directory(Path(args.data_dir) if args.data_dir else None) as data_dir:
+        with _progress() as progress:
+            results = _run_pipeline(input_path, data_dir, progress)
+    if args.format == "json":
+        if results.communes:
+            out.print(json_lines(results.communes), markup=False)
+        return 0
+    _print_results(results)
+    return 0
+
+
+def _print_results(results: Results, labels: dict[int, str] | None = None) -> None:
+    labels = labels or {}
+    for row in results.provinces:
+        out.print(headline(row, labels.get(row["province_code"])), markup=False)
+    if results.communes:
+        out.print(lowest_rate_table(results.communes))
+    if results.dead_letters:
+        dead = ", ".join(f"{r['error_class']}: {r['events']}" for r in results.dead_letters)
+        out.print(f"Dead-lettered events by class: {dead}", markup=False)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    scenario = load_scenario(args.scenario)
+    with tempfile.TemporaryDirectory(prefix="welfare-demo-") as tmp, data_directory(
+        Path(args.data_dir) if args.data_dir else None
+    ) as data_dir:
+        events_path = Path(tmp) / "events.jsonl"
+        err.print(f"[bold]welfare-monitor demo[/]: {scenario.title}")
+        with _progress() as progress:
+            cycle = _simulate_to(scenario, args.seed, events_path, progress)
+            results = _run_pipeline(events_path, data_dir, progress)
+    region = scenario.region
+    labels = {region.province_code: region.label} if region.label else {}
+    _print_results(results, labels)
+    if region.label:
+        out.print(
+            f"[dim]{region.label} is a former province: {region.mapping_note}[/]", highlight=False
+        )
+    expected = cycle.truth.to_json()["totals"]
+    got = {
+        key: sum(r[key] for r in results.provinces) for key in expected
+    }
+    verdict = "matches" if got == expected else "DIFFERS FROM"
+    out.print(
+        f"Ground truth {expected['beneficiaries_paid_cashless']:,} / "
+        f"{expected['beneficiaries_due']:,}: the pipeline's result {verdict} the simulator's.",
+        markup=False,
+    )
+    return 0 if got == expected else 1
+
+
+# --- server mode ----------------------------------------------------------------------------
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from streams.worker import run_worker
+
+    run_worker(Settings(), apply_migrations=args.migrate)
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from streams.storage import open_store
+    from streams.storage.migrate import migrate
+
+    settings = Settings()
+    store = open_store(settings)
+    try:
+        applied = migrate(store)
+    finally:
+        store.close()
+    target = settings.clickhouse_url or f"chDB at {settings.chdb_path}"
+    out.print(f"migrated {target}: applied {', '.join(applied) or 'nothing (up to date)'}")
+    return 0
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from streams.kafka_io import EventProducer, ensure_topics
+
+    settings = Settings()
+    input_path = Path(args.input)
+    total = count_lines(input_path)
+    ensure_topics(
+        settings.kafka_bootstrap_servers,
+        {settings.events_topic: settings.topic_partitions, settings.dead_letter_topic: 1},
+    )
+    with _progress() as progress:
+        observer = ProgressObserver(progress)
+        observer.started("produce", total)
+        sent = 0
+
+        def on_sent(n: int) -> None:
+            nonlocal sent
+            sent += n
+            observer.advanced("produce", sent)
+
+        with input_path.open("rb") as lines, EventProducer(
+            settings.kafka_bootstrap_servers, settings.events_topic
+        ) as producer:
+            producer.send_lines(lines, on_sent)
+    out.print(f"replayed {sent:,} events to {settings.events_topic}")
+    return 0
+
+
+# --- parser ---------------------------------------------------------------------------------
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="welfare-monitor",
+        description="Live monitoring of cashless welfare payments, commune by commune.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = sub.add_parser("demo", help="simulate a scenario and run it through the embedded "
+                          "pipeline (broker, Faust worker, chDB)")
+    demo.add_argument("--scenario", default=DEFAULT_SCENARIO, help="scenario name (default "
+                      f"{DEFAULT_SCENARIO}; see `simulate --list`)")
+    demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    demo.add_argument("--data-dir", help="keep the chDB data here (default: a temporary dir)")
+    demo.set_defaults(handler=cmd_demo)
+
+    simulate = sub.add_parser("simulate", help="generate a scenario's events and ground truth")
+    simulate.add_argument("--scenario", help="scenario name")
+    simulate.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    simulate.add_argument("--out", help="events file (JSON lines); stdout when omitted")
+    simulate.add_argument("--truth", help="write the ground truth (JSON) here")
+    simulate.add_argument("--list", action="store_true", help="list the scenarios")
+    simulate.set_defaults(handler=cmd_simulate)
+
+    run = sub.add_parser("run", help="run a file of events through the embedded pipeline")
+    run.add_argument("--input", required=True, help="events file (JSON lines)")
+    run.add_argument("--data-dir", help="keep the chDB data here (default: a temporary dir)")
+    run.add_argument("--format", choices=("table", "json"), default="table",
+                     help="table (default) or one JSON object per commune and line")
+    run.set_defaults(handler=cmd_run)
+
+    worker = sub.add_parser("worker", help="run the Faust worker (server mode: "
+                            "KAFKA_BOOTSTRAP_SERVERS, CLICKHOUSE_URL, PSEUDONYM_KEY)")
+    worker.add_argument("--migrate", action="store_true", help="apply the DDL before starting")
+    worker.set_defaults(handler=cmd_worker)
+
+    migrate = sub.add_parser("migrate", help="apply schemas/clickhouse/NNN_*.sql in order")
+    migrate.set_defaults(handler=cmd_migrate)
+
+    replay = sub.add_parser("replay", help="send a file of events to Kafka (server mode)")
+    replay.add_argument("--input", required=True, help="events file (JSON lines)")
+    replay.set_defaults(handler=cmd_replay)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `welfare-monitor` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except (WelfareMonitorError, SimulatorError, ContractError) as e:
+        err.print(f"[bold red]error:[/] {e}", markup=True, highlight=False)
+        return 1
+    except KeyboardInterrupt:
+        err.print("interrupted; child processes stopped")
+        return 130

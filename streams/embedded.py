@@ -1,0 +1,199 @@
+"""Embedded mode: broker, worker and chDB on this machine, for `run`, `demo` and the tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from streams.broker import EmbeddedBroker, free_port
+from streams.errors import InputError, PipelineError
+from streams.ingest import redact
+from streams.kafka_io import EventProducer, LagProbe, ensure_topics
+from streams.process import python_module_args, spawn, stop, tail
+from streams.pseudonym import Pseudonymizer
+from streams.queries import Results, read_results
+from streams.settings import Settings
+from streams.storage import open_store
+
+
+class RunObserver(Protocol):
+    """Receives progress from an embedded run (the CLI draws progress bars from it)."""
+
+    def started(self, stage: str, total: int | None) -> None:
+        """A stage began; `total` is its size when known."""
+
+    def advanced(self, stage: str, completed: int) -> None:
+        """A stage reached `completed` units."""
+
+
+class SilentObserver:
+    """An observer that shows nothing."""
+
+    def started(self, stage: str, total: int | None) -> None:
+        return None
+
+    def advanced(self, stage: str, completed: int) -> None:
+        return None
+
+
+@dataclass
+class EmbeddedRun:
+    """Where an embedded run keeps its data, logs and Faust state."""
+
+    data_dir: Path
+    settings: Settings
+    worker_log: Path = field(init=False)
+    broker_log: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.worker_log = self.data_dir / "logs" / "worker.log"
+        self.broker_log = self.data_dir / "logs" / "broker.log"
+
+
+def count_lines(path: Path) -> int:
+    """Non-blank lines of a file."""
+    try:
+        with path.open("rb") as f:
+            return sum(1 for line in f if line.strip())
+    except OSError as e:
+        raise InputError(f"cannot read {path}: {e.strerror or e}") from e
+
+
+@contextmanager
+def data_directory(data_dir: Path | None) -> Iterator[Path]:
+    """`data_dir` (kept) or a temporary directory (removed afterwards)."""
+    if data_dir is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        yield data_dir
+        return
+    temp = Path(tempfile.mkdtemp(prefix="welfare-monitor-"))
+    try:
+        yield temp
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def embedded_settings(base: Settings, data_dir: Path, bootstrap_servers: str) -> Settings:
+    """Settings for a worker of an embedded run: chDB in `data_dir`, an ephemeral key."""
+    key = base.pseudonym_key or Pseudonymizer.ephemeral_key_secret()
+    return base.model_copy(
+        update={
+            "kafka_bootstrap_servers": bootstrap_servers,
+            "clickhouse_url": None,
+            "chdb_path": data_dir / "chdb",
+            "faust_datadir": data_dir / "faust",
+            "pseudonym_key": key,
+            "web_port": free_port(),
+        }
+    )
+
+
+def worker_env(settings: Settings) -> dict[str, str]:
+    """The environment of a worker child: ours without any setting, plus `settings`."""
+    env = {k: v for k, v in os.environ.items() if k not in Settings.env_names()}
+    return env | settings.to_env()
+
+
+class EmbeddedPipeline:
+    """Runs events through a real broker, a real Faust worker process and chDB."""
+
+    def __init__(
+        self,
+        base: Settings,
+        observer: RunObserver | None = None,
+        stall_timeout_s: float = 180.0,
+    ) -> None:
+        self.base = base
+        self.observer = observer or SilentObserver()
+        self.stall_timeout_s = stall_timeout_s
+
+    def run(self, input_path: Path, data_dir: Path) -> Results:
+        """Process every event of `input_path`; return the results read from chDB."""
+        total = count_lines(input_path)
+        run_paths = EmbeddedRun(data_dir, self.base)
+        broker = EmbeddedBroker(run_paths.broker_log)
+        worker: subprocess.Popen[bytes] | None = None
+        try:
+            broker.start()
+            settings = embedded_settings(self.base, data_dir, broker.bootstrap_servers)
+            ensure_topics(
+                settings.kafka_bootstrap_servers,
+                {settings.events_topic: settings.topic_partitions, settings.dead_letter_topic: 1},
+            )
+            worker = spawn(
+                python_module_args("streams", "worker", "--migrate"),
+                run_paths.worker_log,
+                worker_env(settings),
+            )
+            self._produce(settings, input_path, total)
+            self._wait_until_processed(settings, worker, run_paths.worker_log, total)
+        finally:
+            if worker is not None:
+                stop(worker)
+            broker.stop()
+        store = open_store(settings)
+        try:
+            return read_results(store)
+        finally:
+            store.close()
+
+    def _produce(self, settings: Settings, input_path: Path, total: int) -> None:
+        self.observer.started("produce", total)
+        sent = 0
+
+        def on_sent(n: int) -> None:
+            nonlocal sent
+            sent += n
+            self.observer.advanced("produce", sent)
+
+        with input_path.open("rb") as lines, EventProducer(
+            settings.kafka_bootstrap_servers, settings.events_topic
+        ) as producer:
+            producer.send_lines(lines, on_sent)
+
+    def _wait_until_processed(
+        self,
+        settings: Settings,
+        worker: subprocess.Popen[bytes],
+        worker_log: Path,
+        total: int,
+    ) -> None:
+        """Poll until the worker's committed offsets reach the end of the topic.
+
+        The worker acknowledges events only after their rows are in ClickHouse, so a
+        committed offset at the end of every partition means everything is stored.
+        """
+        self.observer.started("process", total)
+        probe = LagProbe(settings.kafka_bootstrap_servers, settings.app_id, settings.events_topic)
+        try:
+            last_done, last_change = -1, time.monotonic()
+            while True:
+                if worker.poll() is not None:
+                    raise PipelineError(
+                        f"the worker exited with code {worker.returncode}; last log lines:\n"
+                        + redact(tail(worker_log))
+                    )
+                done, end = probe.offsets()  # end: display only; Tansu may under-report
+                self.observer.advanced("process", done)
+                # Offsets start at 0 on the fresh embedded topic, so the committed offsets add
+                # up to the number of events processed.
+                if done >= total:
+                    return
+                if done != last_done:
+                    last_done, last_change = done, time.monotonic()
+                elif time.monotonic() - last_change > self.stall_timeout_s:
+                    raise PipelineError(
+                        f"no progress for {self.stall_timeout_s:.0f}s ({done} of {end} events "
+                        f"processed); see {worker_log}"
+                    )
+                time.sleep(0.25)
+        finally:
+            probe.close()

@@ -1,0 +1,33 @@
+"""Exceptions of the streams package: one root, narrow subclasses, messages that say what to do."""
+
+
+class WelfareMonitorError(Exception):
+    """Root of every error this package raises on purpose."""
+
+
+class ConfigurationError(WelfareMonitorError):
+    """Settings are missing or contradict each other."""
+
+
+class BrokerError(WelfareMonitorError):
+    """The Kafka broker cannot be started, reached or used."""
+
+
+class StorageError(WelfareMonitorError):
+    """ClickHouse (server or chDB) cannot be reached or refused a statement."""
+
+
+class MigrationError(StorageError):
+    """A DDL file failed to apply."""
+
+
+class InputError(WelfareMonitorError):
+    """An input file cannot be read or is not JSON lines."""
+
+
+class ContractError(WelfareMonitorError):
+    """An event contract (JSON Schema file) is missing or invalid."""
+
+
+class PipelineError(WelfareMonitorError):
+    """The embedded pipeline failed: a child process died or did not finish in time."""

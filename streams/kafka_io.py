@@ -1,0 +1,147 @@
+"""Kafka plumbing for producers and the embedded runner: topics, sending JSON lines, lag."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping
+from types import TracebackType
+from typing import Any
+
+import orjson
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from streams.errors import BrokerError
+
+
+def admin_client(bootstrap_servers: str, timeout_s: float = 15.0) -> KafkaAdminClient:
+    """An admin client, retrying until the broker answers or `timeout_s` passes."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return KafkaAdminClient(
+                bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000
+            )
+        except KafkaError as e:
+            if time.monotonic() > deadline:
+                raise BrokerError(
+                    f"Kafka broker unreachable at {bootstrap_servers}: {e}. "
+                    "Check KAFKA_BOOTSTRAP_SERVERS and that the broker is up."
+                ) from e
+            time.sleep(0.3)
+
+
+def ensure_topics(bootstrap_servers: str, partitions: Mapping[str, int]) -> None:
+    """Create the topics that do not exist yet."""
+    admin = admin_client(bootstrap_servers)
+    try:
+        existing = set(admin.list_topics())
+        missing = [
+            NewTopic(name, count, 1) for name, count in partitions.items() if name not in existing
+        ]
+        if missing:
+            try:
+                admin.create_topics(missing)
+            except TopicAlreadyExistsError:
+                pass
+    except KafkaError as e:
+        raise BrokerError(f"cannot create topics on {bootstrap_servers}: {e}") from e
+    finally:
+        admin.close()
+
+
+def partition_key(line: bytes) -> bytes | None:
+    """Message key of an event line: its commune code, so each beneficiary's events stay in
+    order without putting a citizen ID in the key. None when the line is not a valid event."""
+    try:
+        event: Any = orjson.loads(line)
+        return str(int(event["payload"]["commune_code"])).encode()
+    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+        return None
+
+
+class EventProducer:
+    """Sends raw event lines to a topic (acks=all, batched, keyed by commune)."""
+
+    def __init__(self, bootstrap_servers: str, topic: str) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self.topic = topic
+        self._producer: KafkaProducer | None = None
+        self.sent = 0
+
+    def __enter__(self) -> EventProducer:
+        try:
+            self._producer = KafkaProducer(
+                bootstrap_servers=self.bootstrap_servers,
+                acks="all",
+                linger_ms=20,
+                batch_size=512 * 1024,
+                max_request_size=4 * 1024 * 1024,
+                retries=10,
+            )
+        except KafkaError as e:
+            raise BrokerError(
+                f"Kafka broker unreachable at {self.bootstrap_servers}: {e}. "
+                "Check KAFKA_BOOTSTRAP_SERVERS and that the broker is up."
+            ) from e
+        return self
+
+    def send_lines(
+        self, lines: Iterable[bytes], on_sent: Callable[[int], None] | None = None
+    ) -> int:
+        """Send each non-blank line as one message; return how many were sent."""
+        if self._producer is None:
+            raise BrokerError("producer is not started; use it as a context manager")
+        count = 0
+        for line in lines:
+            line = line.rstrip(b"\r\n")
+            if not line.strip():
+                continue
+            self._producer.send(self.topic, key=partition_key(line), value=line)
+            count += 1
+            if on_sent is not None and count % 1000 == 0:
+                on_sent(1000)
+        if on_sent is not None:
+            on_sent(count % 1000)
+        self.sent += count
+        return count
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._producer is not None:
+            try:
+                self._producer.flush()
+            except KafkaError as e:
+                raise BrokerError(f"could not deliver every event: {e}") from e
+            finally:
+                self._producer.close()
+                self._producer = None
+
+
+class LagProbe:
+    """Compares a group's committed offsets with a topic's end offsets."""
+
+    def __init__(self, bootstrap_servers: str, group: str, topic: str) -> None:
+        self.group = group
+        self.topic = topic
+        self._admin = admin_client(bootstrap_servers)
+        self._consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers)
+
+    def offsets(self) -> tuple[int, int]:
+        """(sum of committed offsets, sum of end offsets) over the topic's partitions."""
+        partitions = self._consumer.partitions_for_topic(self.topic) or set()
+        tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+        end = self._consumer.end_offsets(tps)
+        committed = self._admin.list_group_offsets(self.group).get(self.group, {})
+        done = sum(committed[tp].offset for tp in tps if tp in committed and committed[tp].offset > 0)
+        return done, sum(end.values())
+
+    def close(self) -> None:
+        """Close both clients."""
+        self._consumer.close()
+        self._admin.close()

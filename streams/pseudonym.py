@@ -1,0 +1,34 @@
+"""Keyed pseudonyms for citizen IDs: HMAC-SHA256, truncated to 128 bits, hex."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from pydantic import SecretStr
+
+
+class Pseudonymizer:
+    """Turns a citizen ID into a stable pseudonym that cannot be reversed without the key."""
+
+    def __init__(self, key: bytes) -> None:
+        if len(key) < 16:
+            raise ValueError("the pseudonym key must have at least 16 bytes")
+        self._key = key
+
+    @classmethod
+    def ephemeral(cls) -> Pseudonymizer:
+        """A pseudonymizer with a random key that lives as long as the process tree that holds it."""
+        return cls(secrets.token_bytes(32))
+
+    @staticmethod
+    def ephemeral_key_secret() -> SecretStr:
+        """A fresh random key, hex-encoded, for an embedded run's worker."""
+        return SecretStr(secrets.token_hex(32))
+
+    def __call__(self, citizen_id: str) -> str:
+        return hmac.new(self._key, citizen_id.encode(), hashlib.sha256).hexdigest()[:32]
+
+    def __repr__(self) -> str:
+        return "Pseudonymizer(key=<hidden>)"

@@ -1,0 +1,71 @@
+"""The one typed settings object. Environment variable names are the field names, upper-cased."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Runtime settings, read from the environment (and an optional `.env` file)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    kafka_bootstrap_servers: str = Field(
+        "localhost:9092", description="Kafka bootstrap servers, host:port[,host:port]."
+    )
+    app_id: str = Field("welfare-monitor", description="Faust app id and consumer group.")
+    events_topic: str = Field("welfare.events", description="Topic of incoming payment events.")
+    dead_letter_topic: str = Field(
+        "welfare.dead-letters", description="Topic of events that failed validation."
+    )
+    topic_partitions: int = Field(4, ge=1, description="Partitions of the events topic.")
+
+    clickhouse_url: str | None = Field(
+        None, description="ClickHouse server HTTP URL; unset means embedded chDB."
+    )
+    clickhouse_user: str = "default"
+    clickhouse_password: SecretStr = SecretStr("")
+    clickhouse_database: str = Field("welfare", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    chdb_path: Path = Field(Path("data/chdb"), description="chDB data directory (embedded).")
+
+    pseudonym_key: SecretStr | None = Field(
+        None, description="HMAC key for citizen-ID pseudonyms; required by the server worker."
+    )
+
+    faust_datadir: Path = Field(Path("data/faust"), description="Faust's local state directory.")
+    web_enabled: bool = False
+    web_port: int = Field(6066, ge=0, le=65535)
+    web_host: str = "127.0.0.1"
+
+    batch_max_events: int = Field(2000, ge=1, description="Events per agent batch.")
+    batch_within_s: float = Field(0.5, gt=0, description="Longest wait to fill a batch.")
+    broker_session_timeout_s: float = 10.0
+    broker_heartbeat_interval_s: float = 1.0
+    broker_rebalance_timeout_s: float = 10.0
+
+    log_level: Literal["debug", "info", "warn", "error", "crit"] = "warn"
+
+    @property
+    def storage_kind(self) -> Literal["server", "chdb"]:
+        """Which storage adapter the settings select."""
+        return "server" if self.clickhouse_url else "chdb"
+
+    @classmethod
+    def env_names(cls) -> set[str]:
+        """Every environment variable these settings read."""
+        return {name.upper() for name in cls.model_fields}
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as environment variables, for a child process."""
+        env: dict[str, str] = {}
+        for name, value in self.model_dump().items():
+            if value is None:
+                continue
+            if isinstance(value, SecretStr):
+                value = value.get_secret_value()
+            env[name.upper()] = str(value).lower() if isinstance(value, bool) else str(value)
+        return env

@@ -1,0 +1,70 @@
+"""chDB adapter: ClickHouse in-process, on a persistent data directory (one process per directory)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from streams.errors import StorageError
+from streams.storage.base import Row, quote_identifier
+
+
+class ChdbStore:
+    """Store backed by a chDB session on `path`."""
+
+    def __init__(self, path: Path, database: str) -> None:
+        self.path = path
+        self.database = database
+        self._session: Any = None
+
+    def open(self) -> None:
+        from chdb import session as chdb_session
+
+        self.path.mkdir(parents=True, exist_ok=True)
+        try:
+            self._session = chdb_session.Session(str(self.path))
+            self._session.query(f"CREATE DATABASE IF NOT EXISTS {quote_identifier(self.database)}")
+        except Exception as e:
+            raise StorageError(
+                f"cannot open chDB at {self.path}: {e}. "
+                "Only one process may use a chDB directory; stop the other one or pick another "
+                "--data-dir."
+            ) from e
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    def _run(self, sql: str, fmt: str, parameters: Mapping[str, Any] | None) -> Any:
+        if self._session is None:
+            raise StorageError("chDB store is not open; call open() first")
+        full_sql = f"USE {quote_identifier(self.database)}; {sql}"
+        try:
+            return self._session.query(full_sql, fmt, params=dict(parameters or {}))
+        except Exception as e:
+            raise StorageError(f"chDB rejected a statement: {e}") from e
+
+    def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> None:
+        self._run(sql, "CSV", parameters)
+
+    def insert(self, table: str, rows: Sequence[Row]) -> None:
+        if not rows:
+            return
+        # Rows travel as a JSONEachRow body: data, never SQL text.
+        body = b"\n".join(orjson.dumps(row) for row in rows).decode()
+        self._run(
+            f"INSERT INTO {quote_identifier(table)} "
+            "SETTINGS date_time_input_format = 'best_effort' "
+            f"FORMAT JSONEachRow\n{body}",
+            "CSV",
+            None,
+        )
+
+    def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> list[Row]:
+        result = self._run(sql, "JSONEachRow", parameters)
+        text = result.bytes() if hasattr(result, "bytes") else bytes(result)
+        return [orjson.loads(line) for line in text.splitlines() if line.strip()]

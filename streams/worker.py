@@ -1,0 +1,46 @@
+"""Run the Faust worker: open the store (and migrate when asked), then process until stopped."""
+
+from __future__ import annotations
+
+import logging
+
+import faust
+
+from streams.agents.payments import register_payments_agent
+from streams.app import create_app
+from streams.errors import ConfigurationError
+from streams.pseudonym import Pseudonymizer
+from streams.settings import Settings
+from streams.sink import ClickHouseSink
+from streams.storage import open_store
+from streams.storage.migrate import migrate
+
+log = logging.getLogger(__name__)
+
+
+def pseudonymizer_from(settings: Settings) -> Pseudonymizer:
+    """The worker's pseudonymizer; refuses to run without a key of at least 16 bytes."""
+    if settings.pseudonym_key is None:
+        raise ConfigurationError(
+            "PSEUDONYM_KEY is not set: the worker will not read citizen IDs without a key. "
+            "Set it to a secret of at least 16 characters (e.g. `openssl rand -hex 32`)."
+        )
+    key = settings.pseudonym_key.get_secret_value().encode()
+    if len(key) < 16:
+        raise ConfigurationError("PSEUDONYM_KEY must be at least 16 characters long")
+    return Pseudonymizer(key)
+
+
+def run_worker(settings: Settings, *, apply_migrations: bool = False) -> None:
+    """Start the worker and block until it is stopped (SIGTERM or SIGINT)."""
+    pseudonymize = pseudonymizer_from(settings)
+    store = open_store(settings)
+    try:
+        if apply_migrations:
+            migrate(store)
+        app = create_app(settings)
+        register_payments_agent(app, settings, ClickHouseSink(store), pseudonymize)
+        worker = faust.Worker(app, loglevel=settings.log_level, quiet=True)
+        worker.execute_from_commandline()
+    finally:
+        store.close()
