@@ -34,7 +34,7 @@ class Beneficiary:
 
 
 def allocate(total: int, weights: Sequence[float]) -> list[int]:
-    """Split `total` into integers proportional to `weights` (largest remainder), summing exactly."""
+    """Split `total` in proportion to `weights`, summing exactly (largest remainder)."""
     scale = sum(weights)
     raw = [total * w / scale for w in weights]
     shares = [int(r) for r in raw]
@@ -109,7 +109,6 @@ class PaymentCycle:
 
     def events(self) -> Iterator[dict[str, Any]]:
         """All events, commune by commune: the roster's schedules first, then outcomes."""
-        sc = self.scenario
         sizes, cashless = self._plan()
         issuer = CccdIssuer(self._rng)
         for position, commune in enumerate(self.communes):

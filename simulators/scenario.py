@@ -59,7 +59,8 @@ class Scenario(BaseModel):
     @field_validator("starts_at")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
-        if value.tzinfo is None or value.utcoffset() is None or value.utcoffset().total_seconds():
+        offset = value.utcoffset()
+        if offset is None or offset.total_seconds():
             raise ValueError("starts_at must be a UTC timestamp ending in Z")
         return value
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Mapping
 from types import TracebackType
 from typing import Any
@@ -14,22 +13,27 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from streams.errors import BrokerError
 
+BOOTSTRAP_TIMEOUT_MS = 10_000
 
-def admin_client(bootstrap_servers: str, timeout_s: float = 15.0) -> KafkaAdminClient:
-    """An admin client, retrying until the broker answers or `timeout_s` passes."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            return KafkaAdminClient(
-                bootstrap_servers=bootstrap_servers, request_timeout_ms=10_000
-            )
-        except KafkaError as e:
-            if time.monotonic() > deadline:
-                raise BrokerError(
-                    f"Kafka broker unreachable at {bootstrap_servers}: {e}. "
-                    "Check KAFKA_BOOTSTRAP_SERVERS and that the broker is up."
-                ) from e
-            time.sleep(0.3)
+
+def unreachable(bootstrap_servers: str, error: Exception) -> BrokerError:
+    """The error for a broker that does not answer."""
+    return BrokerError(
+        f"Kafka broker unreachable at {bootstrap_servers}: {error}. "
+        "Check KAFKA_BOOTSTRAP_SERVERS and that the broker is up."
+    )
+
+
+def admin_client(bootstrap_servers: str) -> KafkaAdminClient:
+    """An admin client; BrokerError when the broker does not answer within 10 s."""
+    try:
+        return KafkaAdminClient(
+            bootstrap_servers=bootstrap_servers,
+            request_timeout_ms=15_000,
+            bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+        )
+    except KafkaError as e:
+        raise unreachable(bootstrap_servers, e) from e
 
 
 def ensure_topics(bootstrap_servers: str, partitions: Mapping[str, int]) -> None:
@@ -79,12 +83,10 @@ class EventProducer:
                 batch_size=512 * 1024,
                 max_request_size=4 * 1024 * 1024,
                 retries=10,
+                bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
             )
         except KafkaError as e:
-            raise BrokerError(
-                f"Kafka broker unreachable at {self.bootstrap_servers}: {e}. "
-                "Check KAFKA_BOOTSTRAP_SERVERS and that the broker is up."
-            ) from e
+            raise unreachable(self.bootstrap_servers, e) from e
         return self
 
     def send_lines(
@@ -138,7 +140,7 @@ class LagProbe:
         tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
         end = self._consumer.end_offsets(tps)
         committed = self._admin.list_group_offsets(self.group).get(self.group, {})
-        done = sum(committed[tp].offset for tp in tps if tp in committed and committed[tp].offset > 0)
+        done = sum(max(committed[tp].offset, 0) for tp in tps if tp in committed)
         return done, sum(end.values())
 
     def close(self) -> None:

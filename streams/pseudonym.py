@@ -19,7 +19,7 @@ class Pseudonymizer:
 
     @classmethod
     def ephemeral(cls) -> Pseudonymizer:
-        """A pseudonymizer with a random key that lives as long as the process tree that holds it."""
+        """A pseudonymizer with a random key, gone with the process that holds it."""
         return cls(secrets.token_bytes(32))
 
     @staticmethod

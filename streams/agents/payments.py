@@ -7,11 +7,11 @@ import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import faust
 import orjson
-from faust.streams import _current_event
+from faust.streams import Stream, _current_event
 from faust.types import EventT, StreamT
 
 from streams.aggregation import Bucket, CommuneId, bucket_key, commune_of, count, merge
@@ -53,7 +53,9 @@ def totals_row(commune: CommuneId, counts: dict[str, int]) -> dict[str, Any]:
     }
 
 
-def dead_letter(event: EventT, rejected: Rejected) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
+def dead_letter(
+    event: EventT, rejected: Rejected
+) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
     """The dead-letter record (no payload: it may hold a citizen ID) and KIP-298 headers."""
     message = event.message
     record = {
@@ -90,7 +92,10 @@ def register_payments_agent(
     buckets = app.Table("beneficiary-buckets", default=None)
 
     async def payments(stream: StreamT) -> None:
-        async for batch in stream.take_events(settings.batch_max_events, settings.batch_within_s):
+        batches = cast(Stream, stream).take_events(
+            settings.batch_max_events, settings.batch_within_s
+        )
+        async for batch in batches:
             changed: dict[str, Bucket] = {}
             carrier: dict[str, EventT] = {}
             communes: dict[str, CommuneId] = {}

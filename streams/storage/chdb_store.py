@@ -1,4 +1,4 @@
-"""chDB adapter: ClickHouse in-process, on a persistent data directory (one process per directory)."""
+"""chDB adapter: ClickHouse in-process on a persistent data directory (one process each)."""
 
 from __future__ import annotations
 
