@@ -82,6 +82,7 @@ class EventProducer:
                 linger_ms=20,
                 batch_size=512 * 1024,
                 max_request_size=4 * 1024 * 1024,
+                compression_type="lz4",
                 retries=10,
                 bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
             )

@@ -36,7 +36,7 @@ def lowest_rate_table(communes: list[dict[str, Any]], limit: int = 10) -> Table:
     )[:limit]
     table = Table(title=f"{len(ranked)} communes with the lowest cashless rate")
     for column in ("Commune", "Code", "Province", "Period"):
-        table.add_column(column)
+        table.add_column(column, no_wrap=True)
     for column in ("Due", "Paid", "Cashless", "Rate"):
         table.add_column(column, justify="right")
     for r in ranked:
