@@ -132,7 +132,8 @@ def _print_results(results: Results, labels: dict[int, str] | None = None) -> No
     for row in results.provinces:
         out.print(headline(row, labels.get(row["province_code"])), markup=False)
     if results.communes:
-        out.print(lowest_rate_table(results.communes))
+        # Never squeeze the table below 100 columns (pipes and CI logs report 80).
+        out.print(lowest_rate_table(results.communes), width=max(out.width, 100))
     if results.dead_letters:
         dead = ", ".join(f"{r['error_class']}: {r['events']}" for r in results.dead_letters)
         out.print(f"Dead-lettered events by class: {dead}", markup=False)
