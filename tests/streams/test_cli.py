@@ -80,3 +80,34 @@ def test_simulate_then_run_prints_json_rows_matching_the_truth(
             "beneficiaries_paid", "beneficiaries_paid_cashless")
     assert [{k: r[k] for k in keys} for r in rows] == expected
     assert (tmp_path / "data" / "chdb").is_dir()
+
+
+def test_replay_sends_every_line_to_the_broker(
+    broker: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kafka import KafkaConsumer, TopicPartition
+
+    from streams.broker import EmbeddedBroker
+
+    assert isinstance(broker, EmbeddedBroker)
+    topic = f"replay-{tmp_path.name}"
+    events = tmp_path / "e.jsonl"
+    assert main(["simulate", "--scenario", "binh-dinh-2023-06", "--out", str(events)]) == 0
+    lines = events.read_bytes().splitlines()[:500]
+    events.write_bytes(b"\n".join(lines) + b"\n")
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap_servers)
+    monkeypatch.setenv("EVENTS_TOPIC", topic)
+    monkeypatch.setenv("TOPIC_PARTITIONS", "2")
+    assert main(["replay", "--input", str(events)]) == 0
+
+    consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap_servers)
+    consumer.assign([TopicPartition(topic, 0), TopicPartition(topic, 1)])
+    consumer.seek_to_beginning()
+    received: list[bytes] = []
+    for _ in range(50):
+        for records in consumer.poll(timeout_ms=200).values():
+            received.extend(r.value for r in records)
+        if len(received) >= len(lines):
+            break
+    consumer.close()
+    assert sorted(received) == sorted(lines)
