@@ -66,7 +66,7 @@ def validate_event(event: Any, directory: Path = EVENTS_DIR) -> dict[str, Any]:
     try:
         contracts[(ENVELOPE, 1)].validate(event)
     except fastjsonschema.JsonSchemaValueException as e:
-        raise EventInvalid(_error_class(e, "envelope"), e.message) from None
+        raise EventInvalid(classify(e), e.message) from None
     key = (event["event_type"], event["schema_version"])
     contract = contracts.get(key)
     if contract is None:
@@ -74,17 +74,31 @@ def validate_event(event: Any, directory: Path = EVENTS_DIR) -> dict[str, Any]:
     try:
         contract.validate(event["payload"])
     except fastjsonschema.JsonSchemaValueException as e:
-        raise EventInvalid(_error_class(e, "payload"), e.message.replace("data", "payload", 1)
-        ) from None
+        raise EventInvalid(classify(e), e.message.replace("data", "payload", 1)) from None
     return event
 
 
-def _error_class(error: fastjsonschema.JsonSchemaValueException, part: str) -> str:
-    rule = error.rule or "invalid"
-    return {
-        "required": "missing_field",
-        "type": "wrong_type",
-        "additionalProperties": "unknown_field",
-        "enum": "unknown_value",
-        "const": "unsupported_version",
-    }.get(rule, f"invalid_{part}_{rule}".lower())
+_FIELD_CLASSES = {
+    "citizen_id": "invalid_cccd",
+    "channel": "unknown_channel",
+    "planned_channel": "unknown_channel",
+    "amount_vnd": "non_positive_amount",
+    "event_type": "unknown_event_type",
+    "occurred_at": "invalid_timestamp",
+    "schema_version": "unsupported_version",
+    "event_id": "invalid_event_id",
+}
+
+
+def classify(error: fastjsonschema.JsonSchemaValueException) -> str:
+    """The error class of a schema violation: by rule for structure, by field for values."""
+    rule = error.rule or ""
+    if rule == "required":
+        return "missing_field"
+    if rule == "type":
+        return "wrong_type"
+    if rule == "additionalProperties":
+        return "unknown_field"
+    path = error.path or []
+    field = str(path[-1]) if len(path) > 1 else ""
+    return _FIELD_CLASSES.get(field, f"invalid_{field or 'event'}")

@@ -8,15 +8,13 @@ from typing import IO, Any
 import orjson
 
 
-def write_jsonl(
-    events: Iterable[dict[str, Any]],
-    out: IO[bytes],
-    on_written: Callable[[int], None] | None = None,
+def write_lines(
+    lines: Iterable[bytes], out: IO[bytes], on_written: Callable[[int], None] | None = None
 ) -> int:
-    """Write one compact JSON object per line; return the number written."""
+    """Write each line followed by a newline; return the number written."""
     count = 0
-    for event in events:
-        out.write(orjson.dumps(event))
+    for line in lines:
+        out.write(line)
         out.write(b"\n")
         count += 1
         if on_written is not None and count % 5000 == 0:
@@ -24,3 +22,12 @@ def write_jsonl(
     if on_written is not None:
         on_written(count)
     return count
+
+
+def write_jsonl(
+    events: Iterable[dict[str, Any]],
+    out: IO[bytes],
+    on_written: Callable[[int], None] | None = None,
+) -> int:
+    """Write one compact JSON object per line; return the number written."""
+    return write_lines((orjson.dumps(e) for e in events), out, on_written)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -21,39 +22,88 @@ class Region(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    province_code: int
-    commune_code_range: tuple[int, int] | None = None
+    province_codes: list[int] | Literal["all"]
+    commune_code_range: tuple[int, int] | None = Field(
+        None, description="Only communes whose code lies in this range (a former province)."
+    )
     label: str | None = Field(None, description="Name shown for the region in results.")
-    cccd_province_code: int = Field(description="Province-of-registration code in CCCDs.")
+    cccd_province_code: int | None = Field(
+        None, description="Province-of-registration code in CCCDs (default: the province's)."
+    )
     mapping_note: str = ""
 
 
+class Adoption(BaseModel):
+    """Who can and does get paid cashless.
+
+    Each beneficiary draws the four factors; the chance of a cashless payment is
+    sigmoid(baseline_logit + 1.6*bank + 0.9*smartphone + 0.7*eid - 0.08*km_to_access_point
+    + urban_bonus*urban + pilot_bonus*pilot_commune + growth_per_period*period_index).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    baseline_logit: float = -4.0
+    bank_account_rate: float = Field(0.3, ge=0, le=1)
+    smartphone_rate: float = Field(0.6, ge=0, le=1)
+    eid_activation_rate: float = Field(0.4, ge=0, le=1)
+    urban_bonus: float = 0.5
+    pilot_bonus: float = 0.0
+    growth_per_period: float = 0.0
+
+
+class Access(BaseModel):
+    """Expected access points per commune (the draw is Poisson-like, seeded)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    atm_urban: float = 3.0
+    atm_rural: float = 0.3
+    bank_branch_urban: float = 1.0
+    bank_branch_rural: float = 0.1
+    post_office: float = 1.0
+    mobile_money_agent_urban: float = 2.0
+    mobile_money_agent_rural: float = 0.5
+
+
 class Scenario(BaseModel):
-    """Parameters of one simulated payment cycle."""
+    """Parameters of one simulated payment cycle (or several periods of them)."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str
     title: str
     source: str
-    period: str
+    periods: list[str] = Field(min_length=1)
     region: Region
+    pilot_communes: list[int] = Field(default_factory=list)
     beneficiaries: int = Field(gt=0)
-    paid_cashless: int = Field(ge=0, description="Exactly this many are paid cashless.")
-    failure_rate: float = Field(ge=0, le=1, description="Share of cash payments that fail.")
+    paid_cashless: int | None = Field(
+        None, ge=0, description="Exactly this many paid cashless in each period (else drawn)."
+    )
+    cashless_failure_rate: float = Field(0.05, ge=0, lt=1)
+    failure_rate: float = Field(0.012, ge=0, le=1, description="First cash attempts that fail.")
+    retry_success_rate: float = Field(0.6, ge=0, le=1, description="Failed payments re-paid.")
     programmes: dict[str, float]
     cashless_channels: dict[str, float]
     cash_channels: dict[str, float]
-    urban_cashless_odds: float = Field(1.0, gt=0, description="Cashless weight of a ward.")
     failure_reasons: dict[str, float]
+    cashless_failure_reasons: dict[str, float]
     amount_vnd: dict[str, int]
+    adoption: Adoption = Field(default_factory=Adoption)
+    access: Access = Field(default_factory=Access)
+    emit_roster: bool = True
+    emit_access_points: bool = True
     starts_at: datetime
 
-    @field_validator("period")
+    @field_validator("periods")
     @classmethod
-    def _period_format(cls, value: str) -> str:
-        if not _PERIOD.match(value):
-            raise ValueError("period must be YYYY-MM")
+    def _period_format(cls, value: list[str]) -> list[str]:
+        for period in value:
+            if not _PERIOD.match(period):
+                raise ValueError(f"period {period!r} must be YYYY-MM")
+        if value != sorted(set(value)):
+            raise ValueError("periods must be distinct and in order")
         return value
 
     @field_validator("starts_at")
@@ -66,7 +116,7 @@ class Scenario(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> Scenario:
-        if self.paid_cashless > self.beneficiaries:
+        if self.paid_cashless is not None and self.paid_cashless > self.beneficiaries:
             raise ValueError("paid_cashless cannot exceed beneficiaries")
         if not set(self.cashless_channels) <= CASHLESS_CHANNELS:
             raise ValueError(f"cashless_channels must be among {sorted(CASHLESS_CHANNELS)}")
@@ -74,7 +124,19 @@ class Scenario(BaseModel):
             raise ValueError(f"cash_channels must be among {sorted(CASH_CHANNELS)}")
         if set(self.amount_vnd) != set(self.programmes):
             raise ValueError("amount_vnd needs one amount per programme")
+        if self.commune_range_needs_one_province():
+            raise ValueError("commune_code_range needs exactly one province")
         return self
+
+    def commune_range_needs_one_province(self) -> bool:
+        """A commune range only makes sense inside a single province."""
+        codes = self.region.province_codes
+        return self.region.commune_code_range is not None and (codes == "all" or len(codes) != 1)
+
+    @property
+    def period(self) -> str:
+        """The first period (scenarios with one period have just this one)."""
+        return self.periods[0]
 
 
 def scenario_names() -> list[str]:

@@ -16,58 +16,74 @@ class GroundTruth:
     scenario: str
     seed: int
     events: int = 0
-    _communes: dict[tuple[str, int, int], Counter[str]] = field(
+    lines: int = 0
+    _rows: dict[tuple[str, int, int, str], Counter[str]] = field(
         default_factory=lambda: defaultdict(Counter)
     )
-    _failures: Counter[str] = field(default_factory=Counter)
+    malformed: Counter[str] = field(default_factory=Counter)
+    faults: Counter[str] = field(default_factory=Counter)
+    access_points: Counter[str] = field(default_factory=Counter)
 
     def add_beneficiary(
         self,
         period: str,
         province_code: int,
         commune_code: int,
+        programme: str,
         *,
-        paid: bool,
+        paid_channel: str | None,
         cashless: bool,
-        failure_reason: str | None = None,
+        amount_vnd: int,
+        failure_reasons: tuple[str, ...] = (),
     ) -> None:
         """Record one beneficiary due a payment in `period`, and what became of it."""
-        counts = self._communes[(period, province_code, commune_code)]
-        counts["beneficiaries_due"] += 1
-        counts["beneficiaries_paid"] += int(paid)
-        counts["beneficiaries_paid_cashless"] += int(paid and cashless)
-        if failure_reason is not None:
-            self._failures[failure_reason] += 1
+        row = self._rows[(period, province_code, commune_code, programme)]
+        row["beneficiaries_due"] += 1
+        if paid_channel is not None:
+            row["beneficiaries_paid"] += 1
+            row["beneficiaries_paid_cashless"] += int(cashless)
+            row[f"amount_vnd:{paid_channel}"] += amount_vnd
+        for reason in failure_reasons:
+            row[f"failed:{reason}"] += 1
+
+    def _rollup(self, width: int) -> list[dict[str, Any]]:
+        names = ("period", "province_code", "commune_code", "programme")[:width]
+        merged: dict[tuple[Any, ...], Counter[str]] = defaultdict(Counter)
+        for key, counts in self._rows.items():
+            merged[key[:width]].update(counts)
+        out = []
+        for key, counts in sorted(merged.items()):
+            row: dict[str, Any] = dict(zip(names, key, strict=True))
+            row.update({f: counts[f] for f in COUNT_FIELDS})
+            row["amount_paid_vnd"] = {
+                k.split(":", 1)[1]: v for k, v in sorted(counts.items()) if k.startswith("amount")
+            }
+            row["failures_by_reason"] = {
+                k.split(":", 1)[1]: v for k, v in sorted(counts.items()) if k.startswith("failed")
+            }
+            out.append(row)
+        return out
 
     def commune_rows(self) -> list[dict[str, Any]]:
-        """One row per (period, province, commune), sorted."""
-        return [
-            {"period": period, "province_code": province, "commune_code": commune,
-             **{f: counts[f] for f in COUNT_FIELDS}}
-            for (period, province, commune), counts in sorted(self._communes.items())
-        ]
-
-    def province_rows(self) -> list[dict[str, Any]]:
-        """One row per (period, province), sorted."""
-        rollup: dict[tuple[str, int], Counter[str]] = defaultdict(Counter)
-        for (period, province, _), counts in self._communes.items():
-            rollup[(period, province)].update(counts)
-        return [
-            {"period": period, "province_code": province, **{f: c[f] for f in COUNT_FIELDS}}
-            for (period, province), c in sorted(rollup.items())
-        ]
+        """One row per (period, province, commune), all programmes, sorted."""
+        return self._rollup(3)
 
     def to_json(self) -> dict[str, Any]:
         """The truth as JSON-ready data with plain integer counts."""
         totals: Counter[str] = Counter()
-        for counts in self._communes.values():
+        for counts in self._rows.values():
             totals.update(counts)
         return {
             "scenario": self.scenario,
             "seed": self.seed,
             "events": self.events,
+            "lines": self.lines or self.events,
             "totals": {f: totals[f] for f in COUNT_FIELDS},
-            "failures_by_reason": dict(sorted(self._failures.items())),
-            "provinces": self.province_rows(),
-            "communes": self.commune_rows(),
+            "malformed_by_class": dict(sorted(self.malformed.items())),
+            "faults": dict(sorted(self.faults.items())),
+            "access_points_by_kind": dict(sorted(self.access_points.items())),
+            "periods": self._rollup(1),
+            "provinces": self._rollup(2),
+            "communes": self._rollup(3),
+            "programmes": self._rollup(4),
         }

@@ -21,8 +21,9 @@ from rich.progress import (
 
 from schemas.contracts import ContractError
 from simulators.errors import SimulatorError
+from simulators.faults import FaultInjector, FaultSpec
 from simulators.generator import PaymentCycle
-from simulators.jsonl import write_jsonl
+from simulators.jsonl import write_lines
 from simulators.scenario import Scenario, load_scenario, scenario_names
 from streams.embedded import EmbeddedPipeline, count_lines, data_directory
 from streams.errors import WelfareMonitorError
@@ -75,13 +76,38 @@ class ProgressObserver:
 
 # --- simulate -------------------------------------------------------------------------------
 
-def _simulate_to(scenario: Scenario, seed: int, path: Path, progress: Progress) -> PaymentCycle:
+def _simulate_to(
+    scenario: Scenario,
+    seed: int,
+    path: Path,
+    progress: Progress,
+    faults: FaultSpec | None = None,
+) -> PaymentCycle:
     cycle = PaymentCycle(scenario, seed)
     task = progress.add_task(_STAGES["simulate"], total=None, rate="")
+    lines = FaultInjector(faults or FaultSpec(), seed, cycle.truth).lines(cycle.events())
+
+    def advanced(n: int) -> None:
+        elapsed = progress.tasks[task].elapsed or 0.0
+        rate = f"{n / elapsed:,.0f} events/s" if elapsed > 0.5 else ""
+        progress.update(task, completed=n, rate=rate)
+
     with path.open("wb") as f:
-        write_jsonl(cycle.events(), f, lambda n: progress.update(task, completed=n))
-    progress.update(task, total=cycle.truth.events, completed=cycle.truth.events)
+        written = write_lines(lines, f, advanced)
+    progress.update(task, total=written, completed=written)
     return cycle
+
+
+def _faults(args: argparse.Namespace) -> FaultSpec:
+    try:
+        return FaultSpec(
+            duplicates=args.duplicates,
+            out_of_order=args.out_of_order,
+            malformed=args.malformed,
+            redeliver=args.redeliver,
+        )
+    except ValueError as e:
+        raise SimulatorError(str(e)) from e
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -92,12 +118,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if not args.scenario:
         raise SimulatorError("simulate needs --scenario NAME (see --list)")
     scenario = load_scenario(args.scenario)
+    faults = _faults(args)
     if args.out:
         with _progress() as progress:
-            cycle = _simulate_to(scenario, args.seed, Path(args.out), progress)
+            cycle = _simulate_to(scenario, args.seed, Path(args.out), progress, faults)
     else:
         cycle = PaymentCycle(scenario, args.seed)
-        write_jsonl(cycle.events(), sys.stdout.buffer)
+        write_lines(FaultInjector(faults, args.seed, cycle.truth).lines(cycle.events()),
+                    sys.stdout.buffer)
         sys.stdout.flush()
     if args.truth:
         Path(args.truth).write_bytes(
@@ -150,7 +178,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
             cycle = _simulate_to(scenario, args.seed, events_path, progress)
             results = _run_pipeline(events_path, data_dir, progress)
     region = scenario.region
-    labels = {region.province_code: region.label} if region.label else {}
+    labels = (
+        {region.province_codes[0]: region.label}
+        if region.label and region.province_codes != "all" and len(region.province_codes) == 1
+        else {}
+    )
     _print_results(results, labels)
     if region.label:
         out.print(
@@ -244,6 +276,13 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--out", help="events file (JSON lines); stdout when omitted")
     simulate.add_argument("--truth", help="write the ground truth (JSON) here")
     simulate.add_argument("--list", action="store_true", help="list the scenarios")
+    for flag, what in (
+        ("--duplicates", "share of events sent twice (exact copies)"),
+        ("--out-of-order", "share of events held back and sent up to 50 events later"),
+        ("--malformed", "share of payment events followed by a malformed message (12 classes)"),
+        ("--redeliver", "chance per event that the last 200 lines are sent again"),
+    ):
+        simulate.add_argument(flag, type=float, default=0.0, metavar="RATE", help=what)
     simulate.set_defaults(handler=cmd_simulate)
 
     run = sub.add_parser("run", help="run a file of events through the embedded pipeline")

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import hmac
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
 
 from schemas.contracts import EventInvalid, validate_event
 from streams.pseudonym import Pseudonymizer
+from streams.reference import cccd_problem, commune_problem
 
 MAX_MESSAGE_BYTES = 64 * 1024
+CLOCK_SKEW = timedelta(minutes=5)
 _DIGIT_RUNS = re.compile(r"\d{9,}")
 
 
@@ -29,6 +33,33 @@ class PaymentFact:
     channel: str
 
 
+@dataclass(frozen=True)
+class Ingested:
+    """A validated event of any type, citizen ID replaced by `beneficiary`."""
+
+    event_id: str
+    event_type: str
+    occurred_at: datetime
+    digest: str
+    payload: dict[str, Any]
+
+    def payment_fact(self) -> PaymentFact | None:
+        """The payment fact, for payment.* events."""
+        if not self.event_type.startswith("payment."):
+            return None
+        p = self.payload
+        return PaymentFact(
+            event_id=self.event_id,
+            event_type=self.event_type,
+            period=p["period"],
+            programme=p["programme"],
+            beneficiary=p["beneficiary"],
+            province_code=p["province_code"],
+            commune_code=p["commune_code"],
+            channel=p.get("channel") or p.get("planned_channel") or "",
+        )
+
+
 class Rejected(Exception):
     """A message that cannot be ingested; it goes to the dead-letter topic."""
 
@@ -43,8 +74,15 @@ def redact(text: str) -> str:
     return _DIGIT_RUNS.sub("<redacted>", text)
 
 
-def ingest(raw: bytes | None, pseudonymize: Pseudonymizer) -> PaymentFact:
-    """Turn raw message bytes into a PaymentFact or raise Rejected with a reason."""
+def parse_utc(text: str) -> datetime:
+    """An envelope timestamp (ISO 8601 ending in Z) as an aware UTC datetime."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
+
+
+def ingest(
+    raw: bytes | None, pseudonymize: Pseudonymizer, now: datetime | None = None
+) -> Ingested:
+    """Turn raw message bytes into an Ingested event or raise Rejected with a reason."""
     if raw is None:
         raise Rejected("empty_message", "the message has no value")
     if len(raw) > MAX_MESSAGE_BYTES:
@@ -58,15 +96,46 @@ def ingest(raw: bytes | None, pseudonymize: Pseudonymizer) -> PaymentFact:
         validate_event(event)
     except EventInvalid as e:
         raise Rejected(e.error_class, e.reason) from None
-    payload = event["payload"]
-    channel = payload.get("channel") or payload.get("planned_channel") or ""
-    return PaymentFact(
+    now = now or datetime.now(UTC)
+    occurred_at = parse_utc(event["occurred_at"])
+    if occurred_at > now + CLOCK_SKEW:
+        raise Rejected("future_timestamp", f"occurred_at {event['occurred_at']} is in the future")
+    payload = dict(event["payload"])
+    problem = commune_problem(payload["province_code"], payload["commune_code"])
+    if problem:
+        raise Rejected("unknown_commune", problem)
+    citizen_id = payload.pop("citizen_id", None)
+    if citizen_id is not None:
+        problem = cccd_problem(citizen_id, now)
+        if problem:
+            raise Rejected("invalid_cccd", problem)
+        payload["beneficiary"] = pseudonymize(citizen_id)
+    return Ingested(
         event_id=event["event_id"],
         event_type=event["event_type"],
-        period=payload["period"],
-        programme=payload["programme"],
-        beneficiary=pseudonymize(payload["citizen_id"]),
-        province_code=payload["province_code"],
-        commune_code=payload["commune_code"],
-        channel=channel,
+        occurred_at=occurred_at,
+        digest=pseudonymize.digest(raw),
+        payload=payload,
     )
+
+
+class DuplicateGuard:
+    """Remembers each event_id's content digest: an exact repeat is a harmless duplicate,
+    the same id with other content is rejected as `conflicting_duplicate`."""
+
+    def __init__(self) -> None:
+        self._digests: dict[str, str] = {}
+
+    def check(self, event: Ingested) -> bool:
+        """True for a first sighting, False for an exact duplicate; raises on a conflict."""
+        seen = self._digests.get(event.event_id)
+        if seen is None:
+            self._digests[event.event_id] = event.digest
+            return True
+        if hmac.compare_digest(seen, event.digest):
+            return False
+        raise Rejected(
+            "conflicting_duplicate", f"event_id {event.event_id} was seen with other content"
+        )
+
+

@@ -30,5 +30,9 @@ class Pseudonymizer:
     def __call__(self, citizen_id: str) -> str:
         return hmac.new(self._key, citizen_id.encode(), hashlib.sha256).hexdigest()[:32]
 
+    def digest(self, content: bytes) -> str:
+        """Keyed digest of arbitrary bytes (e.g. a message holding a citizen ID)."""
+        return hmac.new(self._key, b"content:" + content, hashlib.sha256).hexdigest()[:32]
+
     def __repr__(self) -> str:
         return "Pseudonymizer(key=<hidden>)"

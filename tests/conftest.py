@@ -46,6 +46,11 @@ def small_scenario(base: Scenario, beneficiaries: int = 3000, cashless: int = 40
     return base.model_copy(update={"beneficiaries": beneficiaries, "paid_cashless": cashless})
 
 
+def first_payment(events: list[dict[str, object]]) -> dict[str, object]:
+    """The first payment.scheduled event of a list."""
+    return next(e for e in events if e["event_type"] == "payment.scheduled")
+
+
 def simulate(scenario: Scenario, seed: int = 0) -> tuple[list[dict[str, object]], PaymentCycle]:
     """All events of a scenario and the cycle holding its ground truth."""
     cycle = PaymentCycle(scenario, seed)

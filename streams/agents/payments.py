@@ -102,9 +102,11 @@ def register_payments_agent(
             dead: list[tuple[dict[str, Any], list[tuple[str, bytes]]]] = []
             for event in batch:
                 try:
-                    fact = ingest(event.value, pseudonymize)
+                    fact = ingest(event.value, pseudonymize).payment_fact()
                 except Rejected as rejected:
                     dead.append(dead_letter(event, rejected))
+                    continue
+                if fact is None:
                     continue
                 key = bucket_key(fact)
                 updated = merge(changed.get(key) or buckets.get(key), fact)

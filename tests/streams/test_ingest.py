@@ -6,7 +6,7 @@ import pytest
 
 from streams.ingest import MAX_MESSAGE_BYTES, Rejected, ingest, redact
 from streams.pseudonym import Pseudonymizer
-from tests.conftest import simulate, small_scenario
+from tests.conftest import first_payment, simulate, small_scenario
 
 KEY = Pseudonymizer(b"0123456789abcdef0123456789abcdef")
 
@@ -14,11 +14,12 @@ KEY = Pseudonymizer(b"0123456789abcdef0123456789abcdef")
 @pytest.fixture
 def event(binh_dinh: Any) -> dict[str, Any]:
     events, _ = simulate(small_scenario(binh_dinh, 10, 1))
-    return copy.deepcopy(events[0])
+    return copy.deepcopy(first_payment(events))
 
 
 def test_ingest_replaces_the_citizen_id_with_a_keyed_pseudonym(event: dict[str, Any]) -> None:
-    fact = ingest(orjson.dumps(event), KEY)
+    fact = ingest(orjson.dumps(event), KEY).payment_fact()
+    assert fact is not None
     citizen_id = event["payload"]["citizen_id"]
     assert citizen_id not in repr(fact)
     assert fact.beneficiary == KEY(citizen_id)
