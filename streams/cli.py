@@ -248,7 +248,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         with input_path.open("rb") as lines, EventProducer(
             settings.kafka_bootstrap_servers, settings.events_topic
         ) as producer:
-            producer.send_lines(lines, on_sent)
+            producer.send_lines(lines, on_sent, speed=args.speed)
     out.print(f"replayed {sent:,} events to {settings.events_topic}")
     return 0
 
@@ -302,6 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     replay = sub.add_parser("replay", help="send a file of events to Kafka (server mode)")
     replay.add_argument("--input", required=True, help="events file (JSON lines)")
+    replay.add_argument("--speed", type=float, default=None, metavar="FACTOR",
+                        help="replay at FACTOR times event time (3600: an hour a second); "
+                        "default: as fast as possible")
     replay.set_defaults(handler=cmd_replay)
     return parser
 

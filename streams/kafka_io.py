@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
@@ -55,14 +57,48 @@ def ensure_topics(bootstrap_servers: str, partitions: Mapping[str, int]) -> None
         admin.close()
 
 
-def partition_key(line: bytes) -> bytes | None:
-    """Message key of an event line: its commune code, so each beneficiary's events stay in
-    order without putting a citizen ID in the key. None when the line is not a valid event."""
+def key_and_time(line: bytes) -> tuple[bytes | None, float | None]:
+    """Message key of an event line and its event time (epoch seconds).
+
+    The key is the commune code, so each beneficiary's events stay in order without putting
+    a citizen ID in the key. Either is None when the line does not carry it.
+    """
     try:
         event: Any = orjson.loads(line)
-        return str(int(event["payload"]["commune_code"])).encode()
-    except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
-        return None
+    except orjson.JSONDecodeError:
+        return None, None
+    key = at = None
+    try:
+        key = str(int(event["payload"]["commune_code"])).encode()
+    except (KeyError, TypeError, ValueError):
+        pass
+    try:
+        at = datetime.fromisoformat(event["occurred_at"].replace("Z", "+00:00")).timestamp()
+    except (KeyError, TypeError, ValueError, AttributeError):
+        pass
+    return key, at
+
+
+class Pacer:
+    """Sleeps so that events go out at `speed` times their event-time pace (None: no pacing)."""
+
+    def __init__(self, speed: float | None) -> None:
+        if speed is not None and speed <= 0:
+            raise ValueError("speed must be positive")
+        self.speed = speed
+        self._origin: tuple[float, float] | None = None
+
+    def wait(self, event_time: float | None) -> None:
+        """Block until the event is due."""
+        if self.speed is None or event_time is None:
+            return
+        if self._origin is None:
+            self._origin = (event_time, time.monotonic())
+            return
+        first_event, first_wall = self._origin
+        delay = first_wall + (event_time - first_event) / self.speed - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
 
 
 class EventProducer:
@@ -91,17 +127,27 @@ class EventProducer:
         return self
 
     def send_lines(
-        self, lines: Iterable[bytes], on_sent: Callable[[int], None] | None = None
+        self,
+        lines: Iterable[bytes],
+        on_sent: Callable[[int], None] | None = None,
+        speed: float | None = None,
     ) -> int:
-        """Send each non-blank line as one message; return how many were sent."""
+        """Send each non-blank line as one message; return how many were sent.
+
+        `speed` replays at that multiple of event time (e.g. 3600: an hour a second);
+        None sends as fast as possible.
+        """
         if self._producer is None:
             raise BrokerError("producer is not started; use it as a context manager")
+        pacer = Pacer(speed)
         count = 0
         for line in lines:
             line = line.rstrip(b"\r\n")
             if not line.strip():
                 continue
-            self._producer.send(self.topic, key=partition_key(line), value=line)
+            key, event_time = key_and_time(line)
+            pacer.wait(event_time)
+            self._producer.send(self.topic, key=key, value=line)
             count += 1
             if on_sent is not None and count % 1000 == 0:
                 on_sent(1000)

@@ -54,3 +54,4 @@ def test_pseudonymizer_refuses_short_keys_and_hides_its_key() -> None:
     with pytest.raises(ValueError):
         Pseudonymizer(b"short")
     assert "0123" not in repr(KEY)
+
