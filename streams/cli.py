@@ -25,7 +25,7 @@ from simulators.faults import FaultInjector, FaultSpec
 from simulators.generator import PaymentCycle
 from simulators.jsonl import write_lines
 from simulators.scenario import Scenario, load_scenario, scenario_names
-from streams.embedded import EmbeddedPipeline, count_lines, data_directory
+from streams.embedded import EmbeddedPipeline, count_lines, data_directory, produce_file
 from streams.errors import WelfareMonitorError
 from streams.queries import Results
 from streams.report import headline, json_lines, lowest_rate_table
@@ -226,7 +226,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from streams.kafka_io import EventProducer, ensure_topics
+    from streams.kafka_io import ensure_topics
 
     settings = Settings()
     input_path = Path(args.input)
@@ -236,19 +236,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         {settings.events_topic: settings.topic_partitions, settings.dead_letter_topic: 1},
     )
     with _progress() as progress:
-        observer = ProgressObserver(progress)
-        observer.started("produce", total)
-        sent = 0
-
-        def on_sent(n: int) -> None:
-            nonlocal sent
-            sent += n
-            observer.advanced("produce", sent)
-
-        with input_path.open("rb") as lines, EventProducer(
-            settings.kafka_bootstrap_servers, settings.events_topic
-        ) as producer:
-            producer.send_lines(lines, on_sent, speed=args.speed)
+        sent = produce_file(settings, input_path, total, ProgressObserver(progress), args.speed)
     out.print(f"replayed {sent:,} events to {settings.events_topic}")
     return 0
 

@@ -102,6 +102,29 @@ def worker_env(settings: Settings) -> dict[str, str]:
     return env | settings.to_env()
 
 
+def produce_file(
+    settings: Settings,
+    input_path: Path,
+    total: int,
+    observer: RunObserver,
+    speed: float | None = None,
+) -> int:
+    """Send every line of `input_path` to the events topic, reporting progress."""
+    observer.started("produce", total)
+    sent = 0
+
+    def on_sent(n: int) -> None:
+        nonlocal sent
+        sent += n
+        observer.advanced("produce", sent)
+
+    with input_path.open("rb") as lines, EventProducer(
+        settings.kafka_bootstrap_servers, settings.events_topic
+    ) as producer:
+        producer.send_lines(lines, on_sent, speed=speed)
+    return sent
+
+
 class EmbeddedPipeline:
     """Runs events through a real broker, a real Faust worker process and chDB."""
 
@@ -146,18 +169,7 @@ class EmbeddedPipeline:
             store.close()
 
     def _produce(self, settings: Settings, input_path: Path, total: int) -> None:
-        self.observer.started("produce", total)
-        sent = 0
-
-        def on_sent(n: int) -> None:
-            nonlocal sent
-            sent += n
-            self.observer.advanced("produce", sent)
-
-        with input_path.open("rb") as lines, EventProducer(
-            settings.kafka_bootstrap_servers, settings.events_topic
-        ) as producer:
-            producer.send_lines(lines, on_sent)
+        produce_file(settings, input_path, total, self.observer)
 
     def _wait_until_processed(
         self,
