@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import random
-import re
-
-CCCD_PATTERN = re.compile(r"^\d{12}$")
 
 
 def century_gender_digit(birth_year: int, female: bool) -> int:

@@ -133,11 +133,6 @@ class Scenario(BaseModel):
         codes = self.region.province_codes
         return self.region.commune_code_range is not None and (codes == "all" or len(codes) != 1)
 
-    @property
-    def period(self) -> str:
-        """The first period (scenarios with one period have just this one)."""
-        return self.periods[0]
-
 
 def scenario_names() -> list[str]:
     """Names of the bundled scenarios."""

@@ -64,10 +64,6 @@ class GroundTruth:
             out.append(row)
         return out
 
-    def commune_rows(self) -> list[dict[str, Any]]:
-        """One row per (period, province, commune), all programmes, sorted."""
-        return self._rollup(3)
-
     def to_json(self) -> dict[str, Any]:
         """The truth as JSON-ready data with plain integer counts."""
         totals: Counter[str] = Counter()

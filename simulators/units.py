@@ -50,12 +50,6 @@ def all_communes() -> tuple[Commune, ...]:
     return tuple(sorted(communes, key=lambda c: (c.province_code, c.code)))
 
 
-@lru_cache(maxsize=1)
-def communes_by_code() -> dict[int, Commune]:
-    """Commune code -> commune."""
-    return {c.code: c for c in all_communes()}
-
-
 def communes_of(province_code: int, code_range: tuple[int, int] | None = None) -> list[Commune]:
     """Communes of a province, optionally only those whose code lies in `code_range`.
 

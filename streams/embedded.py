@@ -49,7 +49,6 @@ class EmbeddedRun:
     """Where an embedded run keeps its data, logs and Faust state."""
 
     data_dir: Path
-    settings: Settings
     worker_log: Path = field(init=False)
     broker_log: Path = field(init=False)
 
@@ -141,7 +140,7 @@ class EmbeddedPipeline:
     def run(self, input_path: Path, data_dir: Path) -> Results:
         """Process every event of `input_path`; return the results read from chDB."""
         total = count_lines(input_path)
-        run_paths = EmbeddedRun(data_dir, self.base)
+        run_paths = EmbeddedRun(data_dir)
         broker = EmbeddedBroker(run_paths.broker_log)
         worker: subprocess.Popen[bytes] | None = None
         try:
