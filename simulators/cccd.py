@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import random
-
 
 def century_gender_digit(birth_year: int, female: bool) -> int:
     """The CCCD's 4th digit: 0/1 for 1900s male/female, 2/3 for 2000s, and so on."""
@@ -21,19 +19,3 @@ def make_cccd(province_code: int, birth_year: int, female: bool, serial: int) ->
         f"{province_code:03d}{century_gender_digit(birth_year, female)}"
         f"{birth_year % 100:02d}{serial:06d}"
     )
-
-
-class CccdIssuer:
-    """Draws unique synthetic CCCDs from a seeded random source."""
-
-    def __init__(self, rng: random.Random) -> None:
-        self._rng = rng
-        self._issued: set[str] = set()
-
-    def issue(self, province_code: int, birth_year: int, female: bool) -> str:
-        """A CCCD not issued before by this issuer."""
-        while True:
-            cccd = make_cccd(province_code, birth_year, female, self._rng.randrange(1_000_000))
-            if cccd not in self._issued:
-                self._issued.add(cccd)
-                return cccd

@@ -98,6 +98,17 @@ class PaymentCycle:
         if not self.communes:
             raise ValueError(f"scenario {scenario.name} selects no commune")
         self._ids = random.Random(f"{scenario.name}:{seed}:ids")
+        # CCCD serial slots: each commune owns an equal share of its province's serials.
+        self._slots: dict[int, tuple[int, int]] = {}
+        for code in {c.province_code for c in self.communes}:
+            in_province = communes_of(code)
+            for rank, commune in enumerate(in_province):
+                self._slots[commune.code] = (rank, CCCD_SERIALS // len(in_province))
+        # Exact scenarios need everyone at once anyway, so people are kept; others regenerate
+        # a commune's people each period, which keeps memory bounded.
+        self._people_cache: dict[int, list[Person]] | None = (
+            {} if scenario.paid_cashless is not None else None
+        )
 
     def _rng(self, *parts: object) -> random.Random:
         return random.Random(":".join(map(str, (self.scenario.name, self.seed, *parts))))
@@ -110,7 +121,7 @@ class PaymentCycle:
             self.scenario.beneficiaries, [rng.lognormvariate(0.0, 0.45) for _ in self.communes]
         )
         for c, size in zip(self.communes, sizes, strict=True):
-            if size > CCCD_SERIALS // len(communes_of(c.province_code)):
+            if size > self._slots[c.code][1]:
                 raise ValueError(f"too many beneficiaries in commune {c.code} for unique CCCDs")
         return sizes
 
@@ -162,9 +173,17 @@ class PaymentCycle:
         return nearest
 
     def _people(self, commune: Commune, size: int, base_km: float) -> list[Person]:
+        cache = self._people_cache
+        if cache is not None and commune.code in cache:
+            return cache[commune.code]
+        people = self._draw_people(commune, size, base_km)
+        if cache is not None:
+            cache[commune.code] = people
+        return people
+
+    def _draw_people(self, commune: Commune, size: int, base_km: float) -> list[Person]:
         sc, rng = self.scenario, self._rng("people", commune.code)
-        rank = [c.code for c in communes_of(commune.province_code)].index(commune.code)
-        capacity = CCCD_SERIALS // len(communes_of(commune.province_code))
+        rank, capacity = self._slots[commune.code]
         registration = sc.region.cccd_province_code or commune.province_code
         adoption = sc.adoption
         people = []

@@ -1,8 +1,6 @@
-import random
-
 import pytest
 
-from simulators.cccd import CccdIssuer, century_gender_digit, make_cccd
+from simulators.cccd import century_gender_digit, make_cccd
 
 
 def test_cccd_layout() -> None:
@@ -15,9 +13,3 @@ def test_century_gender_digit() -> None:
                                                    (2005, True)]] == [0, 1, 2, 3]
     with pytest.raises(ValueError):
         century_gender_digit(1850, False)
-
-
-def test_issuer_never_repeats() -> None:
-    issuer = CccdIssuer(random.Random(1))
-    issued = {issuer.issue(52, 1950, True) for _ in range(5000)}
-    assert len(issued) == 5000

@@ -25,6 +25,8 @@ def test_binh_dinh_truth_is_142_of_127450(binh_dinh: Scenario) -> None:
     assert truth["totals"]["beneficiaries_due"] == 127_450
     assert truth["totals"]["beneficiaries_paid_cashless"] == 142
     assert truth["events"] == len(events)
+    ids = [e["payload"]["citizen_id"] for e in events if e["event_type"] == "payment.scheduled"]
+    assert len(set(ids)) == 127_450
     assert {c["province_code"] for c in truth["communes"]} == {52}
     assert len(truth["communes"]) == 58
 
