@@ -40,7 +40,6 @@ class Ingested:
     event_id: str
     event_type: str
     occurred_at: datetime
-    digest: str
     payload: dict[str, Any]
 
     def payment_fact(self) -> PaymentFact | None:
@@ -114,7 +113,6 @@ def ingest(
         event_id=event["event_id"],
         event_type=event["event_type"],
         occurred_at=occurred_at,
-        digest=pseudonymize.digest(raw),
         payload=payload,
     )
 
@@ -123,16 +121,21 @@ class DuplicateGuard:
     """Remembers each event_id's content digest: an exact repeat is a harmless duplicate,
     the same id with other content is rejected as `conflicting_duplicate`."""
 
-    def __init__(self) -> None:
+    def __init__(self, pseudonymize: Pseudonymizer) -> None:
+        self._pseudonymize = pseudonymize
         self._digests: dict[str, str] = {}
 
-    def check(self, event: Ingested) -> bool:
-        """True for a first sighting, False for an exact duplicate; raises on a conflict."""
+    def check(self, event: Ingested, raw: bytes) -> bool:
+        """True for a first sighting, False for an exact duplicate; raises on a conflict.
+
+        The digest is keyed because the raw bytes hold a citizen ID.
+        """
+        digest = self._pseudonymize.digest(raw)
         seen = self._digests.get(event.event_id)
         if seen is None:
-            self._digests[event.event_id] = event.digest
+            self._digests[event.event_id] = digest
             return True
-        if hmac.compare_digest(seen, event.digest):
+        if hmac.compare_digest(seen, digest):
             return False
         raise Rejected(
             "conflicting_duplicate", f"event_id {event.event_id} was seen with other content"

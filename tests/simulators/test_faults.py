@@ -58,20 +58,22 @@ def test_each_malformed_class_fails_as_intended(
 
     events = list(PaymentCycle(small_scenario(binh_dinh, 50, 2), 0).events())
     original = next(e for e in events if e["event_type"] == "payment.scheduled")
-    guard = DuplicateGuard()
-    guard.check(ingest(orjson.dumps(original), KEY))
+    guard = DuplicateGuard(KEY)
+    first = orjson.dumps(original)
+    guard.check(ingest(first, KEY), first)
     line = malformed_line(error_class, original, random.Random(error_class))
     with pytest.raises(Rejected) as caught:
-        guard.check(ingest(line, KEY))
+        guard.check(ingest(line, KEY), line)
     assert caught.value.error_class == error_class
     assert original["payload"]["citizen_id"] not in caught.value.reason
 
 
 def test_an_exact_duplicate_is_accepted_once_and_then_ignored(binh_dinh: Scenario) -> None:
     event = next(iter(PaymentCycle(small_scenario(binh_dinh, 5, 1), 0).events()))
-    guard = DuplicateGuard()
-    assert guard.check(ingest(orjson.dumps(event), KEY)) is True
-    assert guard.check(ingest(orjson.dumps(event), KEY)) is False
+    guard = DuplicateGuard(KEY)
+    raw = orjson.dumps(event)
+    assert guard.check(ingest(raw, KEY), raw) is True
+    assert guard.check(ingest(raw, KEY), raw) is False
 
 
 def test_rates_outside_0_1_are_refused() -> None:
