@@ -73,6 +73,10 @@ class ProgressObserver:
         speed = f"{completed / elapsed:,.0f} events/s" if elapsed > 0.5 else ""
         self.progress.update(task_id, completed=completed, rate=speed)
 
+    def finished(self, stage: str, total: int) -> None:
+        """A stage whose size was unknown ended with `total` units."""
+        self.progress.update(self._tasks[stage], total=total, completed=total)
+
 
 # --- simulate -------------------------------------------------------------------------------
 
@@ -84,17 +88,12 @@ def _simulate_to(
     faults: FaultSpec | None = None,
 ) -> PaymentCycle:
     cycle = PaymentCycle(scenario, seed)
-    task = progress.add_task(_STAGES["simulate"], total=None, rate="")
+    observer = ProgressObserver(progress)
+    observer.started("simulate", None)
     lines = FaultInjector(faults or FaultSpec(), seed, cycle.truth).lines(cycle.events())
-
-    def advanced(n: int) -> None:
-        elapsed = progress.tasks[task].elapsed or 0.0
-        rate = f"{n / elapsed:,.0f} events/s" if elapsed > 0.5 else ""
-        progress.update(task, completed=n, rate=rate)
-
     with path.open("wb") as f:
-        written = write_lines(lines, f, advanced)
-    progress.update(task, total=written, completed=written)
+        written = write_lines(lines, f, lambda n: observer.advanced("simulate", n))
+    observer.finished("simulate", written)
     return cycle
 
 
