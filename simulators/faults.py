@@ -145,10 +145,12 @@ class FaultInjector:
         for event in events:
             position += 1
             line = orjson.dumps(event)
+            original_due = position
             if spec.out_of_order and rng.random() < spec.out_of_order:
                 truth.faults["out_of_order"] += 1
                 order += 1
-                delayed.append((position + rng.randint(1, spec.max_delay), order, line, False))
+                original_due = position + rng.randint(1, spec.max_delay)
+                delayed.append((original_due, order, line, False))
             else:
                 yield from emit(line, False)
             if spec.duplicates and rng.random() < spec.duplicates:
@@ -164,7 +166,11 @@ class FaultInjector:
                 truth.malformed[error_class] += 1
                 truth.faults["malformed_first"] += 1
                 order += 1
-                delayed.append((position + rng.randint(1, spec.max_delay), order, bad_line, True))
+                bad_due = position + rng.randint(1, spec.max_delay)
+                if error_class == "conflicting_duplicate":
+                    # A conflicting duplicate reuses an id already sent: never before the original.
+                    bad_due = max(bad_due, original_due)
+                delayed.append((bad_due, order, bad_line, True))
             due = sorted(d for d in delayed if d[0] <= position)
             if due:
                 delayed = [d for d in delayed if d[0] > position]

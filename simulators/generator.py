@@ -106,6 +106,7 @@ class PaymentCycle:
                 self._slots[commune.code] = (rank, CCCD_SERIALS // len(in_province))
         # Exact scenarios need everyone at once anyway, so people are kept; others regenerate
         # a commune's people each period, which keeps memory bounded.
+        self._unknown_serials: dict[int, int] = {}
         self._people_cache: dict[int, list[Person]] | None = (
             {} if scenario.paid_cashless is not None else None
         )
@@ -171,6 +172,19 @@ class PaymentCycle:
             options = by_province.get(c.province_code, [])
             nearest[c.code] = min((haversine_km(here, o) for o in options), default=60.0)
         return nearest
+
+    def _record_coverage(self, points: dict[int, list[dict[str, Any]]]) -> None:
+        """Access points by kind and the distance to the nearest ATM, per commune."""
+        atms = [(p["latitude"], p["longitude"])
+                for found in points.values() for p in found if p["kind"] == "atm"]
+        for c in self.communes:
+            here = commune_position(c.province_code, c.code)
+            kinds: dict[str, int] = {}
+            for p in points.get(c.code, []):
+                kinds[p["kind"]] = kinds.get(p["kind"], 0) + 1
+            nearest = min((haversine_km(here, atm) for atm in atms), default=None)
+            self.truth.coverage[c.code] = {"access_points_by_kind": dict(sorted(kinds.items())),
+                                           "nearest_atm_km": nearest}
 
     def _people(self, commune: Commune, size: int, base_km: float) -> list[Person]:
         cache = self._people_cache
@@ -259,6 +273,7 @@ class PaymentCycle:
         points = self._access_points()
         nearest = self._nearest_access_km(points)
         opened_at = sc.starts_at - timedelta(days=30)
+        self._record_coverage(points if sc.emit_access_points else {})
         if sc.emit_access_points:
             for commune in self.communes:
                 for point in points[commune.code]:
@@ -303,6 +318,12 @@ class PaymentCycle:
         roles: dict[tuple[int, int], str] | None,
     ) -> Iterator[dict[str, Any]]:
         sc, rng = self.scenario, self._rng("cycle", period, commune.code)
+        # Reversals, double and unknown payments draw from their own stream, so scenarios
+        # without them generate exactly what they did before these existed.
+        twists = (
+            self._rng("twists", period, commune.code)
+            if sc.return_rate or sc.double_payment_rate or sc.unknown_payment_rate else None
+        )
         first: list[tuple[datetime, str, dict[str, Any]]] = []
         second: list[tuple[datetime, str, dict[str, Any]]] = []
         for person in people:
@@ -330,9 +351,9 @@ class PaymentCycle:
                 "commune_code": commune.code,
                 "amount_vnd": sc.amount_vnd[person.programme],
             }
+            scheduled_at = start + timedelta(milliseconds=50 * person.index)
             yield self._envelope(
-                "payment.scheduled", start + timedelta(milliseconds=50 * person.index),
-                base | {"planned_channel": planned},
+                "payment.scheduled", scheduled_at, base | {"planned_channel": planned},
             )
             at1 = start + timedelta(days=3, seconds=rng.randint(0, 6 * 3600))
             at2 = at1 + timedelta(days=4, seconds=rng.randint(0, 6 * 3600))
@@ -349,20 +370,93 @@ class PaymentCycle:
                 failures = (reason,)
                 first.append(self._failed(base, planned, reason, 1, at1))
                 paid = planned if rng.random() < sc.retry_success_rate else None
+            standing: list[tuple[str, int]] = []
+            paid_at: datetime | None = None
             if paid is not None:
-                attempt, at, queue = (2, at2, second) if failures else (1, at1, first)
-                queue.append((at, "payment.succeeded", base | {
+                attempt, paid_at, queue = (2, at2, second) if failures else (1, at1, first)
+                queue.append((paid_at, "payment.succeeded", base | {
                     "channel": paid, "provider": rng.choice(PROVIDERS[paid]), "attempt": attempt,
                 }))
+                standing.append((paid, base["amount_vnd"]))
+            returned = 0
+            if twists is not None:
+                paid_at, returned = self._twist(twists, person, base, paid_at, standing, second)
             self.truth.add_beneficiary(
                 period, commune.province_code, commune.code, person.programme,
-                paid_channel=paid, cashless=paid in sc.cashless_channels if paid else False,
-                amount_vnd=sc.amount_vnd[person.programme], failure_reasons=failures,
+                standing=standing, cashless_channels=frozenset(sc.cashless_channels),
+                failure_reasons=failures, returned=returned,
+                seconds_to_pay=(
+                    (paid_at - scheduled_at) // timedelta(seconds=1) if paid_at else None
+                ),
             )
+            if twists is not None and twists.random() < sc.unknown_payment_rate:
+                second.append(self._unknown_payment(commune, base, at2, len(people)))
         for when, event_type, payload in sorted(first, key=lambda t: t[0]) + sorted(
             second, key=lambda t: t[0]
         ):
             yield self._envelope(event_type, when, payload)
+
+    def _twist(
+        self,
+        rng: random.Random,
+        person: Person,
+        base: dict[str, Any],
+        paid_at: datetime | None,
+        standing: list[tuple[str, int]],
+        queue: list[tuple[datetime, str, dict[str, Any]]],
+    ) -> tuple[datetime | None, int]:
+        """Maybe reverse (and re-pay) or double the payment; returns (paid_at, reversals)."""
+        sc = self.scenario
+        if paid_at is None:
+            return None, 0
+        channel, amount = standing[0]
+        if rng.random() < sc.return_rate:
+            returned_at = paid_at + timedelta(days=2, seconds=rng.randint(0, 3600))
+            queue.append((returned_at, "payment.returned", base | {
+                "channel": channel, "reason": rng.choice(
+                    ("account_closed_after_credit", "wrong_beneficiary", "reversed_by_bank")
+                ),
+            }))
+            standing.clear()
+            if rng.random() >= sc.repay_after_return_rate:
+                return None, 1
+            again = ("bank_account" if person.has_bank_account
+                     else "e_wallet" if person.has_smartphone else channel)
+            repaid_at = returned_at + timedelta(days=1, seconds=rng.randint(0, 3600))
+            queue.append((repaid_at, "payment.succeeded", base | {
+                "payment_id": f"{base['payment_id']}-r", "channel": again,
+                "provider": rng.choice(PROVIDERS[again]), "attempt": 3,
+            }))
+            standing.append((again, amount))
+            return repaid_at, 1
+        if rng.random() < sc.double_payment_rate:
+            queue.append((paid_at + timedelta(days=1, seconds=rng.randint(0, 3600)),
+                          "payment.succeeded", base | {
+                "payment_id": f"{base['payment_id']}-d", "channel": channel,
+                "provider": rng.choice(PROVIDERS[channel]), "attempt": 1,
+            }))
+            standing.append((channel, amount))
+        return paid_at, 0
+
+    def _unknown_payment(
+        self, commune: Commune, base: dict[str, Any], at: datetime, roster_size: int
+    ) -> tuple[datetime, str, dict[str, Any]]:
+        """A payment to a citizen who is on no list: a serial no roster member uses."""
+        rank, capacity = self._slots[commune.code]
+        self._unknown_serials[commune.code] = extra = self._unknown_serials.get(commune.code, 0) + 1
+        if roster_size + extra > capacity:
+            raise ValueError(f"too many beneficiaries in commune {commune.code} for unique CCCDs")
+        serial = ((rank * capacity + capacity - extra) * 7919 + 104_729) % CCCD_SERIALS
+        citizen_id = make_cccd(commune.province_code if self.scenario.region.cccd_province_code
+                               is None else self.scenario.region.cccd_province_code,
+                               1950, False, serial)
+        self.truth.add_unknown_payment(
+            base["period"], commune.province_code, commune.code, base["programme"]
+        )
+        return at, "payment.succeeded", base | {
+            "payment_id": f"{base['payment_id']}-u{extra}", "citizen_id": citizen_id,
+            "channel": "commune_cash", "provider": PROVIDERS["commune_cash"][0], "attempt": 1,
+        }
 
     @staticmethod
     def _failed(

@@ -84,6 +84,18 @@ class Scenario(BaseModel):
     cashless_failure_rate: float = Field(0.05, ge=0, lt=1)
     failure_rate: float = Field(0.012, ge=0, le=1, description="First cash attempts that fail.")
     retry_success_rate: float = Field(0.6, ge=0, le=1, description="Failed payments re-paid.")
+    return_rate: float = Field(
+        0.0, ge=0, le=1, description="Paid beneficiaries whose payment is reversed later."
+    )
+    repay_after_return_rate: float = Field(
+        0.0, ge=0, le=1, description="Reversed payments paid again (cashless when possible)."
+    )
+    double_payment_rate: float = Field(
+        0.0, ge=0, le=1, description="Paid beneficiaries paid a second time in the period."
+    )
+    unknown_payment_rate: float = Field(
+        0.0, ge=0, le=1, description="Per beneficiary, chance of a payment to someone not due."
+    )
     programmes: dict[str, float]
     cashless_channels: dict[str, float]
     cash_channels: dict[str, float]

@@ -1,31 +1,53 @@
-"""Distinct-beneficiary counting as pure state transitions (no Faust, no I/O).
+"""Per-beneficiary payment state and the aggregates derived from it (no Faust, no I/O).
 
-A beneficiary's status in a period is a set of flags that only turn on: due (scheduled),
-paid, paid cashless. Re-applying an event changes nothing and arrival order does not
-matter, so duplicates, redeliveries and replays after a crash leave the counts exact.
+Each beneficiary of a period has a record: the set of payment events seen for them,
+deduplicated by event id. Their status is *derived* from that set, walking the events in
+occurred_at order, so duplicates and redeliveries change nothing and the result does not
+depend on arrival order:
 
-State is kept in buckets: every (period, commune) has BUCKETS buckets, each mapping the
-pseudonyms of some of its beneficiaries to their flags. The agent writes a changed bucket
-once per batch (one changelog message for many events), and commune totals are always
-recounted from the buckets, never kept as a separate counter that a crash could desync.
+- due: a `payment.scheduled` was seen (the denominator);
+- paid: at least one `payment.succeeded` not cancelled by a later `payment.returned` of the
+  same channel (a reversal); paid cashless: one of those is a cashless channel;
+- time to pay: from the scheduled event to the earliest success that still stands;
+- paid twice: two successes stand at once; unknown: paid but never scheduled in the period.
+
+State is kept in buckets: every (period, commune) has BUCKETS buckets mapping pseudonyms to
+records. A changed bucket is written once per batch (one changelog message for many
+events), and commune statistics are always recounted from the buckets, never kept as a
+separate counter that a crash could desync.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from streams.ingest import PaymentFact
 
 # Defined here, not imported from the simulators: the pipeline must not share code with the
 # ground truth it is checked against.
 CASHLESS_CHANNELS = frozenset({"bank_account", "e_wallet"})
-COUNTS = ("beneficiaries_due", "beneficiaries_paid", "beneficiaries_paid_cashless")
-
-DUE, PAID, PAID_CASHLESS = 1, 2, 4
 BUCKETS = 64
 
-Bucket = dict[str, int]
+SCHEDULED, FAILED, SUCCEEDED, RETURNED = 0, 1, 2, 3
+KINDS = {
+    "payment.scheduled": SCHEDULED,
+    "payment.failed": FAILED,
+    "payment.succeeded": SUCCEEDED,
+    "payment.returned": RETURNED,
+}
+
+# A record entry: [event_id, occurred_ms, kind, channel, amount_vnd, reason, attempt].
+Entry = list[Any]
+# A record: {"p": programme, "e": [entries]}; a bucket maps pseudonyms to records.
+Record = dict[str, Any]
+Bucket = dict[str, Record]
+
+
+class ConflictingDuplicate(Exception):
+    """An event id seen before with other content."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +67,18 @@ class CommuneId:
         """Keys of all its buckets."""
         return [f"{self.key}|{i}" for i in range(BUCKETS)]
 
+    def previous(self) -> CommuneId:
+        """The same commune in the previous monthly period."""
+        year, month = map(int, self.period.split("-"))
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+        return CommuneId(f"{year:04d}-{month:02d}", self.province_code, self.commune_code)
+
+    def next(self) -> CommuneId:
+        """The same commune in the next monthly period."""
+        year, month = map(int, self.period.split("-"))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return CommuneId(f"{year:04d}-{month:02d}", self.province_code, self.commune_code)
+
 
 def commune_of(fact: PaymentFact) -> CommuneId:
     """The commune (and period) an event counts towards."""
@@ -56,32 +90,179 @@ def bucket_key(fact: PaymentFact) -> str:
     return f"{commune_of(fact).key}|{int(fact.beneficiary[:8], 16) % BUCKETS}"
 
 
-def flags_of(fact: PaymentFact) -> int:
-    """The flags one event turns on."""
-    if fact.event_type == "payment.scheduled":
-        return DUE
-    if fact.event_type == "payment.succeeded":
-        return PAID | (PAID_CASHLESS if fact.channel in CASHLESS_CHANNELS else 0)
-    return 0
+def entry_of(fact: PaymentFact) -> Entry:
+    """The record entry of one payment event."""
+    return [fact.event_id, fact.occurred_ms, KINDS[fact.event_type], fact.channel,
+            fact.amount_vnd, fact.reason, fact.attempt]
 
 
-def merge(bucket: Mapping[str, int] | None, fact: PaymentFact) -> Bucket | None:
-    """The bucket after `fact`, or None when the fact changes nothing (a duplicate, say)."""
-    before = (bucket or {}).get(fact.beneficiary)
-    after = (before or 0) | flags_of(fact)
-    if before == after:
-        return None
+@dataclass(frozen=True)
+class Status:
+    """A beneficiary's derived status in a period."""
+
+    programme: str
+    due: bool
+    standing: tuple[tuple[int, str, int], ...]  # successes not reversed: (ms, channel, amount)
+    failures: tuple[str, ...]
+    returned: int
+    seconds_to_pay: int | None
+
+    @property
+    def paid(self) -> bool:
+        """Paid, and not reversed since."""
+        return bool(self.standing)
+
+    @property
+    def cashless(self) -> bool:
+        """One standing payment went through a cashless channel."""
+        return any(channel in CASHLESS_CHANNELS for _, channel, _ in self.standing)
+
+    @property
+    def paid_twice(self) -> bool:
+        """Two payments stand at once in the period."""
+        return len(self.standing) >= 2
+
+    @property
+    def unknown(self) -> bool:
+        """Paid although no payment was scheduled for them in the period."""
+        return self.paid and not self.due
+
+
+def status_of(record: Mapping[str, Any]) -> Status:
+    """Derive the status from a record's events, in occurred_at order."""
+    entries = sorted(record["e"], key=lambda e: (e[1], e[2], e[3], e[4], e[0]))
+    scheduled_ms: int | None = None
+    standing: list[tuple[int, str, int]] = []
+    failures: list[str] = []
+    returned = 0
+    for _, ms, kind, channel, amount, reason, _ in entries:
+        if kind == SCHEDULED:
+            scheduled_ms = ms if scheduled_ms is None else min(scheduled_ms, ms)
+        elif kind == FAILED:
+            failures.append(reason)
+        elif kind == SUCCEEDED:
+            standing.append((ms, channel, amount))
+        else:
+            returned += 1
+            for i in range(len(standing) - 1, -1, -1):
+                if standing[i][1] == channel:
+                    del standing[i]
+                    break
+    seconds = None
+    if standing and scheduled_ms is not None:
+        seconds = max(0, (min(ms for ms, _, _ in standing) - scheduled_ms) // 1000)
+    return Status(record["p"], scheduled_ms is not None, tuple(standing), tuple(sorted(failures)),
+                  returned, seconds)
+
+
+def merge(bucket: Mapping[str, Record] | None, fact: PaymentFact) -> Bucket | None:
+    """The bucket after `fact`, or None when the fact changes nothing (a duplicate).
+
+    Raises ConflictingDuplicate when the event id was seen with other content.
+    """
+    record = (bucket or {}).get(fact.beneficiary)
+    entry = entry_of(fact)
+    if record is not None:
+        for seen in record["e"]:
+            if seen[0] == fact.event_id:
+                if seen == entry:
+                    return None
+                raise ConflictingDuplicate(
+                    f"event_id {fact.event_id} was seen before with other content"
+                )
     updated = dict(bucket or {})
-    updated[fact.beneficiary] = after
+    programme = record["p"] if record and fact.event_type != "payment.scheduled" else fact.programme
+    updated[fact.beneficiary] = {"p": programme, "e": [*(record or {"e": []})["e"], entry]}
     return updated
 
 
-def count(buckets: Iterable[Mapping[str, int] | None]) -> dict[str, int]:
-    """Distinct beneficiaries due, paid and paid cashless over the given buckets."""
-    due = paid = cashless = 0
-    for bucket in buckets:
-        for flags in (bucket or {}).values():
-            due += flags & DUE
-            paid += (flags & PAID) >> 1
-            cashless += (flags & PAID_CASHLESS) >> 2
-    return dict(zip(COUNTS, (due, paid, cashless), strict=True))
+@dataclass
+class Stats:
+    """Aggregates of a set of beneficiaries (a bucket, a commune, a programme...)."""
+
+    beneficiaries_due: int = 0
+    beneficiaries_paid: int = 0
+    beneficiaries_paid_cashless: int = 0
+    beneficiaries_paid_twice: int = 0
+    beneficiaries_paid_unknown: int = 0
+    payments_returned: int = 0
+    payments_by_channel: Counter[str] = field(default_factory=Counter)
+    amount_by_channel: Counter[str] = field(default_factory=Counter)
+    failures_by_reason: Counter[str] = field(default_factory=Counter)
+    seconds_to_pay: list[int] = field(default_factory=list)
+
+    def add(self, status: Status) -> None:
+        """Count one beneficiary."""
+        if status.unknown:
+            self.beneficiaries_paid_unknown += 1
+        if not status.due:
+            return
+        self.beneficiaries_due += 1
+        self.failures_by_reason.update(status.failures)
+        self.payments_returned += status.returned
+        if status.paid:
+            self.beneficiaries_paid += 1
+            self.beneficiaries_paid_cashless += status.cashless
+            self.beneficiaries_paid_twice += status.paid_twice
+            for _, channel, amount in status.standing:
+                self.payments_by_channel[channel] += 1
+                self.amount_by_channel[channel] += amount
+        if status.seconds_to_pay is not None:
+            self.seconds_to_pay.append(status.seconds_to_pay)
+
+    def update(self, other: Stats) -> None:
+        """Add another set's aggregates (the sets must be disjoint)."""
+        for name in ("beneficiaries_due", "beneficiaries_paid", "beneficiaries_paid_cashless",
+                     "beneficiaries_paid_twice", "beneficiaries_paid_unknown",
+                     "payments_returned"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.payments_by_channel.update(other.payments_by_channel)
+        self.amount_by_channel.update(other.amount_by_channel)
+        self.failures_by_reason.update(other.failures_by_reason)
+        self.seconds_to_pay.extend(other.seconds_to_pay)
+
+    @property
+    def cashless_rate(self) -> float | None:
+        """Paid cashless over due, or None without anyone due."""
+        return self.beneficiaries_paid_cashless / self.beneficiaries_due if self.beneficiaries_due else None
+
+    def row(self) -> dict[str, Any]:
+        """The statistics as ClickHouse columns."""
+        return {
+            "beneficiaries_due": self.beneficiaries_due,
+            "beneficiaries_paid": self.beneficiaries_paid,
+            "beneficiaries_paid_cashless": self.beneficiaries_paid_cashless,
+            "beneficiaries_paid_twice": self.beneficiaries_paid_twice,
+            "beneficiaries_paid_unknown": self.beneficiaries_paid_unknown,
+            "payments_returned": self.payments_returned,
+            "payments_by_channel": dict(sorted(self.payments_by_channel.items())),
+            "amount_by_channel": dict(sorted(self.amount_by_channel.items())),
+            "failures_by_reason": dict(sorted(self.failures_by_reason.items())),
+            "seconds_to_pay": sorted(self.seconds_to_pay),
+        }
+
+
+def bucket_stats(bucket: Mapping[str, Record] | None) -> dict[str, Stats]:
+    """A bucket's statistics per programme."""
+    out: dict[str, Stats] = {}
+    for record in (bucket or {}).values():
+        status = status_of(record)
+        out.setdefault(status.programme, Stats()).add(status)
+    return out
+
+
+def combine(parts: Iterable[Mapping[str, Stats]]) -> dict[str, Stats]:
+    """Per-programme statistics of several disjoint buckets."""
+    out: dict[str, Stats] = {}
+    for part in parts:
+        for programme, stats in part.items():
+            out.setdefault(programme, Stats()).update(stats)
+    return out
+
+
+def total(per_programme: Mapping[str, Stats]) -> Stats:
+    """All programmes together."""
+    out = Stats()
+    for stats in per_programme.values():
+        out.update(stats)
+    return out

@@ -28,7 +28,14 @@ from simulators.scenario import Scenario, load_scenario, scenario_names
 from streams.embedded import EmbeddedPipeline, count_lines, data_directory, produce_file
 from streams.errors import WelfareMonitorError
 from streams.queries import Results
-from streams.report import headline, json_lines, lowest_rate_table
+from streams.report import (
+    alerts_summary,
+    coverage_table,
+    headline,
+    json_lines,
+    lowest_rate_table,
+    nation_summary,
+)
 from streams.settings import Settings
 
 DEFAULT_SCENARIO = "binh-dinh-2023-06"
@@ -140,6 +147,13 @@ def _run_pipeline(input_path: Path, data_dir: Path, progress: Progress) -> Resul
     return pipeline.run(input_path, data_dir)
 
 
+RESULT_LEVELS = {
+    "nation": "nation", "province": "provinces", "commune": "communes",
+    "programme": "programmes", "coverage": "coverage", "alerts": "alerts",
+    "dead-letters": "dead_letters",
+}
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     input_path = Path(args.input)
     count_lines(input_path)  # fail fast, before any process starts, if it is unreadable
@@ -147,8 +161,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         with _progress() as progress:
             results = _run_pipeline(input_path, data_dir, progress)
     if args.format == "json":
-        if results.communes:
-            out.print(json_lines(results.communes), markup=False)
+        rows = getattr(results, RESULT_LEVELS[args.level])
+        if rows:
+            out.print(json_lines(rows), markup=False)
         return 0
     _print_results(results)
     return 0
@@ -161,6 +176,12 @@ def _print_results(results: Results, labels: dict[int, str] | None = None) -> No
     if results.communes:
         # Never squeeze the table below 100 columns (pipes and CI logs report 80).
         out.print(lowest_rate_table(results.communes), width=max(out.width, 100))
+    for row in results.nation:
+        for line in nation_summary(row):
+            out.print(line, markup=False)
+    if results.coverage:
+        out.print(coverage_table(results.coverage), width=max(out.width, 100))
+    out.print(alerts_summary(results.alerts), markup=False)
     if results.dead_letters:
         dead = ", ".join(f"{r['error_class']}: {r['events']}" for r in results.dead_letters)
         out.print(f"Dead-lettered events by class: {dead}", markup=False)
@@ -275,6 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a file of events through the embedded pipeline")
     run.add_argument("--input", required=True, help="events file (JSON lines)")
     run.add_argument("--data-dir", help="keep the chDB data here (default: a temporary dir)")
+    run.add_argument("--level", choices=sorted(RESULT_LEVELS), default="commune",
+                     help="which rows --format json prints (default: commune)")
     run.add_argument("--format", choices=("table", "json"), default="table",
                      help="table (default) or one JSON object per commune and line")
     run.set_defaults(handler=cmd_run)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,6 +30,10 @@ class PaymentFact:
     province_code: int
     commune_code: int
     channel: str
+    occurred_ms: int
+    amount_vnd: int
+    reason: str
+    attempt: int
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,10 @@ class Ingested:
             province_code=p["province_code"],
             commune_code=p["commune_code"],
             channel=p.get("channel") or p.get("planned_channel") or "",
+            occurred_ms=int(self.occurred_at.timestamp() * 1000),
+            amount_vnd=p["amount_vnd"],
+            reason=p.get("reason", ""),
+            attempt=p.get("attempt", 0),
         )
 
 
@@ -115,30 +122,3 @@ def ingest(
         occurred_at=occurred_at,
         payload=payload,
     )
-
-
-class DuplicateGuard:
-    """Remembers each event_id's content digest: an exact repeat is a harmless duplicate,
-    the same id with other content is rejected as `conflicting_duplicate`."""
-
-    def __init__(self, pseudonymize: Pseudonymizer) -> None:
-        self._pseudonymize = pseudonymize
-        self._digests: dict[str, str] = {}
-
-    def check(self, event: Ingested, raw: bytes) -> bool:
-        """True for a first sighting, False for an exact duplicate; raises on a conflict.
-
-        The digest is keyed because the raw bytes hold a citizen ID.
-        """
-        digest = self._pseudonymize.digest(raw)
-        seen = self._digests.get(event.event_id)
-        if seen is None:
-            self._digests[event.event_id] = digest
-            return True
-        if hmac.compare_digest(seen, digest):
-            return False
-        raise Rejected(
-            "conflicting_duplicate", f"event_id {event.event_id} was seen with other content"
-        )
-
-

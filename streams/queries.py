@@ -1,4 +1,10 @@
-"""Result queries: the one place their SQL lives (the CLI, dashboards and tests reuse it)."""
+"""Result queries: the one place their SQL lives (the CLI, dashboards and tests reuse it).
+
+Every level is rolled up from `commune_programme_stats`, whose rows hold distinct counts of
+disjoint sets of beneficiaries, so sums are exact distinct counts; rates are computed from
+the summed numerator and denominator, never averaged; time-to-pay quantiles are taken over
+all the underlying values (ClickHouse's quantileExact: the value at rank floor(q * n)).
+"""
 
 from __future__ import annotations
 
@@ -7,37 +13,71 @@ from typing import Any
 
 from streams.storage.base import Store
 
-COMMUNE_TOTALS_SQL = """
+STATS = "(SELECT * FROM commune_programme_stats FINAL)"
+
+_MEASURES = """
+    sum(s.beneficiaries_due) AS beneficiaries_due,
+    sum(s.beneficiaries_paid) AS beneficiaries_paid,
+    sum(s.beneficiaries_paid_cashless) AS beneficiaries_paid_cashless,
+    if(sum(s.beneficiaries_due) = 0, NULL,
+       round(sum(s.beneficiaries_paid_cashless) / sum(s.beneficiaries_due), 6)) AS cashless_rate,
+    sum(s.beneficiaries_paid_twice) AS beneficiaries_paid_twice,
+    sum(s.beneficiaries_paid_unknown) AS beneficiaries_paid_unknown,
+    sum(s.payments_returned) AS payments_returned,
+    sumMap(s.payments_by_channel) AS payments_by_channel,
+    sumMap(s.amount_by_channel) AS amount_paid_vnd,
+    sumMap(s.failures_by_reason) AS failures_by_reason,
+    if(sum(length(s.seconds_to_pay)) = 0, NULL,
+       quantileExactArray(0.5)(s.seconds_to_pay)) AS seconds_to_pay_p50,
+    if(sum(length(s.seconds_to_pay)) = 0, NULL,
+       quantileExactArray(0.9)(s.seconds_to_pay)) AS seconds_to_pay_p90
+"""
+
+NATION_TOTALS_SQL = f"""
+SELECT s.period AS period, {_MEASURES}
+FROM {STATS} AS s
+GROUP BY period
+ORDER BY period
+"""
+
+PROVINCE_TOTALS_SQL = f"""
 SELECT
-    t.period AS period,
-    t.province_code AS province_code,
-    t.commune_code AS commune_code,
-    u.province_name AS province_name,
-    u.commune_name AS commune_name,
-    t.beneficiaries_due AS beneficiaries_due,
-    t.beneficiaries_paid AS beneficiaries_paid,
-    t.beneficiaries_paid_cashless AS beneficiaries_paid_cashless
-FROM commune_payment_totals AS t FINAL
+    s.period AS period,
+    s.province_code AS province_code,
+    any(u.province_name) AS province_name,
+    {_MEASURES}
+FROM {STATS} AS s
 LEFT JOIN admin_units AS u
-    ON u.province_code = t.province_code AND u.commune_code = t.commune_code
+    ON u.province_code = s.province_code AND u.commune_code = s.commune_code
+GROUP BY period, province_code
+ORDER BY period, province_code
+"""
+
+COMMUNE_TOTALS_SQL = f"""
+SELECT
+    s.period AS period,
+    s.province_code AS province_code,
+    s.commune_code AS commune_code,
+    any(u.province_name) AS province_name,
+    any(u.commune_name) AS commune_name,
+    {_MEASURES}
+FROM {STATS} AS s
+LEFT JOIN admin_units AS u
+    ON u.province_code = s.province_code AND u.commune_code = s.commune_code
+GROUP BY period, province_code, commune_code
 ORDER BY period, province_code, commune_code
 """
 
-# Each beneficiary of a period belongs to one commune, so summing distinct commune counts
-# gives exact distinct province counts.
-PROVINCE_TOTALS_SQL = """
+PROGRAMME_TOTALS_SQL = f"""
 SELECT
-    t.period AS period,
-    t.province_code AS province_code,
-    any(u.province_name) AS province_name,
-    sum(t.beneficiaries_due) AS beneficiaries_due,
-    sum(t.beneficiaries_paid) AS beneficiaries_paid,
-    sum(t.beneficiaries_paid_cashless) AS beneficiaries_paid_cashless
-FROM commune_payment_totals AS t FINAL
-LEFT JOIN admin_units AS u
-    ON u.province_code = t.province_code AND u.commune_code = t.commune_code
-GROUP BY period, province_code
-ORDER BY period, province_code
+    s.period AS period,
+    s.province_code AS province_code,
+    s.commune_code AS commune_code,
+    s.programme AS programme,
+    {_MEASURES}
+FROM {STATS} AS s
+GROUP BY period, province_code, commune_code, programme
+ORDER BY period, province_code, commune_code, programme
 """
 
 DEAD_LETTERS_BY_CLASS_SQL = """
@@ -47,28 +87,142 @@ GROUP BY error_class
 ORDER BY events DESC, error_class
 """
 
-_INTS = ("province_code", "commune_code", "beneficiaries_due", "beneficiaries_paid",
-         "beneficiaries_paid_cashless", "events")
+ACTIVE_ALERTS_SQL = """
+SELECT kind, period, province_code, commune_code, subject, value, threshold, message,
+       raised_at
+FROM alerts FINAL
+WHERE active = 1
+ORDER BY kind, period, province_code, commune_code, subject
+"""
+
+# The coverage gap of a commune in a period (documented in the README):
+#   unserved = due - paid cashless
+#   cashless_access_per_10k = (ATMs + bank branches + mobile-money agents) per 10,000 due
+#   gap_score = unserved * (1 + least(nearest ATM km, 50) / 10)
+#                        / (1 + cashless_access_per_10k / 10)
+# No ATM known at all counts as 50 km. Communes are ranked by gap_score, highest first.
+COVERAGE_GAPS_SQL = """
+WITH
+    communes AS (
+        SELECT s.province_code AS province_code, s.commune_code AS commune_code,
+               sum(s.beneficiaries_due) AS due,
+               sum(s.beneficiaries_paid_cashless) AS cashless
+        FROM (SELECT * FROM commune_programme_stats FINAL) AS s
+        WHERE s.period = {period:String}
+        GROUP BY province_code, commune_code
+    ),
+    points AS (
+        SELECT commune_code,
+               countIf(kind = 'atm') AS atms,
+               countIf(kind = 'bank_branch') AS bank_branches,
+               countIf(kind = 'post_office') AS post_offices,
+               countIf(kind = 'mobile_money_agent') AS mobile_money_agents
+        FROM (SELECT * FROM access_points FINAL) WHERE is_open = 1
+        GROUP BY commune_code
+    ),
+    atm AS (
+        SELECT latitude, longitude FROM (SELECT * FROM access_points FINAL)
+        WHERE is_open = 1 AND kind = 'atm'
+    ),
+    nearest AS (
+        SELECT u.commune_code AS commune_code,
+               min(2 * 6371.0 * asin(sqrt(
+                   pow(sin(radians(a.latitude - u.latitude) / 2), 2)
+                   + cos(radians(u.latitude)) * cos(radians(a.latitude))
+                     * pow(sin(radians(a.longitude - u.longitude) / 2), 2)))) AS km
+        FROM (SELECT * FROM admin_units FINAL
+              WHERE commune_code IN (SELECT commune_code FROM communes)) AS u
+        CROSS JOIN atm AS a
+        GROUP BY u.commune_code
+    )
+SELECT
+    c.province_code AS province_code,
+    c.commune_code AS commune_code,
+    any(u.province_name) AS province_name,
+    any(u.commune_name) AS commune_name,
+    any(u.latitude) AS latitude,
+    any(u.longitude) AS longitude,
+    any(c.due) AS beneficiaries_due,
+    any(c.cashless) AS beneficiaries_paid_cashless,
+    if(any(c.due) = 0, NULL, round(any(c.cashless) / any(c.due), 6)) AS cashless_rate,
+    any(p.atms) AS atms,
+    any(p.bank_branches) AS bank_branches,
+    any(p.post_offices) AS post_offices,
+    any(p.mobile_money_agents) AS mobile_money_agents,
+    if(any(c.due) = 0, NULL,
+       round(10000 * (any(p.atms) + any(p.bank_branches) + any(p.post_offices)
+                      + any(p.mobile_money_agents)) / any(c.due), 3)) AS access_points_per_10k,
+    if(any(c.due) = 0, NULL, round(10000 * any(p.atms) / any(c.due), 3)) AS atms_per_10k,
+    if(any(n.commune_code) = 0, NULL, round(any(n.km), 3)) AS nearest_atm_km,
+    round((any(c.due) - any(c.cashless))
+          * (1 + least(if(any(n.commune_code) = 0, 50.0, any(n.km)), 50.0) / 10)
+          / (1 + if(any(c.due) = 0, 0.0,
+                    10000 * (any(p.atms) + any(p.bank_branches) + any(p.mobile_money_agents))
+                    / any(c.due)) / 10), 3) AS gap_score
+FROM communes AS c
+LEFT JOIN points AS p ON p.commune_code = c.commune_code
+LEFT JOIN nearest AS n ON n.commune_code = c.commune_code
+LEFT JOIN admin_units AS u
+    ON u.province_code = c.province_code AND u.commune_code = c.commune_code
+GROUP BY province_code, commune_code
+ORDER BY gap_score DESC, commune_code
+"""
+
+LATEST_PERIOD_SQL = "SELECT max(period) AS period FROM commune_programme_stats"
+
+_INTS = frozenset({
+    "province_code", "commune_code", "beneficiaries_due", "beneficiaries_paid",
+    "beneficiaries_paid_cashless", "beneficiaries_paid_twice", "beneficiaries_paid_unknown",
+    "payments_returned", "events", "seconds_to_pay_p50", "seconds_to_pay_p90", "atms",
+    "bank_branches", "post_offices", "mobile_money_agents",
+})
+_INT_MAPS = frozenset({"payments_by_channel", "amount_paid_vnd", "failures_by_reason"})
 
 
-def _normalise(row: dict[str, Any]) -> dict[str, Any]:
-    # JSON output formats quote 64-bit integers; make them ints again.
-    return {k: int(v) if k in _INTS else v for k, v in row.items()}
+def normalise(row: dict[str, Any]) -> dict[str, Any]:
+    """JSON output formats quote 64-bit integers; make them ints again."""
+    out: dict[str, Any] = {}
+    for k, v in row.items():
+        if v is not None and k in _INTS:
+            v = int(v)
+        elif k in _INT_MAPS:
+            v = {name: int(n) for name, n in sorted(v.items()) if int(n)}
+        out[k] = v
+    return out
 
 
 @dataclass(frozen=True)
 class Results:
     """What a run produced, read back from ClickHouse."""
 
+    nation: list[dict[str, Any]]
     provinces: list[dict[str, Any]]
     communes: list[dict[str, Any]]
+    programmes: list[dict[str, Any]]
     dead_letters: list[dict[str, Any]]
+    alerts: list[dict[str, Any]]
+    coverage: list[dict[str, Any]]
+
+
+def latest_period(store: Store) -> str | None:
+    """The most recent period with statistics, or None before any."""
+    rows = store.query(LATEST_PERIOD_SQL)
+    return rows[0]["period"] or None if rows else None
 
 
 def read_results(store: Store) -> Results:
-    """Province and commune totals and dead-letter counts."""
+    """Every level of statistics, dead letters, active alerts and the coverage ranking."""
+    period = latest_period(store)
+
+    def rows(sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return [normalise(r) for r in store.query(sql, params)]
+
     return Results(
-        provinces=[_normalise(r) for r in store.query(PROVINCE_TOTALS_SQL)],
-        communes=[_normalise(r) for r in store.query(COMMUNE_TOTALS_SQL)],
-        dead_letters=[_normalise(r) for r in store.query(DEAD_LETTERS_BY_CLASS_SQL)],
+        nation=rows(NATION_TOTALS_SQL),
+        provinces=rows(PROVINCE_TOTALS_SQL),
+        communes=rows(COMMUNE_TOTALS_SQL),
+        programmes=rows(PROGRAMME_TOTALS_SQL),
+        dead_letters=rows(DEAD_LETTERS_BY_CLASS_SQL),
+        alerts=rows(ACTIVE_ALERTS_SQL),
+        coverage=rows(COVERAGE_GAPS_SQL, {"period": period}) if period else [],
     )

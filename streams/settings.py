@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     dead_letter_topic: str = Field(
         "welfare.dead-letters", description="Topic of events that failed validation."
     )
+    alerts_topic: str = Field("welfare.alerts", description="Topic of raised and cleared alerts.")
     topic_partitions: int = Field(4, ge=1, description="Partitions of the events topic.")
 
     clickhouse_url: str | None = Field(
@@ -42,7 +43,18 @@ class Settings(BaseSettings):
     web_host: str = "127.0.0.1"
 
     batch_max_events: int = Field(2000, ge=1, description="Events per agent batch.")
-    batch_within_s: float = Field(0.5, gt=0, description="Longest wait to fill a batch.")
+    batch_within_s: float = Field(1.0, gt=0, description="Longest wait to fill a batch.")
+    health_interval_s: float = Field(2.0, gt=0, description="Seconds between health rows.")
+
+    alert_cashless_target: float = Field(
+        0.05, ge=0, le=1, description="Alert when a commune's cashless rate is under this."
+    )
+    alert_rate_drop_points: float = Field(
+        0.05, gt=0, le=1, description="Alert when the rate falls this much from last period."
+    )
+    alert_min_beneficiaries: int = Field(
+        20, ge=1, description="Commune alerts need at least this many beneficiaries due."
+    )
     broker_session_timeout_s: float = 10.0
     broker_heartbeat_interval_s: float = 1.0
     broker_rebalance_timeout_s: float = 10.0

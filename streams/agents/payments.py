@@ -1,12 +1,25 @@
-"""The payments agent: validate, pseudonymise and count distinct beneficiaries per commune."""
+"""The payments agent: validate, pseudonymise, keep beneficiary state, sink statistics.
+
+Per batch of events (at most `batch_max_events`, at most `batch_within_s` apart):
+1. ingest each event; bad ones become dead letters (table and topic, KIP-298 headers);
+2. merge payment events into the beneficiary buckets (Faust table) and access-point events
+   into the access-point GlobalTable; changed keys are written once per batch;
+3. recount every touched commune from its buckets, derive its alerts, and write the rows;
+4. only then return, so Faust acknowledges the batch's offsets after the rows are stored.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import time
 import weakref
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import faust
@@ -14,16 +27,33 @@ import orjson
 from faust.streams import Stream, _current_event
 from faust.types import EventT, StreamT
 
-from streams.aggregation import Bucket, CommuneId, bucket_key, commune_of, count, merge
-from streams.ingest import Rejected, ingest
+from streams.access import merge_access_point
+from streams.aggregation import (
+    Bucket,
+    CommuneId,
+    ConflictingDuplicate,
+    Stats,
+    bucket_key,
+    bucket_stats,
+    combine,
+    commune_of,
+    merge,
+    status_of,
+    total,
+)
+from streams.alerts import Alert, AlertRules, beneficiary_alerts, low_rate, rate_drop
+from streams.ingest import Ingested, Rejected, ingest, redact
 from streams.pseudonym import Pseudonymizer
 from streams.settings import Settings
 from streams.sink import ClickHouseSink, now_utc
 
 log = logging.getLogger(__name__)
 
-TOTALS_TABLE = "commune_payment_totals"
+STATS_TABLE = "commune_programme_stats"
 DEAD_LETTERS_TABLE = "dead_letters"
+ALERTS_TABLE = "alerts"
+ACCESS_POINTS_TABLE = "access_points"
+HEALTH_TABLE = "pipeline_health"
 
 
 @contextmanager
@@ -38,19 +68,6 @@ def event_scope(event: EventT) -> Iterator[None]:
         yield
     finally:
         _current_event.reset(token)
-
-
-def totals_row(commune: CommuneId, counts: dict[str, int]) -> dict[str, Any]:
-    """A commune_payment_totals row. The version is the write time in ns: every snapshot is
-    recounted from the full state, so the latest one is the most complete."""
-    return {
-        "period": commune.period,
-        "province_code": commune.province_code,
-        "commune_code": commune.commune_code,
-        **counts,
-        "version": time.time_ns(),
-        "updated_at": now_utc(),
-    }
 
 
 def dead_letter(
@@ -76,56 +93,265 @@ def dead_letter(
     return record, headers
 
 
+@dataclass
+class Health:
+    """What the worker did since the last health row."""
+
+    events: int = 0
+    dead_letters: Counter[str] = field(default_factory=Counter)
+    latest_event_ms: int | None = None
+    since: float = field(default_factory=time.monotonic)
+
+    def saw(self, occurred_ms: int) -> None:
+        """Note an event time, for freshness."""
+        if self.latest_event_ms is None or occurred_ms > self.latest_event_ms:
+            self.latest_event_ms = occurred_ms
+
+    def row(self, worker: str, lag: int) -> dict[str, Any]:
+        """The pipeline_health row for the interval; resets the counters."""
+        now = now_utc()
+        elapsed = max(time.monotonic() - self.since, 1e-6)
+        latest = (datetime.fromtimestamp(self.latest_event_ms / 1000, UTC)
+                  if self.latest_event_ms is not None else None)
+        row = {
+            "at": now, "worker": worker, "events": self.events,
+            "events_per_s": round(self.events / elapsed, 1),
+            "dead_letters": sum(self.dead_letters.values()),
+            "dead_letters_by_class": dict(self.dead_letters),
+            "consumer_lag": lag, "latest_event_at": latest,
+            "freshness_s": (now - latest).total_seconds() if latest else None,
+        }
+        self.events, self.dead_letters, self.since = 0, Counter(), time.monotonic()
+        return row
+
+
+@dataclass
+class BatchOutput:
+    """What one batch produced."""
+
+    changed: dict[str, Bucket] = field(default_factory=dict)
+    access: dict[str, dict[str, Any]] = field(default_factory=dict)
+    carrier: dict[str, EventT] = field(default_factory=dict)
+    communes: dict[str, CommuneId] = field(default_factory=dict)
+    alerts: list[Alert] = field(default_factory=list)
+    dead: list[tuple[dict[str, Any], list[tuple[str, bytes]]]] = field(default_factory=list)
+
+
+class PaymentsAgent:
+    """The agent's state and its per-batch work; Faust objects are passed in."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sink: ClickHouseSink,
+        pseudonymize: Pseudonymizer,
+        buckets: Any,
+        access_points: Any,
+    ) -> None:
+        self.settings = settings
+        self.sink = sink
+        self.pseudonymize = pseudonymize
+        self.buckets = buckets
+        self.access_points = access_points
+        self.rules = AlertRules(settings.alert_cashless_target, settings.alert_rate_drop_points,
+                                settings.alert_min_beneficiaries)
+        self.health = Health()
+        self._bucket_stats: dict[str, dict[str, Stats]] = {}
+        self._commune_alerts: dict[str, bool] = {}
+        self._version = 0
+
+    def next_version(self) -> int:
+        """A row version: the time in ns, strictly increasing within this worker."""
+        self._version = max(time.time_ns(), self._version + 1)
+        return self._version
+
+    def stats_of(self, bucket_key_: str) -> dict[str, Stats]:
+        """A bucket's statistics per programme, cached until the bucket changes."""
+        cached = self._bucket_stats.get(bucket_key_)
+        if cached is None:
+            cached = self._bucket_stats[bucket_key_] = bucket_stats(self.buckets.get(bucket_key_))
+        return cached
+
+    def commune_stats(self, commune: CommuneId) -> dict[str, Stats]:
+        """A commune's statistics per programme, recounted from its buckets."""
+        return combine(self.stats_of(k) for k in commune.bucket_keys())
+
+    def has_data(self, commune: CommuneId) -> bool:
+        """Whether any beneficiary of the commune is known in that period."""
+        return any(self.buckets.get(k) for k in commune.bucket_keys())
+
+    def _take(self, event: EventT, out: BatchOutput) -> None:
+        """Merge one event into the batch's pending state, or dead-letter it."""
+        try:
+            ingested = ingest(event.value, self.pseudonymize)
+            self.health.saw(int(ingested.occurred_at.timestamp() * 1000))
+            if ingested.event_type.startswith("access_point."):
+                self._take_access_point(event, ingested, out)
+                return
+            fact = ingested.payment_fact()
+            if fact is None:
+                return  # roster events: the denominator comes from payment.scheduled
+            key = bucket_key(fact)
+            before_bucket = out.changed.get(key) or self.buckets.get(key)
+            try:
+                updated = merge(before_bucket, fact)
+            except ConflictingDuplicate as e:
+                raise Rejected("conflicting_duplicate", str(e)) from None
+        except Rejected as rejected:
+            out.dead.append(dead_letter(event, rejected))
+            self.health.dead_letters[rejected.error_class] += 1
+            return
+        if updated is None:
+            return
+        commune = commune_of(fact)
+        previous = (before_bucket or {}).get(fact.beneficiary)
+        out.alerts.extend(beneficiary_alerts(
+            commune, fact.beneficiary,
+            status_of(previous) if previous else None, status_of(updated[fact.beneficiary]),
+        ))
+        out.changed[key], out.carrier[key] = updated, event
+        out.communes[commune.key] = commune
+
+    def _take_access_point(self, event: EventT, ingested: Ingested, out: BatchOutput) -> None:
+        payload = ingested.payload
+        ap_id = payload["access_point_id"]
+        current = out.access.get(ap_id) or self.access_points.get(ap_id)
+        record = merge_access_point(
+            current, ingested.event_type, int(ingested.occurred_at.timestamp() * 1000), payload
+        )
+        if record is not None:
+            out.access[ap_id], out.carrier["ap|" + ap_id] = record, event
+
+    def _commune_alerts_of(
+        self, commune: CommuneId, stats: Stats, out: BatchOutput
+    ) -> None:
+        previous = commune.previous()
+        before = total(self.commune_stats(previous)) if self.has_data(previous) else None
+        for alert in (low_rate(commune, stats, self.rules),
+                      rate_drop(commune, stats, before, self.rules)):
+            out.alerts.append(alert)
+
+    async def process(self, batch: Sequence[EventT], alerts_topic: Any,
+                      dead_letter_topic: Any) -> None:
+        """Handle one batch; returns once its rows are in ClickHouse."""
+        out = BatchOutput()
+        for event in batch:
+            self._take(event, out)
+        self.health.events += len(batch)
+        for key, bucket in out.changed.items():
+            with event_scope(out.carrier[key]):
+                self.buckets[key] = bucket
+            self._bucket_stats.pop(key, None)
+        for ap_id, record in out.access.items():
+            with event_scope(out.carrier["ap|" + ap_id]):
+                self.access_points[ap_id] = record
+        version, at = self.next_version(), now_utc()
+        stats_rows: list[dict[str, Any]] = []
+        touched = dict(out.communes)
+        for commune in out.communes.values():
+            following = commune.next()
+            if following.key not in touched and self.has_data(following):
+                touched[following.key] = following  # its drop alert compares with this one
+        for key, commune in touched.items():
+            per_programme = self.commune_stats(commune)
+            if key in out.communes:
+                for programme, stats in sorted(per_programme.items()):
+                    stats_rows.append({
+                        "period": commune.period, "province_code": commune.province_code,
+                        "commune_code": commune.commune_code, "programme": programme,
+                        **stats.row(), "version": version, "updated_at": at,
+                    })
+            self._commune_alerts_of(commune, total(per_programme), out)
+        await self.sink.write(STATS_TABLE, stats_rows)
+        await self.sink.write(ACCESS_POINTS_TABLE, [
+            {**r, "updated_at": at} for r in out.access.values()
+        ])
+        await self._write_alerts(out.alerts, version, at, alerts_topic)
+        if out.dead:
+            await self.sink.write(DEAD_LETTERS_TABLE, [record for record, _ in out.dead])
+            for record, headers in out.dead:
+                await dead_letter_topic.send(value=orjson.dumps(record), headers=headers)
+            log.warning("dead-lettered %d events in a batch of %d", len(out.dead), len(batch))
+
+    async def _write_alerts(
+        self, alerts: list[Alert], version: int, at: datetime, alerts_topic: Any
+    ) -> None:
+        """Store every alert state; announce the ones that changed on the alerts topic."""
+        rows, announce = [], []
+        for alert in alerts:
+            if alert.subject == "":
+                known = self._commune_alerts.get(alert.key)
+                if known is None and not alert.active:
+                    continue  # never raised here: nothing to store or clear
+                self._commune_alerts[alert.key] = alert.active
+                if known == alert.active:
+                    continue
+            rows.append(alert.row(version, at))
+            announce.append(alert)
+        await self.sink.write(ALERTS_TABLE, rows)
+        for alert in announce:
+            await alerts_topic.send(
+                key=alert.key.encode(),
+                value=orjson.dumps(alert.row(version, at)),
+            )
+
+    def lag(self, app: faust.App) -> int:
+        """Events waiting on this worker's partitions of the events topic (-1: unknown)."""
+        try:
+            consumer = app.consumer
+            lag = 0
+            for tp in consumer.assignment():
+                if tp.topic != self.settings.events_topic:
+                    continue
+                read = consumer._read_offset.get(tp)  # Faust keeps no public read position
+                highwater = consumer.highwater(tp)
+                if highwater is not None and highwater >= 0:
+                    lag += max(0, highwater - (read + 1 if read is not None else 0))
+            return lag
+        except Exception:  # noqa: BLE001 - health must never stop the worker
+            return -1
+
+
 def register_payments_agent(
     app: faust.App, settings: Settings, sink: ClickHouseSink, pseudonymize: Pseudonymizer
-) -> None:
-    """Attach the payments agent and its state table to `app`."""
+) -> PaymentsAgent:
+    """Attach the payments agent, its tables and the health timer to `app`."""
     events_topic = app.topic(
-        settings.events_topic,
-        key_serializer="raw",
-        value_serializer="raw",
+        settings.events_topic, key_serializer="raw", value_serializer="raw",
         partitions=settings.topic_partitions,
     )
     dead_letter_topic = app.topic(
         settings.dead_letter_topic, key_serializer="raw", value_serializer="raw", partitions=1
     )
-    buckets = app.Table("beneficiary-buckets", default=None)
+    alerts_topic = app.topic(
+        settings.alerts_topic, key_serializer="raw", value_serializer="raw", partitions=1
+    )
+    agent = PaymentsAgent(
+        settings, sink, pseudonymize,
+        buckets=app.Table("beneficiary-buckets", default=None),
+        access_points=app.GlobalTable(
+            "access-points", default=None, partitions=1, recovery_buffer_size=1,
+            use_partitioner=True,
+        ),
+    )
+    worker = f"{socket.gethostname()}:{os.getpid()}"
 
     async def payments(stream: StreamT) -> None:
         batches = cast(Stream, stream).take_events(
             settings.batch_max_events, settings.batch_within_s
         )
         async for batch in batches:
-            changed: dict[str, Bucket] = {}
-            carrier: dict[str, EventT] = {}
-            communes: dict[str, CommuneId] = {}
-            dead: list[tuple[dict[str, Any], list[tuple[str, bytes]]]] = []
-            for event in batch:
-                try:
-                    fact = ingest(event.value, pseudonymize).payment_fact()
-                except Rejected as rejected:
-                    dead.append(dead_letter(event, rejected))
-                    continue
-                if fact is None:
-                    continue
-                key = bucket_key(fact)
-                updated = merge(changed.get(key) or buckets.get(key), fact)
-                if updated is not None:
-                    changed[key], carrier[key] = updated, event
-                    commune = commune_of(fact)
-                    communes[commune.key] = commune
-            for key, bucket in changed.items():
-                with event_scope(carrier[key]):
-                    buckets[key] = bucket
-            rows = [
-                totals_row(c, count(buckets.get(k) for k in c.bucket_keys()))
-                for c in communes.values()
-            ]
-            await sink.write(TOTALS_TABLE, rows)
-            if dead:
-                await sink.write(DEAD_LETTERS_TABLE, [record for record, _ in dead])
-                for record, headers in dead:
-                    await dead_letter_topic.send(value=orjson.dumps(record), headers=headers)
-                log.warning("dead-lettered %d events in a batch of %d", len(dead), len(batch))
+            try:
+                await agent.process(batch, alerts_topic, dead_letter_topic)
+            except Exception as e:
+                # Faust would still commit this batch's offsets: stop the worker instead, so
+                # the batch is processed again after a restart. Nothing is lost.
+                log.critical("batch failed, stopping the worker: %s", redact(repr(e)))
+                os._exit(70)
+
+    async def write_health() -> None:
+        await sink.write(HEALTH_TABLE, [agent.health.row(worker, agent.lag(app))])
 
     app.agent(events_topic, name="payments")(payments)
+    app.timer(interval=settings.health_interval_s)(write_health)
+    return agent

@@ -80,15 +80,24 @@ def migrate(store: Store, directory: Path = CLICKHOUSE_DIR) -> list[str]:
 
 
 def seed_admin_units(store: Store) -> int:
-    """Fill `admin_units` from vietnam-provinces when it is empty; return rows inserted."""
+    """Fill `admin_units` from vietnam-provinces (with the synthetic commune centres) when it
+    is empty or predates the coordinates; return rows inserted."""
+    from simulators.geo import commune_position
     from simulators.units import all_communes
 
-    if store.query("SELECT count() AS n FROM admin_units")[0]["n"]:
+    missing = store.query(
+        "SELECT count() AS n, countIf(latitude = 0) AS bare FROM admin_units FINAL"
+    )[0]
+    if int(missing["n"]) and not int(missing["bare"]):
         return 0
-    rows = [
-        {"province_code": c.province_code, "province_name": c.province_name,
-         "commune_code": c.code, "commune_name": c.name, "commune_type": c.kind}
-        for c in all_communes()
-    ]
+    rows = []
+    for c in all_communes():
+        latitude, longitude = commune_position(c.province_code, c.code)
+        rows.append({
+            "province_code": c.province_code, "province_name": c.province_name,
+            "commune_code": c.code, "commune_name": c.name, "commune_type": c.kind,
+            "latitude": latitude, "longitude": longitude,
+        })
     store.insert("admin_units", rows)
+    store.command("OPTIMIZE TABLE admin_units FINAL")
     return len(rows)

@@ -9,9 +9,10 @@ from simulators.faults import MALFORMED_CLASSES, FaultInjector, FaultSpec, malfo
 from simulators.generator import PaymentCycle
 from simulators.jsonl import write_lines
 from simulators.scenario import Scenario
-from streams.ingest import DuplicateGuard, Rejected, ingest
+from streams.aggregation import ConflictingDuplicate, bucket_key, merge
+from streams.ingest import Rejected, ingest
 from streams.pseudonym import Pseudonymizer
-from tests.conftest import small_scenario
+from tests.conftest import first_payment, small_scenario
 
 KEY = Pseudonymizer(b"test-key-0123456789abcdef")
 SPEC = FaultSpec(duplicates=0.05, out_of_order=0.05, malformed=0.05, redeliver=0.002)
@@ -58,22 +59,32 @@ def test_each_malformed_class_fails_as_intended(
 
     events = list(PaymentCycle(small_scenario(binh_dinh, 50, 2), 0).events())
     original = next(e for e in events if e["event_type"] == "payment.scheduled")
-    guard = DuplicateGuard(KEY)
-    first = orjson.dumps(original)
-    guard.check(ingest(first, KEY), first)
+    fact = ingest(orjson.dumps(original), KEY).payment_fact()
+    assert fact is not None
+    bucket = merge(None, fact)
     line = malformed_line(error_class, original, random.Random(error_class))
-    with pytest.raises(Rejected) as caught:
-        guard.check(ingest(line, KEY), line)
-    assert caught.value.error_class == error_class
-    assert original["payload"]["citizen_id"] not in caught.value.reason
+    try:
+        again = ingest(line, KEY).payment_fact()
+        assert again is not None
+        merge(bucket, again)
+    except ConflictingDuplicate as conflict:
+        assert error_class == "conflicting_duplicate"
+        assert original["payload"]["citizen_id"] not in str(conflict)
+        return
+    except Rejected as rejected:
+        assert rejected.error_class == error_class
+        assert original["payload"]["citizen_id"] not in rejected.reason
+        return
+    pytest.fail(f"{error_class} was accepted")
 
 
 def test_an_exact_duplicate_is_accepted_once_and_then_ignored(binh_dinh: Scenario) -> None:
-    event = next(iter(PaymentCycle(small_scenario(binh_dinh, 5, 1), 0).events()))
-    guard = DuplicateGuard(KEY)
-    raw = orjson.dumps(event)
-    assert guard.check(ingest(raw, KEY), raw) is True
-    assert guard.check(ingest(raw, KEY), raw) is False
+    event = first_payment(list(PaymentCycle(small_scenario(binh_dinh, 5, 1), 0).events()))
+    fact = ingest(orjson.dumps(event), KEY).payment_fact()
+    assert fact is not None
+    bucket = merge(None, fact)
+    assert bucket is not None and bucket_key(fact)
+    assert merge(bucket, fact) is None
 
 
 def test_rates_outside_0_1_are_refused() -> None:

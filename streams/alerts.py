@@ -1,0 +1,104 @@
+"""Alert rules as pure functions of the derived statistics and statuses (no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from streams.aggregation import CommuneId, Stats, Status
+
+LOW_RATE = "low_cashless_rate"
+RATE_DROP = "cashless_rate_drop"
+PAID_TWICE = "paid_twice"
+UNKNOWN_BENEFICIARY = "unknown_beneficiary"
+KINDS = (LOW_RATE, RATE_DROP, PAID_TWICE, UNKNOWN_BENEFICIARY)
+
+
+@dataclass(frozen=True)
+class AlertRules:
+    """Thresholds: a commune alert needs at least `min_due` beneficiaries due."""
+
+    cashless_target: float
+    drop_points: float
+    min_due: int
+
+
+@dataclass(frozen=True)
+class Alert:
+    """The state of one alert: active or cleared."""
+
+    kind: str
+    commune: CommuneId
+    subject: str
+    active: bool
+    value: float
+    threshold: float
+    message: str
+
+    @property
+    def key(self) -> str:
+        """Identity of the alert across its raise and clear."""
+        return f"{self.kind}|{self.commune.key}|{self.subject}"
+
+    def row(self, version: int, at: Any) -> dict[str, Any]:
+        """The alerts-table row."""
+        return {
+            "kind": self.kind, "period": self.commune.period,
+            "province_code": self.commune.province_code,
+            "commune_code": self.commune.commune_code, "subject": self.subject,
+            "active": int(self.active), "value": self.value, "threshold": self.threshold,
+            "message": self.message, "version": version, "raised_at": at,
+        }
+
+
+def _pct(rate: float) -> str:
+    return f"{100 * rate:.2f}%"
+
+
+def low_rate(commune: CommuneId, stats: Stats, rules: AlertRules) -> Alert:
+    """Cashless rate under the target (only with enough beneficiaries due)."""
+    rate = stats.cashless_rate or 0.0
+    active = stats.beneficiaries_due >= rules.min_due and rate < rules.cashless_target
+    return Alert(
+        LOW_RATE, commune, "", active, rate, rules.cashless_target,
+        f"{stats.beneficiaries_paid_cashless} / {stats.beneficiaries_due} paid cashless "
+        f"({_pct(rate)}), target {_pct(rules.cashless_target)}",
+    )
+
+
+def rate_drop(
+    commune: CommuneId, stats: Stats, previous: Stats | None, rules: AlertRules
+) -> Alert:
+    """Cashless rate at least `drop_points` under the previous period's."""
+    rate, before = stats.cashless_rate, previous.cashless_rate if previous else None
+    drop = (before - rate) if rate is not None and before is not None else 0.0
+    active = (
+        previous is not None
+        and min(stats.beneficiaries_due, previous.beneficiaries_due) >= rules.min_due
+        and drop >= rules.drop_points
+    )
+    return Alert(
+        RATE_DROP, commune, "", active, drop, rules.drop_points,
+        f"cashless rate {_pct(rate or 0.0)} against {_pct(before or 0.0)} in "
+        f"{commune.previous().period}",
+    )
+
+
+def beneficiary_alerts(
+    commune: CommuneId, beneficiary: str, before: Status | None, after: Status
+) -> list[Alert]:
+    """Paid-twice and unknown-beneficiary alerts whose state this change flipped."""
+    out = []
+    was_twice = before is not None and before.paid_twice
+    if after.paid_twice != was_twice:
+        out.append(Alert(
+            PAID_TWICE, commune, beneficiary, after.paid_twice, float(len(after.standing)), 1.0,
+            f"{len(after.standing)} payments stand for one beneficiary in {commune.period}",
+        ))
+    was_unknown = before is not None and before.unknown
+    if after.unknown != was_unknown:
+        out.append(Alert(
+            UNKNOWN_BENEFICIARY, commune, beneficiary, after.unknown, 1.0, 0.0,
+            f"paid in {commune.period} but not due a payment there",
+        ))
+    return out

@@ -1,0 +1,110 @@
+"""Compare a run's results with a simulator's ground-truth file, at every level.
+
+Used by `run --truth`, `demo` and the tests. The expected alerts and coverage ranking are
+derived here from the truth's counts with the documented rules, not by the pipeline's code.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from streams.alerts import LOW_RATE, PAID_TWICE, RATE_DROP, UNKNOWN_BENEFICIARY, AlertRules
+from streams.queries import Results
+
+FIELDS = (
+    "beneficiaries_due", "beneficiaries_paid", "beneficiaries_paid_cashless",
+    "beneficiaries_paid_twice", "beneficiaries_paid_unknown", "payments_returned",
+    "payments_by_channel", "amount_paid_vnd", "failures_by_reason",
+    "seconds_to_pay_p50", "seconds_to_pay_p90",
+)
+LEVELS = (
+    ("nation", "periods", ("period",)),
+    ("provinces", "provinces", ("period", "province_code")),
+    ("communes", "communes", ("period", "province_code", "commune_code")),
+    ("programmes", "programmes", ("period", "province_code", "commune_code", "programme")),
+)
+CASHLESS_ACCESS = ("atm", "bank_branch", "mobile_money_agent")
+NO_ATM_KM = 50.0
+
+
+def _diff_rows(
+    level: str, got: list[dict[str, Any]], want: list[dict[str, Any]], keys: tuple[str, ...]
+) -> list[str]:
+    by_key = {tuple(r[k] for k in keys): r for r in got}
+    problems = []
+    for expected in want:
+        key = tuple(expected[k] for k in keys)
+        row = by_key.pop(key, None)
+        if row is None:
+            problems.append(f"{level} {key}: missing")
+            continue
+        for name in FIELDS:
+            if row.get(name) != expected.get(name):
+                problems.append(
+                    f"{level} {key} {name}: got {row.get(name)!r}, want {expected.get(name)!r}"
+                )
+    problems.extend(f"{level} {key}: not in the truth" for key in by_key)
+    return problems
+
+
+def expected_alerts(truth: Mapping[str, Any], rules: AlertRules) -> dict[str, int]:
+    """Active alerts by kind that the truth's commune counts call for."""
+    communes = {(r["period"], r["commune_code"]): r for r in truth["communes"]}
+    counts = dict.fromkeys((LOW_RATE, RATE_DROP, PAID_TWICE, UNKNOWN_BENEFICIARY), 0)
+    for (period, code), r in communes.items():
+        due, cashless = r["beneficiaries_due"], r["beneficiaries_paid_cashless"]
+        rate = cashless / due if due else 0.0
+        counts[LOW_RATE] += due >= rules.min_due and rate < rules.cashless_target
+        year, month = map(int, period.split("-"))
+        previous = f"{year - (month == 1):04d}-{12 if month == 1 else month - 1:02d}"
+        before = communes.get((previous, code))
+        if before and min(due, before["beneficiaries_due"]) >= rules.min_due and due:
+            drop = before["beneficiaries_paid_cashless"] / before["beneficiaries_due"] - rate
+            counts[RATE_DROP] += drop >= rules.drop_points
+        counts[PAID_TWICE] += r["beneficiaries_paid_twice"]
+        counts[UNKNOWN_BENEFICIARY] += r["beneficiaries_paid_unknown"]
+    return counts
+
+
+def expected_coverage(truth: Mapping[str, Any]) -> list[tuple[int, float]]:
+    """(commune code, gap score) of the latest period, highest gap first (README formula)."""
+    latest = max(r["period"] for r in truth["communes"])
+    out = []
+    for r in truth["communes"]:
+        if r["period"] != latest:
+            continue
+        due, cashless = r["beneficiaries_due"], r["beneficiaries_paid_cashless"]
+        coverage = truth["coverage"][str(r["commune_code"])]
+        kinds = coverage["access_points_by_kind"]
+        per_10k = 10000 * sum(kinds.get(k, 0) for k in CASHLESS_ACCESS) / due if due else 0.0
+        km = coverage["nearest_atm_km"]
+        km = NO_ATM_KM if km is None else min(km, NO_ATM_KM)
+        out.append((r["commune_code"], (due - cashless) * (1 + km / 10) / (1 + per_10k / 10)))
+    return sorted(out, key=lambda t: (-t[1], t[0]))
+
+
+def compare(results: Results, truth: Mapping[str, Any], rules: AlertRules) -> list[str]:
+    """Every difference between `results` and `truth`; empty when they agree."""
+    problems: list[str] = []
+    for attr, truth_key, keys in LEVELS:
+        problems += _diff_rows(attr, getattr(results, attr), truth[truth_key], keys)
+    dead = {r["error_class"]: r["events"] for r in results.dead_letters}
+    if dead != truth["malformed_by_class"]:
+        problems.append(f"dead letters by class: got {dead}, want {truth['malformed_by_class']}")
+    got_alerts = dict.fromkeys((LOW_RATE, RATE_DROP, PAID_TWICE, UNKNOWN_BENEFICIARY), 0)
+    for a in results.alerts:
+        got_alerts[a["kind"]] += 1
+    want_alerts = expected_alerts(truth, rules)
+    if got_alerts != want_alerts:
+        problems.append(f"active alerts: got {got_alerts}, want {want_alerts}")
+    if truth.get("coverage"):
+        want = expected_coverage(truth)
+        got = [(r["commune_code"], r["gap_score"]) for r in results.coverage]
+        if [c for c, _ in got] != [c for c, _ in want]:
+            problems.append("coverage-gap ranking differs from the truth's")
+        for (code, score), (_, expected) in zip(got, want, strict=False):
+            if not math.isclose(score, expected, rel_tol=1e-6, abs_tol=1e-3):
+                problems.append(f"coverage gap of commune {code}: got {score}, want {expected}")
+    return problems
