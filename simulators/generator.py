@@ -377,7 +377,7 @@ class PaymentCycle:
                 queue.append((paid_at, "payment.succeeded", base | {
                     "channel": paid, "provider": rng.choice(PROVIDERS[paid]), "attempt": attempt,
                 }))
-                standing.append((paid, base["amount_vnd"]))
+                standing.append((paid, sc.amount_vnd[person.programme]))
             returned = 0
             if twists is not None:
                 paid_at, returned = self._twist(twists, person, base, paid_at, standing, second)

@@ -224,7 +224,9 @@ class Stats:
     @property
     def cashless_rate(self) -> float | None:
         """Paid cashless over due, or None without anyone due."""
-        return self.beneficiaries_paid_cashless / self.beneficiaries_due if self.beneficiaries_due else None
+        if not self.beneficiaries_due:
+            return None
+        return self.beneficiaries_paid_cashless / self.beneficiaries_due
 
     def row(self) -> dict[str, Any]:
         """The statistics as ClickHouse columns."""

@@ -17,7 +17,7 @@ def create_app(settings: Settings) -> faust.App:
     return faust.App(
         settings.app_id,
         broker=broker_urls(settings.kafka_bootstrap_servers),
-        store="memory://",
+        store=settings.faust_store_url,
         datadir=str(settings.faust_datadir),
         autodiscover=False,
         topic_partitions=settings.topic_partitions,

@@ -7,6 +7,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import orjson
 from rich.console import Console
@@ -25,8 +26,9 @@ from simulators.faults import FaultInjector, FaultSpec
 from simulators.generator import PaymentCycle
 from simulators.jsonl import write_lines
 from simulators.scenario import Scenario, load_scenario, scenario_names
+from streams.alerts import AlertRules
 from streams.embedded import EmbeddedPipeline, count_lines, data_directory, produce_file
-from streams.errors import WelfareMonitorError
+from streams.errors import InputError, WelfareMonitorError
 from streams.queries import Results
 from streams.report import (
     alerts_summary,
@@ -37,6 +39,7 @@ from streams.report import (
     nation_summary,
 )
 from streams.settings import Settings
+from streams.verify import compare
 
 DEFAULT_SCENARIO = "binh-dinh-2023-06"
 _STAGES = {
@@ -164,9 +167,41 @@ def cmd_run(args: argparse.Namespace) -> int:
         rows = getattr(results, RESULT_LEVELS[args.level])
         if rows:
             out.print(json_lines(rows), markup=False)
-        return 0
-    _print_results(results)
+    else:
+        _print_results(results)
+    if args.truth:
+        return _verify(results, _read_truth(Path(args.truth)))
     return 0
+
+
+def _read_truth(path: Path) -> dict[str, Any]:
+    try:
+        truth: dict[str, Any] = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError) as e:
+        raise InputError(f"cannot read the truth file {path}: {e}") from e
+    return truth
+
+
+def _verify(results: Results, truth: dict[str, Any]) -> int:
+    """Compare with the ground truth on stderr; 0 when every level agrees."""
+    settings = Settings()
+    rules = AlertRules(settings.alert_cashless_target, settings.alert_rate_drop_points,
+                       settings.alert_min_beneficiaries)
+    problems = compare(results, truth, rules)
+    totals = truth["totals"]
+    if not problems:
+        out.print(
+            f"Ground truth {totals['beneficiaries_paid_cashless']:,} / "
+            f"{totals['beneficiaries_due']:,}: the pipeline's result matches the simulator's at "
+            "every level (nation, province, commune, programme), dead letters by class, "
+            "alerts and the coverage-gap ranking.", markup=False, highlight=False,
+        )
+        return 0
+    err.print(f"The pipeline's result DIFFERS FROM the ground truth in {len(problems)} places:",
+              markup=False)
+    for line in problems[:20]:
+        err.print(f"  {line}", markup=False, highlight=False)
+    return 1
 
 
 def _print_results(results: Results, labels: dict[int, str] | None = None) -> None:
@@ -208,17 +243,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         out.print(
             f"[dim]{region.label} is a former province: {region.mapping_note}[/]", highlight=False
         )
-    expected = cycle.truth.to_json()["totals"]
-    got = {
-        key: sum(r[key] for r in results.provinces) for key in expected
-    }
-    verdict = "matches" if got == expected else "DIFFERS FROM"
-    out.print(
-        f"Ground truth {expected['beneficiaries_paid_cashless']:,} / "
-        f"{expected['beneficiaries_due']:,}: the pipeline's result {verdict} the simulator's.",
-        markup=False,
-    )
-    return 0 if got == expected else 1
+    return _verify(results, cycle.truth.to_json())
 
 
 # --- server mode ----------------------------------------------------------------------------
@@ -296,6 +321,8 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a file of events through the embedded pipeline")
     run.add_argument("--input", required=True, help="events file (JSON lines)")
     run.add_argument("--data-dir", help="keep the chDB data here (default: a temporary dir)")
+    run.add_argument("--truth", help="ground-truth file from `simulate --truth`: verify "
+                     "every level against it and exit 1 on any difference")
     run.add_argument("--level", choices=sorted(RESULT_LEVELS), default="commune",
                      help="which rows --format json prints (default: commune)")
     run.add_argument("--format", choices=("table", "json"), default="table",

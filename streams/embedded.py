@@ -137,30 +137,46 @@ class EmbeddedPipeline:
         self.observer = observer or SilentObserver()
         self.stall_timeout_s = stall_timeout_s
 
-    def run(self, input_path: Path, data_dir: Path) -> Results:
-        """Process every event of `input_path`; return the results read from chDB."""
+    def run(
+        self,
+        input_path: Path,
+        data_dir: Path,
+        broker: EmbeddedBroker | None = None,
+        produce: bool = True,
+    ) -> Results:
+        """Process every event of `input_path`; return the results read from chDB.
+
+        With `broker`, that running broker is used (and left running); with
+        `produce=False` the events are expected on the topic already, e.g. to replay a topic
+        into a fresh consumer group.
+        """
         total = count_lines(input_path)
         run_paths = EmbeddedRun(data_dir)
-        broker = EmbeddedBroker(run_paths.broker_log)
+        own_broker = broker is None
+        broker = broker or EmbeddedBroker(run_paths.broker_log)
         worker: subprocess.Popen[bytes] | None = None
         try:
-            broker.start()
+            if own_broker:
+                broker.start()
             settings = embedded_settings(self.base, data_dir, broker.bootstrap_servers)
             ensure_topics(
                 settings.kafka_bootstrap_servers,
-                {settings.events_topic: settings.topic_partitions, settings.dead_letter_topic: 1},
+                {settings.events_topic: settings.topic_partitions, settings.dead_letter_topic: 1,
+                 settings.alerts_topic: 1},
             )
             worker = spawn(
                 python_module_args("streams", "worker", "--migrate"),
                 run_paths.worker_log,
                 worker_env(settings),
             )
-            self._produce(settings, input_path, total)
+            if produce:
+                self._produce(settings, input_path, total)
             self._wait_until_processed(settings, worker, run_paths.worker_log, total)
         finally:
             if worker is not None:
                 stop(worker)
-            broker.stop()
+            if own_broker:
+                broker.stop()
         store = open_store(settings)
         try:
             return read_results(store)

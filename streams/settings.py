@@ -37,6 +37,9 @@ class Settings(BaseSettings):
         None, description="HMAC key for citizen-ID pseudonyms; required by the server worker."
     )
 
+    table_store: Literal["memory", "rocksdb"] | None = Field(
+        None, description="Faust table store; default rocksdb with a server, memory embedded."
+    )
     faust_datadir: Path = Field(Path("data/faust"), description="Faust's local state directory.")
     web_enabled: bool = False
     web_port: int = Field(6066, ge=0, le=65535)
@@ -65,6 +68,12 @@ class Settings(BaseSettings):
     def storage_kind(self) -> Literal["server", "chdb"]:
         """Which storage adapter the settings select."""
         return "server" if self.clickhouse_url else "chdb"
+
+    @property
+    def faust_store_url(self) -> str:
+        """Faust's store URL: RocksDB keeps state on local disk across restarts."""
+        kind = self.table_store or ("rocksdb" if self.storage_kind == "server" else "memory")
+        return f"{kind}://"
 
     @classmethod
     def env_names(cls) -> set[str]:

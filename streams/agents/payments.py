@@ -27,7 +27,7 @@ import orjson
 from faust.streams import Stream, _current_event
 from faust.types import EventT, StreamT
 
-from streams.access import merge_access_point
+from streams.access import access_point_row, merge_access_point
 from streams.aggregation import (
     Bucket,
     CommuneId,
@@ -264,7 +264,7 @@ class PaymentsAgent:
             self._commune_alerts_of(commune, total(per_programme), out)
         await self.sink.write(STATS_TABLE, stats_rows)
         await self.sink.write(ACCESS_POINTS_TABLE, [
-            {**r, "updated_at": at} for r in out.access.values()
+            {**access_point_row(r), "updated_at": at} for r in out.access.values()
         ])
         await self._write_alerts(out.alerts, version, at, alerts_topic)
         if out.dead:
@@ -279,14 +279,14 @@ class PaymentsAgent:
         """Store every alert state; announce the ones that changed on the alerts topic."""
         rows, announce = [], []
         for alert in alerts:
+            # Commune alerts are stored whenever their commune changes, raised or not, so a
+            # restarted worker (which forgot what it raised) still clears them.
+            rows.append(alert.row(version, at))
             if alert.subject == "":
                 known = self._commune_alerts.get(alert.key)
-                if known is None and not alert.active:
-                    continue  # never raised here: nothing to store or clear
                 self._commune_alerts[alert.key] = alert.active
-                if known == alert.active:
+                if known == alert.active or (known is None and not alert.active):
                     continue
-            rows.append(alert.row(version, at))
             announce.append(alert)
         await self.sink.write(ALERTS_TABLE, rows)
         for alert in announce:
@@ -303,12 +303,12 @@ class PaymentsAgent:
             for tp in consumer.assignment():
                 if tp.topic != self.settings.events_topic:
                     continue
-                read = consumer._read_offset.get(tp)  # Faust keeps no public read position
+                read = consumer._read_offset.get(tp)  # type: ignore[attr-defined]  # no public API
                 highwater = consumer.highwater(tp)
                 if highwater is not None and highwater >= 0:
                     lag += max(0, highwater - (read + 1 if read is not None else 0))
             return lag
-        except Exception:  # noqa: BLE001 - health must never stop the worker
+        except Exception:
             return -1
 
 

@@ -1,24 +1,52 @@
+import itertools
 import random
 
-from streams.aggregation import BUCKETS, bucket_key, commune_of, count, merge
+import pytest
+
+from streams.aggregation import (
+    BUCKETS,
+    CommuneId,
+    ConflictingDuplicate,
+    Stats,
+    bucket_key,
+    bucket_stats,
+    combine,
+    commune_of,
+    merge,
+    status_of,
+    total,
+)
 from streams.ingest import PaymentFact
 
+DAY = 86_400_000
 
-def fact(kind: str, who: str, channel: str = "post_office_cash") -> PaymentFact:
+
+def fact(
+    kind: str,
+    who: str,
+    channel: str = "post_office_cash",
+    at: int = 0,
+    *,
+    n: int = 0,
+    programme: str = "social_assistance",
+    amount: int = 500_000,
+    reason: str = "",
+) -> PaymentFact:
     return PaymentFact(
-        event_id=f"{kind}-{who}", event_type=kind, period="2023-06", programme="social_assistance",
+        event_id=f"{kind}-{who}-{n}", event_type=kind, period="2023-06", programme=programme,
         beneficiary=who, province_code=52, commune_code=21553, channel=channel,
+        occurred_ms=at, amount_vnd=amount, reason=reason, attempt=1,
     )
 
 
-def apply_all(facts: list[PaymentFact]) -> dict[str, int]:
-    buckets: dict[str, dict[str, int]] = {}
+def apply_all(facts: list[PaymentFact]) -> Stats:
+    buckets: dict[str, dict[str, dict[str, object]]] = {}
     for f in facts:
         key = bucket_key(f)
         updated = merge(buckets.get(key), f)
         if updated is not None:
             buckets[key] = updated
-    return count(buckets.values())
+    return total(combine(bucket_stats(b) for b in buckets.values()))
 
 
 def people(n: int) -> list[str]:
@@ -27,40 +55,114 @@ def people(n: int) -> list[str]:
 
 def test_counts_distinct_beneficiaries_not_events() -> None:
     a, b = people(2)
-    facts = [
+    stats = apply_all([
         fact("payment.scheduled", a), fact("payment.scheduled", b),
-        fact("payment.succeeded", a, "bank_account"),
-        fact("payment.failed", b), fact("payment.succeeded", b, "commune_cash"),
+        fact("payment.succeeded", a, "bank_account", DAY),
+        fact("payment.failed", b, at=DAY, reason="beneficiary_absent"),
+        fact("payment.succeeded", b, "commune_cash", 2 * DAY, n=1),
+    ])
+    assert (stats.beneficiaries_due, stats.beneficiaries_paid,
+            stats.beneficiaries_paid_cashless) == (2, 2, 1)
+    assert stats.failures_by_reason == {"beneficiary_absent": 1}
+    assert stats.payments_by_channel == {"bank_account": 1, "commune_cash": 1}
+    assert sorted(stats.seconds_to_pay) == [86_400, 172_800]
+
+
+def test_a_reversal_unpays_and_a_cashless_repayment_counts_as_cashless() -> None:
+    [a] = people(1)
+    paid_cash = [fact("payment.scheduled", a), fact("payment.succeeded", a, "commune_cash", DAY)]
+    reversed_ = [*paid_cash, fact("payment.returned", a, "commune_cash", 2 * DAY)]
+    repaid = [*reversed_, fact("payment.succeeded", a, "bank_account", 3 * DAY, n=1)]
+    assert apply_all(paid_cash).beneficiaries_paid_cashless == 0
+    unpaid = apply_all(reversed_)
+    assert (unpaid.beneficiaries_paid, unpaid.payments_returned) == (0, 1)
+    assert unpaid.seconds_to_pay == []
+    stats = apply_all(repaid)
+    assert (stats.beneficiaries_paid, stats.beneficiaries_paid_cashless) == (1, 1)
+    assert stats.amount_by_channel == {"bank_account": 500_000}
+    assert stats.seconds_to_pay == [3 * 86_400]  # the payment that stood
+
+
+def test_paid_twice_and_paid_without_being_due_are_flagged() -> None:
+    a, b = people(2)
+    stats = apply_all([
+        fact("payment.scheduled", a),
+        fact("payment.succeeded", a, at=DAY), fact("payment.succeeded", a, at=2 * DAY, n=1),
+        fact("payment.succeeded", b, at=DAY),
+    ])
+    assert stats.beneficiaries_paid_twice == 1
+    assert stats.beneficiaries_paid_unknown == 1
+    assert stats.beneficiaries_due == 1 and stats.beneficiaries_paid == 1
+    assert stats.amount_by_channel == {"post_office_cash": 1_000_000}
+
+
+def test_every_arrival_order_with_duplicates_gives_the_same_statistics() -> None:
+    [a] = people(1)
+    history = [
+        fact("payment.scheduled", a),
+        fact("payment.failed", a, "bank_account", DAY, reason="invalid_account"),
+        fact("payment.succeeded", a, "commune_cash", 2 * DAY),
+        fact("payment.returned", a, "commune_cash", 3 * DAY),
+        fact("payment.succeeded", a, "e_wallet", 4 * DAY, n=1),
     ]
-    assert apply_all(facts) == {
-        "beneficiaries_due": 2, "beneficiaries_paid": 2, "beneficiaries_paid_cashless": 1
-    }
+    expected = apply_all(history)
+    for order in itertools.permutations(history):
+        assert apply_all([*order, order[0], order[-1]]) == expected
 
 
-def test_duplicates_and_any_order_give_the_same_counts() -> None:
+def test_many_beneficiaries_in_random_order_with_redelivery() -> None:
     facts = []
     for i, who in enumerate(people(300)):
         facts.append(fact("payment.scheduled", who))
         if i % 7:
             channel = "e_wallet" if i % 5 == 0 else "post_office_cash"
-            facts.append(fact("payment.succeeded", who, channel))
+            facts.append(fact("payment.succeeded", who, channel, DAY + i))
     expected = apply_all(facts)
     rng = random.Random(3)
     for _ in range(5):
         shuffled = facts + rng.sample(facts, 100)
         rng.shuffle(shuffled)
         assert apply_all(shuffled) == expected
-    assert expected["beneficiaries_due"] == 300
+    assert expected.beneficiaries_due == 300
 
 
-def test_a_duplicate_changes_nothing() -> None:
+def test_a_duplicate_changes_nothing_and_a_conflicting_one_is_refused() -> None:
     f = fact("payment.scheduled", people(1)[0])
     once = merge(None, f)
     assert once is not None
     assert merge(once, f) is None
+    conflicting = PaymentFact(**{**f.__dict__, "amount_vnd": f.amount_vnd + 1000})
+    with pytest.raises(ConflictingDuplicate, match=f.event_id):
+        merge(once, conflicting)
+
+
+def test_statistics_are_kept_per_programme() -> None:
+    a, b = people(2)
+    bucket = merge(None, fact("payment.scheduled", a, programme="elderly_allowance"))
+    bucket = merge(bucket, fact("payment.scheduled", b))
+    per_programme = bucket_stats(bucket)
+    assert {p: s.beneficiaries_due for p, s in per_programme.items()} == {
+        "elderly_allowance": 1, "social_assistance": 1
+    }
+
+
+def test_status_ignores_a_return_that_matches_no_payment() -> None:
+    [a] = people(1)
+    bucket = merge(None, fact("payment.scheduled", a))
+    bucket = merge(bucket, fact("payment.succeeded", a, "bank_account", DAY))
+    bucket = merge(bucket, fact("payment.returned", a, "commune_cash", 2 * DAY))
+    assert bucket is not None
+    status = status_of(bucket[a])
+    assert status.paid and status.cashless and status.returned == 1
 
 
 def test_bucket_keys_stay_within_the_commune() -> None:
     f = fact("payment.scheduled", people(1)[0])
     assert bucket_key(f) in commune_of(f).bucket_keys()
     assert len(commune_of(f).bucket_keys()) == BUCKETS
+
+
+def test_previous_and_next_periods_cross_years() -> None:
+    january = CommuneId("2024-01", 52, 21553)
+    assert january.previous().period == "2023-12"
+    assert january.previous().next() == january

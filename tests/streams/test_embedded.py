@@ -1,117 +1,196 @@
-"""The whole pipeline on real parts: Tansu broker, a Faust worker process, chDB."""
+"""The whole pipeline on real parts: Tansu broker, a Faust worker process, chDB.
+
+binh-dinh-2023-06 is sent with duplicates, reordering, malformed messages of every class and
+redelivered batches; every level of the result must equal the simulator's ground truth.
+"""
 
 from __future__ import annotations
 
-import random
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
+from pydantic import SecretStr
 
-from simulators.faults import MALFORMED_CLASSES, malformed_line
+from simulators.faults import MALFORMED_CLASSES, FaultInjector, FaultSpec
 from simulators.generator import PaymentCycle
-from simulators.jsonl import write_jsonl
+from simulators.jsonl import write_lines
 from simulators.scenario import load_scenario
+from streams.alerts import AlertRules
+from streams.broker import EmbeddedBroker
 from streams.embedded import EmbeddedPipeline
 from streams.queries import Results
 from streams.settings import Settings
 from streams.storage.chdb_store import ChdbStore
-from tests.conftest import first_payment, unique
+from streams.verify import compare
+from tests.conftest import unique
 
 pytestmark = pytest.mark.integration
 
-COUNT_KEYS = ("beneficiaries_due", "beneficiaries_paid", "beneficiaries_paid_cashless")
+FAULTS = FaultSpec(duplicates=0.05, out_of_order=0.05, malformed=0.01, redeliver=0.0001)
 
 
 @dataclass
 class Run:
     results: Results
-    truth: dict[str, object]
+    truth: dict[str, Any]
     citizen_ids: set[str]
+    events_path: Path
     data_dir: Path
     settings: Settings
-    malformed: dict[str, int]
 
 
-def malformed_lines(payment: dict[str, object]) -> tuple[list[bytes], dict[str, int]]:
-    """One broken message per malformed class the worker detects on its own.
+def rules(settings: Settings) -> AlertRules:
+    return AlertRules(settings.alert_cashless_target, settings.alert_rate_drop_points,
+                      settings.alert_min_beneficiaries)
 
-    conflicting_duplicate needs the agent's event-id memory, which the streams issue adds.
-    """
-    classes = [c for c in MALFORMED_CLASSES if c != "conflicting_duplicate"]
-    rng = random.Random(0)
-    return [malformed_line(c, payment, rng) for c in classes], dict.fromkeys(classes, 1)
+
+def run_scenario(
+    name: str, tmp: Path, broker: EmbeddedBroker, faults: FaultSpec = FAULTS
+) -> Run:
+    cycle = PaymentCycle(load_scenario(name), seed=0)
+    ids: set[str] = set()
+
+    def remember(events: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for event in events:
+            if "citizen_id" in event["payload"]:
+                ids.add(event["payload"]["citizen_id"])
+            yield event
+
+    path = tmp / "events.jsonl"
+    with path.open("wb") as f:
+        write_lines(FaultInjector(faults, 0, cycle.truth).lines(remember(cycle.events())), f)
+    settings = Settings(
+        _env_file=None, app_id=unique("wm"), events_topic=unique("events"),
+        dead_letter_topic=unique("dlq"), alerts_topic=unique("alerts"),
+        pseudonym_key=SecretStr("embedded-test-key-0123456789"),  # same pseudonyms on replay
+    )
+    data_dir = tmp / "data"
+    results = EmbeddedPipeline(settings).run(path, data_dir, broker=broker)
+    return Run(results, cycle.truth.to_json(), ids, path, data_dir, settings)
 
 
 @pytest.fixture(scope="module")
-def binh_dinh_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    tmp = tmp_path_factory.mktemp("binh-dinh")
-    cycle = PaymentCycle(load_scenario("binh-dinh-2023-06"), seed=0)
-    events = list(cycle.events())
-    bad, classes = malformed_lines(first_payment(events))
-    path = tmp / "events.jsonl"
-    with path.open("wb") as f:
-        write_jsonl(events, f)
-        f.write(b"\n".join(bad) + b"\n")
-    settings = Settings(
-        _env_file=None,
-        app_id=unique("wm"),
-        events_topic=unique("events"),
-        dead_letter_topic=unique("dlq"),
-    )
-    data_dir = tmp / "data"
-    results = EmbeddedPipeline(settings).run(path, data_dir)
-    ids = {str(e["payload"]["citizen_id"]) for e in events  # type: ignore[index]
-           if "citizen_id" in e["payload"]}  # type: ignore[operator]
-    return Run(results, cycle.truth.to_json(), ids, data_dir, settings, classes)
+def module_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
+    with EmbeddedBroker(tmp_path_factory.mktemp("broker") / "broker.log") as running:
+        yield running
 
 
-def test_headline_is_142_of_127450(binh_dinh_run: Run) -> None:
+@pytest.fixture(scope="module")
+def binh_dinh_run(
+    tmp_path_factory: pytest.TempPathFactory, module_broker: EmbeddedBroker
+) -> Run:
+    return run_scenario("binh-dinh-2023-06", tmp_path_factory.mktemp("binh-dinh"), module_broker)
+
+
+@pytest.fixture(scope="module")
+def drill_run(tmp_path_factory: pytest.TempPathFactory, module_broker: EmbeddedBroker) -> Run:
+    return run_scenario("alerts-drill", tmp_path_factory.mktemp("drill"), module_broker)
+
+
+def test_headline_is_142_of_127450_despite_faults(binh_dinh_run: Run) -> None:
     [province] = binh_dinh_run.results.provinces
-    assert province["period"] == "2023-06"
-    assert province["province_code"] == 52
+    assert (province["period"], province["province_code"]) == ("2023-06", 52)
     assert province["beneficiaries_paid_cashless"] == 142
     assert province["beneficiaries_due"] == 127_450
+    assert binh_dinh_run.truth["faults"]["duplicates"] > 10_000
+    assert binh_dinh_run.truth["faults"]["redelivered_batches"] > 0
 
 
-def test_every_commune_equals_the_ground_truth(binh_dinh_run: Run) -> None:
-    got = [
-        {k: row[k] for k in ("period", "province_code", "commune_code", *COUNT_KEYS)}
-        for row in binh_dinh_run.results.communes
-    ]
-    expected = [
-        {k: row[k] for k in ("period", "province_code", "commune_code", *COUNT_KEYS)}
-        for row in binh_dinh_run.truth["communes"]  # type: ignore[attr-defined]
-    ]
-    assert got == expected
-    assert binh_dinh_run.results.provinces[0]["beneficiaries_paid"] == (
-        binh_dinh_run.truth["totals"]["beneficiaries_paid"]  # type: ignore[index]
-    )
+def test_every_level_equals_the_ground_truth_under_faults(binh_dinh_run: Run) -> None:
+    assert compare(binh_dinh_run.results, binh_dinh_run.truth,
+                   rules(binh_dinh_run.settings)) == []
 
 
-def test_bad_input_is_dead_lettered_by_class(binh_dinh_run: Run) -> None:
+def test_every_malformed_class_is_dead_lettered_as_often_as_injected(binh_dinh_run: Run) -> None:
     got = {r["error_class"]: r["events"] for r in binh_dinh_run.results.dead_letters}
-    assert got == binh_dinh_run.malformed
+    assert set(got) == set(MALFORMED_CLASSES)
+    assert got == binh_dinh_run.truth["malformed_by_class"]
 
 
-def test_no_citizen_id_in_clickhouse_or_logs(binh_dinh_run: Run) -> None:
-    store = ChdbStore(binh_dinh_run.data_dir / "chdb", binh_dinh_run.settings.clickhouse_database)
+def test_each_alert_kind_and_the_coverage_ranking_match_the_drill(drill_run: Run) -> None:
+    kinds = {a["kind"] for a in drill_run.results.alerts}
+    assert kinds == {"low_cashless_rate", "cashless_rate_drop", "paid_twice",
+                     "unknown_beneficiary"}
+    assert compare(drill_run.results, drill_run.truth, rules(drill_run.settings)) == []
+    assert len(drill_run.results.coverage) == len(drill_run.truth["coverage"])
+
+
+def test_a_fresh_consumer_group_replaying_the_topic_gets_identical_results(
+    drill_run: Run, module_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    fresh = drill_run.settings.model_copy(update={"app_id": unique("wm-replay")})
+    again = EmbeddedPipeline(fresh).run(
+        drill_run.events_path, tmp_path / "data", broker=module_broker, produce=False
+    )
+    def timeless(results: Results) -> Results:
+        alerts = [{k: v for k, v in a.items() if k != "raised_at"} for a in results.alerts]
+        return Results(**{**results.__dict__, "alerts": alerts})
+
+    assert timeless(again) == timeless(drill_run.results)
+    assert again.nation and again.alerts
+
+
+def _tables(run: Run) -> list[str]:
+    store = ChdbStore(run.data_dir / "chdb", run.settings.clickhouse_database)
     store.open()
     try:
         tables = [r["name"] for r in store.query(
             "SELECT name FROM system.tables WHERE database = currentDatabase()"
         )]
-        assert "commune_payment_totals" in tables
-        dumps = [
+        assert {"commune_programme_stats", "dead_letters", "alerts", "access_points",
+                "pipeline_health"} <= set(tables)
+        return [
             orjson.dumps(store.query(f"SELECT * FROM `{table}`")).decode()  # noqa: S608
             for table in tables
         ]
     finally:
         store.close()
-    logs = [p.read_text(errors="replace") for p in (binh_dinh_run.data_dir / "logs").glob("*")]
-    found = {
-        run for text in dumps + logs for run in re.findall(r"\d{12}", text)
-    } & binh_dinh_run.citizen_ids
-    assert found == set()
+
+
+def _topic_values(bootstrap: str, topics: list[str]) -> list[str]:
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                             consumer_timeout_ms=3000)
+    consumer.subscribe(topics)
+    values = [(m.value or b"").decode(errors="replace") + repr(m.headers) for m in consumer]
+    consumer.close()
+    return values
+
+
+@pytest.mark.parametrize("which", ["binh_dinh_run", "drill_run"])
+def test_no_citizen_id_in_clickhouse_topics_or_logs(
+    which: str, request: pytest.FixtureRequest, module_broker: EmbeddedBroker
+) -> None:
+    run: Run = request.getfixturevalue(which)
+    texts = _tables(run)
+    texts += [p.read_text(errors="replace") for p in (run.data_dir / "logs").glob("*")]
+    s = run.settings
+    texts += _topic_values(module_broker.bootstrap_servers, [
+        s.dead_letter_topic, s.alerts_topic, f"{s.app_id}-beneficiary-buckets-changelog",
+        f"{s.app_id}-access-points-changelog",
+    ])
+    assert len(texts) > 10
+    found = {digits for text in texts for digits in re.findall(r"\d{12}", text)}
+    assert found & run.citizen_ids == set()
+    assert run.citizen_ids
+
+
+def test_health_rows_show_throughput_and_dead_letters(drill_run: Run) -> None:
+    store = ChdbStore(drill_run.data_dir / "chdb", drill_run.settings.clickhouse_database)
+    store.open()
+    try:
+        [row] = store.query(
+            "SELECT sum(events) AS events, sum(dead_letters) AS dead, max(events_per_s) AS peak,"
+            " min(consumer_lag) AS lag FROM pipeline_health"
+        )
+    finally:
+        store.close()
+    assert int(row["events"]) > 0 and float(row["peak"]) > 0
+    assert 0 < int(row["dead"]) <= sum(drill_run.truth["malformed_by_class"].values())
+    assert int(row["lag"]) >= 0
