@@ -83,6 +83,9 @@ class ProgressObserver:
         speed = f"{completed / elapsed:,.0f} events/s" if elapsed > 0.5 else ""
         self.progress.update(task_id, completed=completed, rate=speed)
 
+    def notice(self, message: str) -> None:
+        self.progress.console.print(f"[yellow]{message}[/]", highlight=False)
+
     def finished(self, stage: str, total: int) -> None:
         """A stage whose size was unknown ended with `total` units."""
         self.progress.update(self._tasks[stage], total=total, completed=total)

@@ -33,6 +33,9 @@ class RunObserver(Protocol):
     def advanced(self, stage: str, completed: int) -> None:
         """A stage reached `completed` units."""
 
+    def notice(self, message: str) -> None:
+        """Something the person running it should know."""
+
 
 class SilentObserver:
     """An observer that shows nothing."""
@@ -41,6 +44,9 @@ class SilentObserver:
         return None
 
     def advanced(self, stage: str, completed: int) -> None:
+        return None
+
+    def notice(self, message: str) -> None:
         return None
 
 
@@ -159,6 +165,11 @@ class EmbeddedPipeline:
             if own_broker:
                 broker.start()
             settings = embedded_settings(self.base, data_dir, broker.bootstrap_servers)
+            if self.base.pseudonym_key is None:
+                self.observer.notice(
+                    "PSEUDONYM_KEY is not set: this run pseudonymises citizen IDs with an "
+                    "ephemeral random key, so its pseudonyms match no other run."
+                )
             ensure_topics(
                 settings.kafka_bootstrap_servers,
                 {settings.events_topic: settings.topic_partitions, settings.dead_letter_topic: 1,

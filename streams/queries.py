@@ -153,6 +153,12 @@ SELECT
        round(10000 * (any(p.atms) + any(p.bank_branches) + any(p.post_offices)
                       + any(p.mobile_money_agents)) / any(c.due), 3)) AS access_points_per_10k,
     if(any(c.due) = 0, NULL, round(10000 * any(p.atms) / any(c.due), 3)) AS atms_per_10k,
+    if(any(c.due) = 0, NULL,
+       round(10000 * any(p.bank_branches) / any(c.due), 3)) AS bank_branches_per_10k,
+    if(any(c.due) = 0, NULL,
+       round(10000 * any(p.post_offices) / any(c.due), 3)) AS post_offices_per_10k,
+    if(any(c.due) = 0, NULL,
+       round(10000 * any(p.mobile_money_agents) / any(c.due), 3)) AS mobile_money_agents_per_10k,
     if(any(n.commune_code) = 0, NULL, round(any(n.km), 3)) AS nearest_atm_km,
     round((any(c.due) - any(c.cashless))
           * (1 + least(if(any(n.commune_code) = 0, 50.0, any(n.km)), 50.0) / 10)

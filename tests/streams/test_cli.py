@@ -61,6 +61,7 @@ def test_simulate_then_run_prints_json_rows_matching_the_truth(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("APP_ID", f"cli-{tmp_path.name}")
+    monkeypatch.delenv("PSEUDONYM_KEY", raising=False)
     events, truth_path = tmp_path / "events.jsonl", tmp_path / "truth.json"
     assert main(["simulate", "--scenario", "binh-dinh-2023-06", "--seed", "3",
                  "--out", str(events), "--truth", str(truth_path)]) == 0
@@ -73,7 +74,9 @@ def test_simulate_then_run_prints_json_rows_matching_the_truth(
 
     assert main(["run", "--input", str(events), "--format", "json",
                  "--data-dir", str(tmp_path / "data")]) == 0
-    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    captured = capsys.readouterr()
+    rows = [json.loads(line) for line in captured.out.splitlines()]
+    assert "ephemeral random key" in captured.err
     truth = json.loads(truth_path.read_text())
     keys = ("period", "province_code", "commune_code", "beneficiaries_due",
             "beneficiaries_paid", "beneficiaries_paid_cashless")
