@@ -4,7 +4,11 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv demo test lint typecheck unit integration clean
+.PHONY: venv tools demo test lint typecheck unit integration clean
+
+# Debian packages the tests use: docker-compose (1.29) validates docker-compose.yml without
+# a Docker engine. Installed only when missing (as root, or through sudo).
+DEBIAN_TOOLS := docker-compose
 
 # The virtualenv is rebuilt whenever pyproject.toml is newer than the last install.
 $(STAMP): pyproject.toml
@@ -13,6 +17,16 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+tools:
+	@missing=""; for tool in $(DEBIAN_TOOLS); do \
+	  command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
+	  $$sudo apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing \
+	    >/dev/null; fi
 
 demo: $(STAMP)
 	$(BIN)/welfare-monitor demo
@@ -26,10 +40,10 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -m "not integration"
 
-integration: $(STAMP)
+integration: $(STAMP) tools
 	$(BIN)/pytest -m integration
 
-test: lint typecheck
+test: lint typecheck tools
 	$(BIN)/pytest
 
 clean:

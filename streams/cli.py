@@ -289,6 +289,70 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- dashboards / export --------------------------------------------------------------------
+
+def cmd_dashboards_build(args: argparse.Namespace) -> int:
+    from dashboards.build import JSON_DIR, stale, write_all
+
+    if args.check:
+        outdated = stale()
+        if outdated:
+            err.print(f"out of date: {', '.join(outdated)}; run `welfare-monitor dashboards "
+                      "build` and commit dashboards/json", markup=False)
+            return 1
+        out.print(f"dashboards in {JSON_DIR} are up to date")
+        return 0
+    for path in write_all():
+        out.print(f"wrote {path}")
+    return 0
+
+
+def cmd_dashboards_push(args: argparse.Namespace) -> int:
+    from dashboards.errors import DashboardError
+    from dashboards.push import DataSourceConfig, push
+
+    settings = Settings()
+    url = args.url or settings.grafana_url
+    token = args.token or (settings.grafana_token.get_secret_value()
+                           if settings.grafana_token else None)
+    if not token:
+        raise DashboardError("dashboards push needs a Grafana service-account token: "
+                             "--token TOKEN or GRAFANA_TOKEN")
+    password = settings.grafana_clickhouse_password
+    report = push(url, token, DataSourceConfig(
+        host=settings.grafana_clickhouse_host, port=settings.grafana_clickhouse_port,
+        database=settings.clickhouse_database, user=settings.grafana_clickhouse_user,
+        password=password.get_secret_value() if password else None,
+    ))
+    out.print(f"Grafana {url}: folder {report.folder}, data source {report.datasource}, "
+              f"dashboards {', '.join(report.dashboards)}", markup=False)
+    return 0
+
+
+def cmd_export_coverage(args: argparse.Namespace) -> int:
+    from streams.export import coverage_rows, to_csv, to_geojson
+    from streams.storage import open_store
+
+    settings = Settings()
+    if args.data_dir:
+        settings = settings.model_copy(update={"clickhouse_url": None,
+                                               "chdb_path": Path(args.data_dir) / "chdb"})
+        if not settings.chdb_path.is_dir():
+            raise InputError(f"{args.data_dir} holds no chDB data (expected {settings.chdb_path})")
+    store = open_store(settings)
+    try:
+        rows = coverage_rows(store, args.period)
+    finally:
+        store.close()
+    text = to_csv(rows) if args.format == "csv" else to_geojson(rows)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        err.print(f"wrote {len(rows)} communes to {args.out}", markup=False)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 # --- parser ---------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -346,6 +410,29 @@ def build_parser() -> argparse.ArgumentParser:
                         help="replay at FACTOR times event time (3600: an hour a second); "
                         "default: as fast as possible")
     replay.set_defaults(handler=cmd_replay)
+
+    dashboards = sub.add_parser("dashboards", help="Grafana dashboards as code")
+    dash_sub = dashboards.add_subparsers(dest="dashboards_command", required=True,
+                                         metavar="ACTION")
+    build = dash_sub.add_parser("build", help="regenerate dashboards/json from the code")
+    build.add_argument("--check", action="store_true",
+                       help="only check that the committed JSON is up to date")
+    build.set_defaults(handler=cmd_dashboards_build)
+    push_cmd = dash_sub.add_parser("push", help="create or update the folder, data source and "
+                                   "dashboards through the Grafana HTTP API")
+    push_cmd.add_argument("--url", help="Grafana URL (default GRAFANA_URL)")
+    push_cmd.add_argument("--token", help="service-account token (default GRAFANA_TOKEN)")
+    push_cmd.set_defaults(handler=cmd_dashboards_push)
+
+    export = sub.add_parser("export", help="exports for banks")
+    export_sub = export.add_subparsers(dest="export_command", required=True, metavar="WHAT")
+    coverage = export_sub.add_parser("coverage", help="the coverage-gap ranking")
+    coverage.add_argument("--format", choices=("csv", "geojson"), default="csv")
+    coverage.add_argument("--data-dir", help="data dir of an embedded run (`run --data-dir`); "
+                          "default: CLICKHOUSE_URL or CHDB_PATH")
+    coverage.add_argument("--period", help="YYYY-MM (default: the latest)")
+    coverage.add_argument("--out", help="file to write (default: stdout)")
+    coverage.set_defaults(handler=cmd_export_coverage)
     return parser
 
 

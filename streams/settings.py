@@ -40,6 +40,15 @@ class Settings(BaseSettings):
     table_store: Literal["memory", "rocksdb"] | None = Field(
         None, description="Faust table store; default rocksdb with a server, memory embedded."
     )
+    grafana_url: str = Field("http://localhost:3000", description="Grafana for `dashboards push`.")
+    grafana_token: SecretStr | None = Field(None, description="Grafana service-account token.")
+    grafana_clickhouse_host: str = Field(
+        "clickhouse", description="ClickHouse host as Grafana reaches it (data source)."
+    )
+    grafana_clickhouse_port: int = Field(8123, ge=1, le=65535)
+    grafana_clickhouse_user: str = Field("grafana", description="Grafana's read-only user.")
+    grafana_clickhouse_password: SecretStr | None = None
+
     faust_datadir: Path = Field(Path("data/faust"), description="Faust's local state directory.")
     web_enabled: bool = False
     web_port: int = Field(6066, ge=0, le=65535)

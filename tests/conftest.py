@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pydantic import SecretStr
 
+from simulators.faults import FaultInjector, FaultSpec
 from simulators.generator import PaymentCycle
+from simulators.jsonl import write_lines
 from simulators.scenario import Scenario, load_scenario
+from streams.alerts import AlertRules
 from streams.broker import EmbeddedBroker
+from streams.embedded import EmbeddedPipeline
+from streams.queries import Results
+from streams.settings import Settings
 from streams.storage.chdb_store import ChdbStore
 
 
@@ -55,3 +64,71 @@ def simulate(scenario: Scenario, seed: int = 0) -> tuple[list[dict[str, object]]
     """All events of a scenario and the cycle holding its ground truth."""
     cycle = PaymentCycle(scenario, seed)
     return list(cycle.events()), cycle
+
+
+FAULTS = FaultSpec(duplicates=0.05, out_of_order=0.05, malformed=0.01, redeliver=0.0001)
+
+
+@dataclass
+class Run:
+    """A scenario sent with faults through the real broker, a worker process and chDB."""
+
+    results: Results
+    truth: dict[str, Any]
+    citizen_ids: set[str]
+    events_path: Path
+    data_dir: Path
+    settings: Settings
+
+
+def rules(settings: Settings) -> AlertRules:
+    """The alert thresholds of `settings`."""
+    return AlertRules(settings.alert_cashless_target, settings.alert_rate_drop_points,
+                      settings.alert_min_beneficiaries)
+
+
+def run_scenario(
+    name: str, tmp: Path, broker: EmbeddedBroker, faults: FaultSpec = FAULTS
+) -> Run:
+    """Simulate `name` with `faults` and run it through the embedded pipeline on `broker`."""
+    cycle = PaymentCycle(load_scenario(name), seed=0)
+    ids: set[str] = set()
+
+    def remember(events: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for event in events:
+            if "citizen_id" in event["payload"]:
+                ids.add(event["payload"]["citizen_id"])
+            yield event
+
+    path = tmp / "events.jsonl"
+    with path.open("wb") as f:
+        write_lines(FaultInjector(faults, 0, cycle.truth).lines(remember(cycle.events())), f)
+    settings = Settings(
+        _env_file=None, app_id=unique("wm"), events_topic=unique("events"),
+        dead_letter_topic=unique("dlq"), alerts_topic=unique("alerts"),
+        pseudonym_key=SecretStr("embedded-test-key-0123456789"),  # same pseudonyms on replay
+    )
+    data_dir = tmp / "data"
+    results = EmbeddedPipeline(settings).run(path, data_dir, broker=broker)
+    return Run(results, cycle.truth.to_json(), ids, path, data_dir, settings)
+
+
+@pytest.fixture(scope="session")
+def session_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
+    """One real broker for the session's scenario runs (each run has its own topics)."""
+    with EmbeddedBroker(tmp_path_factory.mktemp("broker") / "broker.log") as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def binh_dinh_run(
+    tmp_path_factory: pytest.TempPathFactory, session_broker: EmbeddedBroker
+) -> Run:
+    """binh-dinh-2023-06 with every fault, run once per session."""
+    return run_scenario("binh-dinh-2023-06", tmp_path_factory.mktemp("binh-dinh"), session_broker)
+
+
+@pytest.fixture(scope="session")
+def drill_run(tmp_path_factory: pytest.TempPathFactory, session_broker: EmbeddedBroker) -> Run:
+    """The alerts-drill scenario with every fault, run once per session."""
+    return run_scenario("alerts-drill", tmp_path_factory.mktemp("drill"), session_broker)

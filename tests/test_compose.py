@@ -1,7 +1,11 @@
 """docker-compose.yml stays in step with the settings and keeps secrets out of the file."""
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from streams.settings import Settings
@@ -15,6 +19,38 @@ def test_app_environment_names_are_settings() -> None:
         env = compose["services"][name]["environment"]
         unknown = set(env) - Settings.env_names() - {"SCENARIO", "SEED"}
         assert unknown == set(), f"{name}: {unknown} are not settings"
+
+
+def test_grafana_and_clickhouse_get_the_provisioning_they_need() -> None:
+    compose = yaml.safe_load(COMPOSE.read_text())
+    services = compose["services"]
+    assert {"kafka", "clickhouse", "migrate", "worker", "simulator", "grafana"} <= set(services)
+    assert "grafana-clickhouse-datasource" in services["grafana"]["environment"][
+        "GF_INSTALL_PLUGINS"]
+    init = [v for v in services["clickhouse"]["volumes"] if "docker-entrypoint-initdb.d" in v]
+    for volume in init:
+        assert (COMPOSE.parent / volume.split(":")[0]).is_file(), volume
+    assert "container_name" not in services["worker"] and "ports" not in services["worker"]
+    for service in services.values():
+        image = service.get("image", "")
+        assert not image or ":${" in image, f"{image} must be pinned and overridable"
+
+
+@pytest.mark.integration
+def test_docker_compose_accepts_the_file() -> None:
+    binary = shutil.which("docker-compose")
+    assert binary, "docker-compose is not installed: `make tools` installs Debian's package"
+    env = os.environ | {
+        "CLICKHOUSE_PASSWORD": "x", "PSEUDONYM_KEY": "0123456789abcdef0123",
+        "GRAFANA_CLICKHOUSE_PASSWORD": "y", "GRAFANA_ADMIN_PASSWORD": "z",
+    }
+    done = subprocess.run([binary, "-f", str(COMPOSE), "config", "-q"], env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    missing = subprocess.run([binary, "-f", str(COMPOSE), "config", "-q"],
+                             env={k: v for k, v in env.items() if k != "GRAFANA_ADMIN_PASSWORD"},
+                             capture_output=True, text=True, timeout=60, check=False)
+    assert missing.returncode != 0 and "GRAFANA_ADMIN_PASSWORD" in missing.stderr
 
 
 def test_no_secret_is_written_in_the_file() -> None:

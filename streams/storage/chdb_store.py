@@ -12,6 +12,15 @@ from streams.errors import StorageError
 from streams.storage.base import Row, quote_identifier
 
 
+def escape_parameter(value: Any) -> Any:
+    """A string query parameter in ClickHouse's escaped (TSV) form, as the HTTP interface
+    expects it; other values pass as they are."""
+    if not isinstance(value, str):
+        return value
+    return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+            .replace("\r", "\\r"))
+
+
 class ChdbStore:
     """Store backed by a chDB session on `path`."""
 
@@ -43,8 +52,9 @@ class ChdbStore:
         if self._session is None:
             raise StorageError("chDB store is not open; call open() first")
         full_sql = f"USE {quote_identifier(self.database)}; {sql}"
+        params = {k: escape_parameter(v) for k, v in (parameters or {}).items()}
         try:
-            return self._session.query(full_sql, fmt, params=dict(parameters or {}))
+            return self._session.query(full_sql, fmt, params=params)
         except Exception as e:
             raise StorageError(f"chDB rejected a statement: {e}") from e
 

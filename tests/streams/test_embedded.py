@@ -7,89 +7,20 @@ redelivered batches; every level of the result must equal the simulator's ground
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import orjson
 import pytest
-from pydantic import SecretStr
 
-from simulators.faults import MALFORMED_CLASSES, FaultInjector, FaultSpec
-from simulators.generator import PaymentCycle
-from simulators.jsonl import write_lines
-from simulators.scenario import load_scenario
-from streams.alerts import AlertRules
+from simulators.faults import MALFORMED_CLASSES
 from streams.broker import EmbeddedBroker
 from streams.embedded import EmbeddedPipeline
 from streams.queries import Results
-from streams.settings import Settings
 from streams.storage.chdb_store import ChdbStore
 from streams.verify import compare
-from tests.conftest import unique
+from tests.conftest import Run, rules, unique
 
 pytestmark = pytest.mark.integration
-
-FAULTS = FaultSpec(duplicates=0.05, out_of_order=0.05, malformed=0.01, redeliver=0.0001)
-
-
-@dataclass
-class Run:
-    results: Results
-    truth: dict[str, Any]
-    citizen_ids: set[str]
-    events_path: Path
-    data_dir: Path
-    settings: Settings
-
-
-def rules(settings: Settings) -> AlertRules:
-    return AlertRules(settings.alert_cashless_target, settings.alert_rate_drop_points,
-                      settings.alert_min_beneficiaries)
-
-
-def run_scenario(
-    name: str, tmp: Path, broker: EmbeddedBroker, faults: FaultSpec = FAULTS
-) -> Run:
-    cycle = PaymentCycle(load_scenario(name), seed=0)
-    ids: set[str] = set()
-
-    def remember(events: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        for event in events:
-            if "citizen_id" in event["payload"]:
-                ids.add(event["payload"]["citizen_id"])
-            yield event
-
-    path = tmp / "events.jsonl"
-    with path.open("wb") as f:
-        write_lines(FaultInjector(faults, 0, cycle.truth).lines(remember(cycle.events())), f)
-    settings = Settings(
-        _env_file=None, app_id=unique("wm"), events_topic=unique("events"),
-        dead_letter_topic=unique("dlq"), alerts_topic=unique("alerts"),
-        pseudonym_key=SecretStr("embedded-test-key-0123456789"),  # same pseudonyms on replay
-    )
-    data_dir = tmp / "data"
-    results = EmbeddedPipeline(settings).run(path, data_dir, broker=broker)
-    return Run(results, cycle.truth.to_json(), ids, path, data_dir, settings)
-
-
-@pytest.fixture(scope="module")
-def module_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
-    with EmbeddedBroker(tmp_path_factory.mktemp("broker") / "broker.log") as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def binh_dinh_run(
-    tmp_path_factory: pytest.TempPathFactory, module_broker: EmbeddedBroker
-) -> Run:
-    return run_scenario("binh-dinh-2023-06", tmp_path_factory.mktemp("binh-dinh"), module_broker)
-
-
-@pytest.fixture(scope="module")
-def drill_run(tmp_path_factory: pytest.TempPathFactory, module_broker: EmbeddedBroker) -> Run:
-    return run_scenario("alerts-drill", tmp_path_factory.mktemp("drill"), module_broker)
 
 
 def test_headline_is_142_of_127450_despite_faults(binh_dinh_run: Run) -> None:
@@ -121,11 +52,11 @@ def test_each_alert_kind_and_the_coverage_ranking_match_the_drill(drill_run: Run
 
 
 def test_a_fresh_consumer_group_replaying_the_topic_gets_identical_results(
-    drill_run: Run, module_broker: EmbeddedBroker, tmp_path: Path
+    drill_run: Run, session_broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
     fresh = drill_run.settings.model_copy(update={"app_id": unique("wm-replay")})
     again = EmbeddedPipeline(fresh).run(
-        drill_run.events_path, tmp_path / "data", broker=module_broker, produce=False
+        drill_run.events_path, tmp_path / "data", broker=session_broker, produce=False
     )
     def timeless(results: Results) -> Results:
         alerts = [{k: v for k, v in a.items() if k != "raised_at"} for a in results.alerts]
@@ -165,13 +96,13 @@ def _topic_values(bootstrap: str, topics: list[str]) -> list[str]:
 
 @pytest.mark.parametrize("which", ["binh_dinh_run", "drill_run"])
 def test_no_citizen_id_in_clickhouse_topics_or_logs(
-    which: str, request: pytest.FixtureRequest, module_broker: EmbeddedBroker
+    which: str, request: pytest.FixtureRequest, session_broker: EmbeddedBroker
 ) -> None:
     run: Run = request.getfixturevalue(which)
     texts = _tables(run)
     texts += [p.read_text(errors="replace") for p in (run.data_dir / "logs").glob("*")]
     s = run.settings
-    texts += _topic_values(module_broker.bootstrap_servers, [
+    texts += _topic_values(session_broker.bootstrap_servers, [
         s.dead_letter_topic, s.alerts_topic, f"{s.app_id}-beneficiary-buckets-changelog",
         f"{s.app_id}-access-points-changelog",
     ])

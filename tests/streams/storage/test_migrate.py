@@ -49,3 +49,9 @@ def test_a_failing_statement_names_its_file(tmp_path: Path, chdb_store: ChdbStor
     (tmp_path / "001_broken.sql").write_text("CREATE TABLE nonsense (")
     with pytest.raises(MigrationError, match="001_broken.sql"):
         migrate(chdb_store, tmp_path)
+
+
+def test_string_parameters_round_trip_whatever_they_hold(chdb_store: ChdbStore) -> None:
+    for value in ("a\nb", "x\\y", "q'z", "tab\there", "back\\nslash", "\r\n"):
+        rows = chdb_store.query("SELECT {v:String} AS v", {"v": value})
+        assert rows == [{"v": value}]

@@ -1,0 +1,222 @@
+"""Generate the Grafana dashboards from code into deterministic JSON (stable uids, sorted keys)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from dashboards import panels as p
+from dashboards.panels import DATASOURCE_TYPE, DATASOURCE_UID, PanelQuery
+
+JSON_DIR = Path(__file__).resolve().parent / "json"
+FOLDER_UID = "welfare-monitor"
+FOLDER_TITLE = "Welfare monitor"
+PLUGIN_VERSION = "4.10.1"
+DATASOURCE = {"type": DATASOURCE_TYPE, "uid": DATASOURCE_UID}
+# The plugin's Format enum: 0 time series, 1 table.
+FORMATS = {"table": 1, "timeseries": 0}
+
+
+def target(query: PanelQuery, ref_id: str = "A") -> dict[str, Any]:
+    """A panel target in the grafana-clickhouse-datasource query model."""
+    return {
+        "datasource": DATASOURCE,
+        "editorType": "sql",
+        "format": FORMATS[query.query_type],
+        "pluginVersion": PLUGIN_VERSION,
+        "queryType": query.query_type,
+        "rawSql": query.sql,
+        "refId": ref_id,
+    }
+
+
+def panel(
+    panel_id: int, query: PanelQuery, x: int, y: int, w: int, h: int, **options: Any
+) -> dict[str, Any]:
+    """One panel drawing `query`."""
+    defaults: dict[str, Any] = {}
+    if "cashless_rate" in query.columns and query.panel_type != "stat":
+        defaults["unit"] = "percentunit"
+    out: dict[str, Any] = {
+        "datasource": DATASOURCE,
+        "description": query.description,
+        "fieldConfig": {"defaults": defaults, "overrides": []},
+        "gridPos": {"h": h, "w": w, "x": x, "y": y},
+        "id": panel_id,
+        "options": options,
+        "targets": [target(query)],
+        "title": query.title,
+        "type": query.panel_type,
+    }
+    return out
+
+
+def query_variable(
+    name: str, label: str, sql: str, *, include_all: bool = False
+) -> dict[str, Any]:
+    """A template variable filled by a ClickHouse query."""
+    variable: dict[str, Any] = {
+        "datasource": DATASOURCE,
+        "definition": sql,
+        "includeAll": include_all,
+        "label": label,
+        "multi": False,
+        "name": name,
+        "query": sql,
+        "refresh": 1,
+        "sort": 0,
+        "type": "query",
+    }
+    if include_all:
+        variable["allValue"] = p.ALL
+    return variable
+
+
+def dashboard(
+    uid: str,
+    title: str,
+    description: str,
+    tags: list[str],
+    panels: list[dict[str, Any]],
+    variables: list[dict[str, Any]],
+    *,
+    time_from: str = "now-7d",
+    annotations: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """A whole dashboard."""
+    return {
+        "annotations": {"list": annotations or []},
+        "description": description,
+        "editable": True,
+        "graphTooltip": 1,
+        "links": [{"asDropdown": True, "includeVars": True, "keepTime": True,
+                   "tags": ["welfare-monitor"], "title": "Welfare monitor", "type": "dashboards"}],
+        "panels": panels,
+        "refresh": "30s",
+        "schemaVersion": 39,
+        "tags": ["welfare-monitor", *tags],
+        "templating": {"list": variables},
+        "time": {"from": time_from, "to": "now"},
+        "timezone": "utc",
+        "title": title,
+        "uid": uid,
+        "version": 1,
+    }
+
+
+def build_all() -> dict[str, dict[str, Any]]:
+    """Every dashboard by uid."""
+    period = query_variable("period", "Period", p.PERIOD_VARIABLE)
+    province = query_variable("province", "Province", p.PROVINCE_VARIABLE)
+    commune = query_variable("commune", "Commune", p.COMMUNE_VARIABLE)
+    programme = query_variable("programme", "Programme", p.PROGRAMME_VARIABLE, include_all=True)
+    boards = [
+        dashboard(
+            "wm-overview", "Cashless overview",
+            "National and provincial cashless rates as numerator / denominator, trend, "
+            "ranking, worst communes and channel mix. For labour and social-affairs staff.",
+            ["cashless", "overview"],
+            [
+                panel(1, p.NATION_STAT, 0, 0, 8, 6, reduceOptions={
+                    "calcs": ["lastNotNull"], "fields": "/^headline$/", "values": False,
+                }, textMode="value"),
+                panel(2, p.TREND, 8, 0, 16, 6, xField="period"),
+                panel(3, p.PROVINCE_STATS, 0, 6, 12, 10),
+                panel(4, p.CHANNEL_MIX, 12, 6, 12, 10,
+                      reduceOptions={"calcs": ["lastNotNull"], "values": True}),
+                panel(5, p.WORST_COMMUNES, 0, 16, 24, 12),
+            ],
+            [period],
+        ),
+        dashboard(
+            "wm-commune", "Commune drill-down",
+            "One commune: counts, failures by reason, time to pay, programmes and alerts "
+            "(also shown as annotations). Choose the province, then the commune.",
+            ["cashless", "commune"],
+            [
+                panel(1, p.COMMUNE_STAT, 0, 0, 24, 5),
+                panel(2, p.COMMUNE_FAILURES, 0, 5, 12, 9),
+                panel(3, p.COMMUNE_TIME_TO_PAY, 12, 5, 12, 9),
+                panel(4, p.COMMUNE_PROGRAMMES, 0, 14, 24, 8),
+                panel(5, p.COMMUNE_ALERTS, 0, 22, 24, 9),
+            ],
+            [province, commune, programme, period],
+            time_from="now-30d",
+            annotations=[{
+                "datasource": DATASOURCE, "enable": True, "iconColor": "red",
+                "name": "Alerts", "target": target(p.ALERT_ANNOTATIONS, "Anno"),
+            }],
+        ),
+        dashboard(
+            "wm-coverage", "Access and coverage gaps",
+            "For banks: communes ranked by coverage gap (many beneficiaries, low cashless "
+            "rate, few or far access points), beneficiaries per ATM, distance to the nearest "
+            "ATM, and a map of communes and access points (synthetic coordinates).",
+            ["coverage", "banks"],
+            [
+                panel(1, p.COVERAGE_GAPS, 0, 0, 24, 12),
+                panel(2, p.BENEFICIARIES_PER_ATM, 0, 12, 12, 10),
+                {
+                    **panel(3, p.COMMUNE_MAP, 12, 12, 12, 14, view={
+                        "id": "coords", "lat": 16.0, "lon": 106.0, "zoom": 5,
+                    }, layers=[
+                        {"type": "markers", "name": "Communes", "filterData": {
+                            "id": "byRefId", "options": "A"},
+                         "location": {"mode": "coords", "latitude": "latitude",
+                                      "longitude": "longitude"},
+                         "config": {"size": {"field": "gap_score", "min": 3, "max": 20},
+                                    "color": {"field": "gap_score"}}},
+                        {"type": "markers", "name": "Access points", "filterData": {
+                            "id": "byRefId", "options": "B"},
+                         "location": {"mode": "coords", "latitude": "latitude",
+                                      "longitude": "longitude"},
+                         "config": {"size": {"fixed": 4}, "color": {"fixed": "blue"}}},
+                    ]),
+                    "targets": [target(p.COMMUNE_MAP, "A"), target(p.ACCESS_POINT_MAP, "B")],
+                },
+            ],
+            [period],
+        ),
+        dashboard(
+            "wm-pipeline", "Pipeline operations",
+            "Throughput, consumer lag, dead letters by class and data freshness, from the "
+            "workers' health rows. For the ops team.",
+            ["operations"],
+            [
+                panel(1, p.EVENTS_PER_S, 0, 0, 12, 8),
+                panel(2, p.CONSUMER_LAG, 12, 0, 12, 8),
+                panel(3, p.DEAD_LETTERS, 0, 8, 12, 8),
+                panel(4, p.FRESHNESS, 12, 8, 12, 8),
+            ],
+            [],
+            time_from="now-6h",
+        ),
+    ]
+    return {b["uid"]: b for b in boards}
+
+
+def render(board: dict[str, Any]) -> str:
+    """Deterministic JSON text of a dashboard."""
+    return json.dumps(board, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write_all(directory: Path = JSON_DIR) -> list[Path]:
+    """Write every dashboard's JSON; returns the paths written."""
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for uid, board in sorted(build_all().items()):
+        path = directory / f"{uid}.json"
+        path.write_text(render(board), encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def stale(directory: Path = JSON_DIR) -> list[str]:
+    """Dashboards whose committed JSON differs from what the code generates."""
+    out = []
+    for uid, board in sorted(build_all().items()):
+        path = directory / f"{uid}.json"
+        if not path.is_file() or path.read_text(encoding="utf-8") != render(board):
+            out.append(uid)
+    return out

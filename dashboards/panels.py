@@ -1,0 +1,302 @@
+# ruff: noqa: S608 - the f-strings below only splice in constant SQL fragments; values reach
+# the SQL as Grafana template variables, validated by the caller (see dashboards.macros).
+"""Every panel query of the dashboards: the one place their SQL lives.
+
+The SQL uses the grafana-clickhouse-datasource macros and template variables
+(`$__timeFilter(col)`, `$__fromTime`, `$__toTime`, `$__timeInterval(col)`, `$__interval_s`,
+`${name}`, `${name:singlequote}`); `dashboards.macros.expand` turns them into plain SQL the
+same way, for the tests and the worker's live page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from streams.queries import COVERAGE_GAPS_SQL
+
+DATASOURCE_UID = "welfare-clickhouse"
+DATASOURCE_TYPE = "grafana-clickhouse-datasource"
+ALL = "__all"
+
+# One statistics snapshot per key (ReplacingMergeTree, latest version).
+STATS = "(SELECT * FROM commune_programme_stats FINAL)"
+PROGRAMME_FILTER = "(${programme:singlequote} = '__all' OR s.programme = ${programme:singlequote})"
+
+
+@dataclass(frozen=True)
+class PanelQuery:
+    """A panel's query: its SQL, the columns the panel reads, and how Grafana draws it."""
+
+    key: str
+    title: str
+    sql: str
+    columns: tuple[str, ...]
+    panel_type: str = "table"
+    query_type: str = "table"  # "table" or "timeseries" (the plugin's queryType)
+    description: str = ""
+
+
+NATION_STAT = PanelQuery(
+    "nation_stat", "Paid cashless / due",
+    f"""SELECT
+    sum(s.beneficiaries_paid_cashless) AS paid_cashless,
+    sum(s.beneficiaries_due) AS due,
+    if(due = 0, 0, paid_cashless / due) AS cashless_rate,
+    concat(toString(paid_cashless), ' / ', toString(due), ' (',
+           toString(round(100 * cashless_rate, 2)), '%)') AS headline
+FROM {STATS} AS s
+WHERE s.period = ${{period:singlequote}}""",
+    ("paid_cashless", "due", "cashless_rate", "headline"), "stat",
+    description="Beneficiaries paid through a cashless channel over beneficiaries due.",
+)
+
+PROVINCE_STATS = PanelQuery(
+    "province_stats", "Provinces: paid cashless / due",
+    f"""SELECT
+    any(u.province_name) AS province,
+    sum(s.beneficiaries_paid_cashless) AS paid_cashless,
+    sum(s.beneficiaries_due) AS due,
+    round(paid_cashless / due, 6) AS cashless_rate
+FROM {STATS} AS s
+LEFT JOIN admin_units AS u ON u.commune_code = s.commune_code
+WHERE s.period = ${{period:singlequote}}
+GROUP BY s.province_code
+ORDER BY cashless_rate ASC, due DESC""",
+    ("province", "paid_cashless", "due", "cashless_rate"),
+    description="Provinces ranked from the lowest cashless rate.",
+)
+
+TREND = PanelQuery(
+    "trend", "Cashless rate by period",
+    f"""SELECT
+    s.period AS period,
+    sum(s.beneficiaries_paid_cashless) AS paid_cashless,
+    sum(s.beneficiaries_due) AS due,
+    round(paid_cashless / due, 6) AS cashless_rate
+FROM {STATS} AS s
+GROUP BY period
+ORDER BY period""",
+    ("period", "paid_cashless", "due", "cashless_rate"), "barchart",
+)
+
+WORST_COMMUNES = PanelQuery(
+    "worst_communes", "Communes with the lowest cashless rate",
+    f"""SELECT
+    any(u.province_name) AS province,
+    any(u.commune_name) AS commune,
+    s.commune_code AS commune_code,
+    sum(s.beneficiaries_paid_cashless) AS paid_cashless,
+    sum(s.beneficiaries_due) AS due,
+    round(paid_cashless / due, 6) AS cashless_rate
+FROM {STATS} AS s
+LEFT JOIN admin_units AS u ON u.commune_code = s.commune_code
+WHERE s.period = ${{period:singlequote}}
+GROUP BY s.commune_code
+HAVING due >= 20
+ORDER BY cashless_rate ASC, due DESC, commune_code
+LIMIT 20""",
+    ("province", "commune", "commune_code", "paid_cashless", "due", "cashless_rate"),
+)
+
+CHANNEL_MIX = PanelQuery(
+    "channel_mix", "Channel mix (standing payments)",
+    f"""SELECT channel, sum(n) AS payments
+FROM (
+    SELECT arrayJoin(mapKeys(s.payments_by_channel)) AS channel,
+           s.payments_by_channel[channel] AS n
+    FROM {STATS} AS s
+    WHERE s.period = ${{period:singlequote}}
+)
+GROUP BY channel
+ORDER BY payments DESC""",
+    ("channel", "payments"), "piechart",
+)
+
+COMMUNE_STAT = PanelQuery(
+    "commune_stat", "Commune: paid cashless / paid / due",
+    f"""SELECT
+    sum(s.beneficiaries_paid_cashless) AS paid_cashless,
+    sum(s.beneficiaries_paid) AS paid,
+    sum(s.beneficiaries_due) AS due,
+    if(due = 0, 0, paid_cashless / due) AS cashless_rate,
+    sum(s.beneficiaries_paid_twice) AS paid_twice,
+    sum(s.beneficiaries_paid_unknown) AS paid_unknown,
+    sum(s.payments_returned) AS returned
+FROM {STATS} AS s
+WHERE s.period = ${{period:singlequote}} AND s.commune_code = ${{commune}}
+  AND {PROGRAMME_FILTER}""",
+    ("paid_cashless", "paid", "due", "cashless_rate", "paid_twice", "paid_unknown", "returned"),
+    "stat",
+)
+
+COMMUNE_FAILURES = PanelQuery(
+    "commune_failures", "Failed attempts by reason",
+    f"""SELECT reason, sum(n) AS failures
+FROM (
+    SELECT arrayJoin(mapKeys(s.failures_by_reason)) AS reason,
+           s.failures_by_reason[reason] AS n
+    FROM {STATS} AS s
+    WHERE s.period = ${{period:singlequote}} AND s.commune_code = ${{commune}}
+      AND {PROGRAMME_FILTER}
+)
+GROUP BY reason
+ORDER BY failures DESC""",
+    ("reason", "failures"), "barchart",
+)
+
+COMMUNE_TIME_TO_PAY = PanelQuery(
+    "commune_time_to_pay", "Days from scheduled to paid (median, p90)",
+    f"""SELECT
+    round(quantileExactArray(0.5)(s.seconds_to_pay) / 86400, 2) AS median_days,
+    round(quantileExactArray(0.9)(s.seconds_to_pay) / 86400, 2) AS p90_days
+FROM {STATS} AS s
+WHERE s.period = ${{period:singlequote}} AND s.commune_code = ${{commune}}
+  AND {PROGRAMME_FILTER}""",
+    ("median_days", "p90_days"), "stat",
+)
+
+COMMUNE_PROGRAMMES = PanelQuery(
+    "commune_programmes", "By programme",
+    f"""SELECT
+    s.programme AS programme,
+    s.beneficiaries_due AS due,
+    s.beneficiaries_paid AS paid,
+    s.beneficiaries_paid_cashless AS paid_cashless,
+    s.amount_by_channel AS amount_by_channel
+FROM {STATS} AS s
+WHERE s.period = ${{period:singlequote}} AND s.commune_code = ${{commune}}
+ORDER BY programme""",
+    ("programme", "due", "paid", "paid_cashless", "amount_by_channel"),
+)
+
+COMMUNE_ALERTS = PanelQuery(
+    "commune_alerts", "Active alerts",
+    """SELECT kind, period, subject, round(value, 4) AS value, message, raised_at
+FROM alerts FINAL
+WHERE active = 1 AND commune_code = ${commune}
+ORDER BY raised_at DESC, kind
+LIMIT 200""",
+    ("kind", "period", "subject", "value", "message", "raised_at"),
+)
+
+ALERT_ANNOTATIONS = PanelQuery(
+    "alert_annotations", "Alerts",
+    """SELECT raised_at AS time, message AS text, kind AS tags
+FROM alerts FINAL
+WHERE active = 1 AND commune_code = ${commune} AND $__timeFilter(raised_at)
+ORDER BY time""",
+    ("time", "text", "tags"),
+)
+
+COVERAGE_GAPS = PanelQuery(
+    "coverage_gaps", "Coverage gaps, ranked",
+    COVERAGE_GAPS_SQL.replace("{period:String}", "${period:singlequote}").strip(),
+    ("province_code", "commune_code", "province_name", "commune_name", "beneficiaries_due",
+     "beneficiaries_paid_cashless", "cashless_rate", "atms", "bank_branches",
+     "mobile_money_agents", "access_points_per_10k", "nearest_atm_km", "gap_score"),
+    description="gap_score = unserved x (1 + min(nearest ATM km, 50)/10) / "
+                "(1 + cashless access points per 10,000 / 10); see the README.",
+)
+
+BENEFICIARIES_PER_ATM = PanelQuery(
+    "beneficiaries_per_atm", "Beneficiaries per ATM, by province",
+    f"""SELECT
+    any(u.province_name) AS province,
+    sum(s.beneficiaries_due) AS due,
+    any(a.atms) AS atms,
+    if(atms = 0, NULL, round(due / atms, 1)) AS beneficiaries_per_atm
+FROM {STATS} AS s
+LEFT JOIN admin_units AS u ON u.commune_code = s.commune_code
+LEFT JOIN (
+    SELECT province_code, countIf(kind = 'atm') AS atms
+    FROM (SELECT * FROM access_points FINAL) WHERE is_open = 1 GROUP BY province_code
+) AS a ON a.province_code = s.province_code
+WHERE s.period = ${{period:singlequote}}
+GROUP BY s.province_code
+ORDER BY beneficiaries_per_atm DESC""",
+    ("province", "due", "atms", "beneficiaries_per_atm"), "barchart",
+)
+
+COMMUNE_MAP = PanelQuery(
+    "commune_map", "Communes (coverage gap)",
+    COVERAGE_GAPS.sql.replace(
+        "ORDER BY gap_score DESC, commune_code", "ORDER BY gap_score DESC, commune_code LIMIT 5000"
+    ),
+    ("latitude", "longitude", "commune_name", "gap_score"), "geomap",
+)
+
+ACCESS_POINT_MAP = PanelQuery(
+    "access_point_map", "Access points",
+    """SELECT access_point_id, kind, operator, latitude, longitude, commune_code
+FROM access_points FINAL
+WHERE is_open = 1
+ORDER BY access_point_id""",
+    ("access_point_id", "kind", "operator", "latitude", "longitude", "commune_code"), "geomap",
+)
+
+EVENTS_PER_S = PanelQuery(
+    "events_per_s", "Events per second",
+    """SELECT $__timeInterval(at) AS time, sum(events) / $__interval_s AS events_per_s
+FROM pipeline_health
+WHERE $__timeFilter(at)
+GROUP BY time
+ORDER BY time""",
+    ("time", "events_per_s"), "timeseries", "timeseries",
+)
+
+CONSUMER_LAG = PanelQuery(
+    "consumer_lag", "Consumer lag (events)",
+    """SELECT $__timeInterval(at) AS time, max(h.consumer_lag) AS lag
+FROM pipeline_health AS h
+WHERE $__timeFilter(h.at) AND h.consumer_lag >= 0
+GROUP BY time
+ORDER BY time""",
+    ("time", "lag"), "timeseries", "timeseries",
+)
+
+DEAD_LETTERS = PanelQuery(
+    "dead_letters", "Dead letters by class",
+    """SELECT error_class, count() AS events
+FROM dead_letters FINAL
+WHERE $__timeFilter(received_at)
+GROUP BY error_class
+ORDER BY events DESC, error_class""",
+    ("error_class", "events"), "barchart",
+)
+
+FRESHNESS = PanelQuery(
+    "freshness", "Freshness and throughput",
+    """SELECT
+    max(at) AS last_health_row,
+    argMax(freshness_s, at) AS freshness_s,
+    argMax(latest_event_at, at) AS latest_event_at,
+    sum(events) AS events,
+    sum(dead_letters) AS dead_letters
+FROM pipeline_health
+WHERE $__timeFilter(at)""",
+    ("last_health_row", "freshness_s", "latest_event_at", "events", "dead_letters"), "stat",
+)
+
+# Template-variable queries.
+PERIOD_VARIABLE = "SELECT DISTINCT period FROM commune_programme_stats ORDER BY period DESC"
+PROVINCE_VARIABLE = """SELECT DISTINCT s.province_code AS __value, u.province_name AS __text
+FROM commune_programme_stats AS s
+LEFT JOIN admin_units AS u ON u.commune_code = s.commune_code
+ORDER BY __text"""
+COMMUNE_VARIABLE = """SELECT DISTINCT s.commune_code AS __value, u.commune_name AS __text
+FROM commune_programme_stats AS s
+LEFT JOIN admin_units AS u ON u.commune_code = s.commune_code
+WHERE s.province_code = ${province}
+ORDER BY __text"""
+PROGRAMME_VARIABLE = "SELECT DISTINCT programme FROM commune_programme_stats ORDER BY programme"
+
+PANELS: tuple[PanelQuery, ...] = (
+    NATION_STAT, PROVINCE_STATS, TREND, WORST_COMMUNES, CHANNEL_MIX,
+    COMMUNE_STAT, COMMUNE_FAILURES, COMMUNE_TIME_TO_PAY, COMMUNE_PROGRAMMES, COMMUNE_ALERTS,
+    ALERT_ANNOTATIONS, COVERAGE_GAPS, BENEFICIARIES_PER_ATM, COMMUNE_MAP, ACCESS_POINT_MAP,
+    EVENTS_PER_S, CONSUMER_LAG, DEAD_LETTERS, FRESHNESS,
+)
+VARIABLE_QUERIES = {
+    "period": PERIOD_VARIABLE, "province": PROVINCE_VARIABLE, "commune": COMMUNE_VARIABLE,
+    "programme": PROGRAMME_VARIABLE,
+}
