@@ -190,11 +190,14 @@ class Stats:
     amount_by_channel: Counter[str] = field(default_factory=Counter)
     failures_by_reason: Counter[str] = field(default_factory=Counter)
     seconds_to_pay: list[int] = field(default_factory=list)
+    paid_twice_subjects: list[str] = field(default_factory=list)  # pseudonyms, for alerts
+    unknown_subjects: list[str] = field(default_factory=list)
 
-    def add(self, status: Status) -> None:
+    def add(self, status: Status, beneficiary: str = "") -> None:
         """Count one beneficiary."""
         if status.unknown:
             self.beneficiaries_paid_unknown += 1
+            self.unknown_subjects.append(beneficiary)
         if not status.due:
             return
         self.beneficiaries_due += 1
@@ -204,6 +207,8 @@ class Stats:
             self.beneficiaries_paid += 1
             self.beneficiaries_paid_cashless += status.cashless
             self.beneficiaries_paid_twice += status.paid_twice
+            if status.paid_twice:
+                self.paid_twice_subjects.append(beneficiary)
             for _, channel, amount in status.standing:
                 self.payments_by_channel[channel] += 1
                 self.amount_by_channel[channel] += amount
@@ -220,6 +225,8 @@ class Stats:
         self.amount_by_channel.update(other.amount_by_channel)
         self.failures_by_reason.update(other.failures_by_reason)
         self.seconds_to_pay.extend(other.seconds_to_pay)
+        self.paid_twice_subjects.extend(other.paid_twice_subjects)
+        self.unknown_subjects.extend(other.unknown_subjects)
 
     @property
     def cashless_rate(self) -> float | None:
@@ -247,9 +254,9 @@ class Stats:
 def bucket_stats(bucket: Mapping[str, Record] | None) -> dict[str, Stats]:
     """A bucket's statistics per programme."""
     out: dict[str, Stats] = {}
-    for record in (bucket or {}).values():
+    for beneficiary, record in (bucket or {}).items():
         status = status_of(record)
-        out.setdefault(status.programme, Stats()).add(status)
+        out.setdefault(status.programme, Stats()).add(status, beneficiary)
     return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from streams.aggregation import CommuneId, Stats, Status
+from streams.aggregation import CommuneId, Stats
 
 LOW_RATE = "low_cashless_rate"
 RATE_DROP = "cashless_rate_drop"
@@ -84,21 +84,23 @@ def rate_drop(
     )
 
 
-def beneficiary_alerts(
-    commune: CommuneId, beneficiary: str, before: Status | None, after: Status
-) -> list[Alert]:
-    """Paid-twice and unknown-beneficiary alerts whose state this change flipped."""
-    out = []
-    was_twice = before is not None and before.paid_twice
-    if after.paid_twice != was_twice:
-        out.append(Alert(
-            PAID_TWICE, commune, beneficiary, after.paid_twice, float(len(after.standing)), 1.0,
-            f"{len(after.standing)} payments stand for one beneficiary in {commune.period}",
-        ))
-    was_unknown = before is not None and before.unknown
-    if after.unknown != was_unknown:
-        out.append(Alert(
-            UNKNOWN_BENEFICIARY, commune, beneficiary, after.unknown, 1.0, 0.0,
-            f"paid in {commune.period} but not due a payment there",
-        ))
+def beneficiary_alerts(commune: CommuneId, stats: Stats) -> list[Alert]:
+    """Paid-twice and unknown-beneficiary alerts that hold now, one per beneficiary."""
+    out = [
+        Alert(PAID_TWICE, commune, who, True, 2.0, 1.0,
+              f"two or more payments stand for one beneficiary in {commune.period}")
+        for who in sorted(stats.paid_twice_subjects)
+    ]
+    out += [
+        Alert(UNKNOWN_BENEFICIARY, commune, who, True, 1.0, 0.0,
+              f"paid in {commune.period} but not due a payment there")
+        for who in sorted(stats.unknown_subjects)
+    ]
     return out
+
+
+def cleared(alert_key: str) -> Alert:
+    """The clearing state of a previously raised alert, from its key."""
+    kind, period, province, commune, subject = alert_key.split("|", 4)
+    return Alert(kind, CommuneId(period, int(province), int(commune)), subject, False, 0.0, 0.0,
+                 "cleared")

@@ -67,9 +67,16 @@ class Settings(BaseSettings):
     alert_min_beneficiaries: int = Field(
         20, ge=1, description="Commune alerts need at least this many beneficiaries due."
     )
+    producer_max_batch_size: int = Field(
+        16384, ge=1, description="Faust producer batch bytes (embedded mode uses 1, see README)."
+    )
     broker_session_timeout_s: float = 10.0
     broker_heartbeat_interval_s: float = 1.0
     broker_rebalance_timeout_s: float = 10.0
+
+    store_outage_file: Path | None = Field(
+        None, description="Outage drill: while this file exists, every ClickHouse call fails."
+    )
 
     log_level: Literal["debug", "info", "warn", "error", "crit"] = "warn"
 

@@ -25,6 +25,17 @@ class ClickHouseSink:
         self.max_backoff_s = max_backoff_s
         self.rows_written = 0
 
+    async def query(self, sql: str) -> list[Row]:
+        """Run a read query, retrying with backoff while the store is down."""
+        delay = 0.2
+        while True:
+            try:
+                return self.store.query(sql)
+            except StorageError as e:
+                log.warning("query failed, retrying in %.1fs: %s", delay, e)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_backoff_s)
+
     async def write(self, table: str, rows: Sequence[Row]) -> None:
         """Insert `rows` into `table`, retrying with exponential backoff on StorageError."""
         if not rows:

@@ -41,6 +41,9 @@ def run_worker(settings: Settings, *, apply_migrations: bool = False) -> None:
         app = create_app(settings)
         register_payments_agent(app, settings, ClickHouseSink(store), pseudonymize)
         worker = faust.Worker(app, loglevel=settings.log_level, quiet=True)
+        # Faust warns each time its send buffer passes 100 messages, then flushes it: normal
+        # under load, and thousands of lines per run.
+        logging.getLogger("faust.transport.producer").setLevel(logging.ERROR)
         worker.execute_from_commandline()
     finally:
         store.close()

@@ -38,10 +38,9 @@ from streams.aggregation import (
     combine,
     commune_of,
     merge,
-    status_of,
     total,
 )
-from streams.alerts import Alert, AlertRules, beneficiary_alerts, low_rate, rate_drop
+from streams.alerts import Alert, AlertRules, beneficiary_alerts, cleared, low_rate, rate_drop
 from streams.ingest import Ingested, Rejected, ingest, redact
 from streams.pseudonym import Pseudonymizer
 from streams.settings import Settings
@@ -54,6 +53,11 @@ DEAD_LETTERS_TABLE = "dead_letters"
 ALERTS_TABLE = "alerts"
 ACCESS_POINTS_TABLE = "access_points"
 HEALTH_TABLE = "pipeline_health"
+RAISED_ALERTS_SQL = """
+SELECT kind, period, province_code, commune_code, subject
+FROM alerts FINAL
+WHERE active = 1
+"""
 
 
 @contextmanager
@@ -133,7 +137,6 @@ class BatchOutput:
     access: dict[str, dict[str, Any]] = field(default_factory=dict)
     carrier: dict[str, EventT] = field(default_factory=dict)
     communes: dict[str, CommuneId] = field(default_factory=dict)
-    alerts: list[Alert] = field(default_factory=list)
     dead: list[tuple[dict[str, Any], list[tuple[str, bytes]]]] = field(default_factory=list)
 
 
@@ -157,7 +160,9 @@ class PaymentsAgent:
                                 settings.alert_min_beneficiaries)
         self.health = Health()
         self._bucket_stats: dict[str, dict[str, Stats]] = {}
-        self._commune_alerts: dict[str, bool] = {}
+        # Alerts raised in ClickHouse, by commune key; loaded from ClickHouse at the first
+        # batch, so a restarted worker clears what its predecessor raised.
+        self._raised: dict[str, set[str]] | None = None
         self._version = 0
 
     def next_version(self) -> int:
@@ -201,16 +206,12 @@ class PaymentsAgent:
             out.dead.append(dead_letter(event, rejected))
             self.health.dead_letters[rejected.error_class] += 1
             return
-        if updated is None:
-            return
+        # The commune's rows are rewritten even when the event changed nothing: after a crash
+        # between the changelog and the ClickHouse write, reprocessing restores the rows.
         commune = commune_of(fact)
-        previous = (before_bucket or {}).get(fact.beneficiary)
-        out.alerts.extend(beneficiary_alerts(
-            commune, fact.beneficiary,
-            status_of(previous) if previous else None, status_of(updated[fact.beneficiary]),
-        ))
-        out.changed[key], out.carrier[key] = updated, event
         out.communes[commune.key] = commune
+        if updated is not None:
+            out.changed[key], out.carrier[key] = updated, event
 
     def _take_access_point(self, event: EventT, ingested: Ingested, out: BatchOutput) -> None:
         payload = ingested.payload
@@ -221,15 +222,16 @@ class PaymentsAgent:
         )
         if record is not None:
             out.access[ap_id], out.carrier["ap|" + ap_id] = record, event
+        elif current is not None:
+            out.access[ap_id] = current  # rewrite the row: it may have been lost in a crash
 
-    def _commune_alerts_of(
-        self, commune: CommuneId, stats: Stats, out: BatchOutput
-    ) -> None:
+    def alerts_of(self, commune: CommuneId, stats: Stats) -> list[Alert]:
+        """Every alert that holds for the commune now."""
         previous = commune.previous()
         before = total(self.commune_stats(previous)) if self.has_data(previous) else None
-        for alert in (low_rate(commune, stats, self.rules),
-                      rate_drop(commune, stats, before, self.rules)):
-            out.alerts.append(alert)
+        held = [a for a in (low_rate(commune, stats, self.rules),
+                            rate_drop(commune, stats, before, self.rules)) if a.active]
+        return held + beneficiary_alerts(commune, stats)
 
     async def process(self, batch: Sequence[EventT], alerts_topic: Any,
                       dead_letter_topic: Any) -> None:
@@ -246,7 +248,14 @@ class PaymentsAgent:
             with event_scope(out.carrier["ap|" + ap_id]):
                 self.access_points[ap_id] = record
         version, at = self.next_version(), now_utc()
+        if self._raised is None:
+            self._raised = {}
+            for r in await self.sink.query(RAISED_ALERTS_SQL):
+                commune = CommuneId(r["period"], int(r["province_code"]), int(r["commune_code"]))
+                self._raised.setdefault(commune.key, set()).add(
+                    f"{r['kind']}|{commune.key}|{r['subject']}")
         stats_rows: list[dict[str, Any]] = []
+        holding: dict[str, list[Alert]] = {}
         touched = dict(out.communes)
         for commune in out.communes.values():
             following = commune.next()
@@ -261,12 +270,12 @@ class PaymentsAgent:
                         "commune_code": commune.commune_code, "programme": programme,
                         **stats.row(), "version": version, "updated_at": at,
                     })
-            self._commune_alerts_of(commune, total(per_programme), out)
+            holding[key] = self.alerts_of(commune, total(per_programme))
         await self.sink.write(STATS_TABLE, stats_rows)
         await self.sink.write(ACCESS_POINTS_TABLE, [
             {**access_point_row(r), "updated_at": at} for r in out.access.values()
         ])
-        await self._write_alerts(out.alerts, version, at, alerts_topic)
+        await self._write_alerts(holding, version, at, alerts_topic)
         if out.dead:
             await self.sink.write(DEAD_LETTERS_TABLE, [record for record, _ in out.dead])
             for record, headers in out.dead:
@@ -274,26 +283,23 @@ class PaymentsAgent:
             log.warning("dead-lettered %d events in a batch of %d", len(out.dead), len(batch))
 
     async def _write_alerts(
-        self, alerts: list[Alert], version: int, at: datetime, alerts_topic: Any
+        self, holding: dict[str, list[Alert]], version: int, at: datetime, alerts_topic: Any
     ) -> None:
-        """Store every alert state; announce the ones that changed on the alerts topic."""
+        """Store the alerts that hold (their figures move on) and clear those that stopped;
+        announce raises and clears on the alerts topic."""
+        raised = self._raised if self._raised is not None else {}
         rows, announce = [], []
-        for alert in alerts:
-            # Commune alerts are stored whenever their commune changes, raised or not, so a
-            # restarted worker (which forgot what it raised) still clears them.
-            rows.append(alert.row(version, at))
-            if alert.subject == "":
-                known = self._commune_alerts.get(alert.key)
-                self._commune_alerts[alert.key] = alert.active
-                if known == alert.active or (known is None and not alert.active):
-                    continue
-            announce.append(alert)
+        for commune_key, alerts in holding.items():
+            before = raised.get(commune_key, set())
+            now = {a.key for a in alerts}
+            ended = [cleared(key) for key in sorted(before - now)]
+            rows += [a.row(version, at) for a in alerts + ended]
+            announce += [a for a in alerts if a.key not in before] + ended
+            raised[commune_key] = now
         await self.sink.write(ALERTS_TABLE, rows)
         for alert in announce:
-            await alerts_topic.send(
-                key=alert.key.encode(),
-                value=orjson.dumps(alert.row(version, at)),
-            )
+            await alerts_topic.send(key=alert.key.encode(),
+                                    value=orjson.dumps(alert.row(version, at)))
 
     def lag(self, app: faust.App) -> int:
         """Events waiting on this worker's partitions of the events topic (-1: unknown)."""

@@ -7,6 +7,7 @@ from pathlib import Path
 from streams.settings import Settings
 from streams.storage.base import Store
 from streams.storage.chdb_store import ChdbStore
+from streams.storage.outage import OutageSwitchStore
 from streams.storage.server_store import ServerStore
 
 
@@ -22,5 +23,7 @@ def open_store(settings: Settings, chdb_path: Path | None = None) -> Store:
         )
     else:
         store = ChdbStore(chdb_path or settings.chdb_path, settings.clickhouse_database)
+    if settings.store_outage_file is not None:
+        store = OutageSwitchStore(store, settings.store_outage_file)
     store.open()
     return store

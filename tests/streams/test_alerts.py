@@ -1,4 +1,4 @@
-from streams.aggregation import CommuneId, Stats, Status
+from streams.aggregation import CommuneId, Stats
 from streams.alerts import (
     LOW_RATE,
     PAID_TWICE,
@@ -6,6 +6,7 @@ from streams.alerts import (
     UNKNOWN_BENEFICIARY,
     AlertRules,
     beneficiary_alerts,
+    cleared,
     low_rate,
     rate_drop,
 )
@@ -17,10 +18,6 @@ JUNE = CommuneId("2023-06", 11, 3295)
 def stats(due: int, cashless: int) -> Stats:
     return Stats(beneficiaries_due=due, beneficiaries_paid=due,
                  beneficiaries_paid_cashless=cashless)
-
-
-def status(*standing: str, due: bool = True) -> Status:
-    return Status("social_assistance", due, tuple((1, c, 1) for c in standing), (), 0, None)
 
 
 def test_low_rate_fires_under_the_target_only_with_enough_beneficiaries() -> None:
@@ -39,13 +36,19 @@ def test_rate_drop_compares_with_the_previous_period() -> None:
     assert not rate_drop(JUNE, stats(100, 0), stats(10, 10), RULES).active
 
 
-def test_beneficiary_alerts_report_only_changes() -> None:
-    who = "ab" * 16
-    raised = beneficiary_alerts(JUNE, who, status("bank_account"),
-                                status("bank_account", "bank_account"))
-    assert [(a.kind, a.active, a.subject) for a in raised] == [(PAID_TWICE, True, who)]
-    assert beneficiary_alerts(JUNE, who, status("x", "y"), status("x", "y")) == []
-    cleared = beneficiary_alerts(JUNE, who, status("x", "y"), status("x"))
-    assert [(a.kind, a.active) for a in cleared] == [(PAID_TWICE, False)]
-    unknown = beneficiary_alerts(JUNE, who, None, status("commune_cash", due=False))
-    assert [(a.kind, a.active) for a in unknown] == [(UNKNOWN_BENEFICIARY, True)]
+def test_beneficiary_alerts_hold_for_each_flagged_beneficiary() -> None:
+    flagged = Stats(paid_twice_subjects=["b" * 32, "a" * 32], unknown_subjects=["c" * 32])
+    alerts = beneficiary_alerts(JUNE, flagged)
+    assert [(a.kind, a.subject, a.active) for a in alerts] == [
+        (PAID_TWICE, "a" * 32, True), (PAID_TWICE, "b" * 32, True),
+        (UNKNOWN_BENEFICIARY, "c" * 32, True),
+    ]
+    assert beneficiary_alerts(JUNE, Stats()) == []
+
+
+def test_a_cleared_alert_is_rebuilt_from_its_key() -> None:
+    raised = low_rate(JUNE, stats(100, 1), RULES)
+    clear = cleared(raised.key)
+    assert (clear.kind, clear.commune, clear.subject, clear.active) == (
+        LOW_RATE, JUNE, "", False)
+    assert clear.key == raised.key

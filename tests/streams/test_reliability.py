@@ -1,0 +1,189 @@
+"""Kafka-system-test style proofs: kill -9 the worker mid-replay, take the store down
+mid-run; afterwards every aggregate still equals the ground truth, exactly."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from simulators.faults import FaultInjector, FaultSpec
+from simulators.generator import PaymentCycle
+from simulators.jsonl import write_lines
+from simulators.scenario import load_scenario
+from streams.broker import EmbeddedBroker
+from streams.embedded import (
+    EmbeddedRun,
+    SilentObserver,
+    count_lines,
+    embedded_settings,
+    produce_file,
+    worker_env,
+)
+from streams.kafka_io import LagProbe, ensure_topics
+from streams.process import python_module_args, spawn, stop, tail
+from streams.queries import read_results
+from streams.settings import Settings
+from streams.storage import open_store
+from streams.verify import compare
+from tests.conftest import rules, unique
+
+pytestmark = pytest.mark.integration
+
+FAULTS = FaultSpec(duplicates=0.02, out_of_order=0.02, malformed=0.002, redeliver=0.00005)
+
+
+@dataclass
+class Replay:
+    path: Path
+    total: int
+    truth: dict[str, Any]
+
+
+def simulate(name: str, tmp: Path) -> Replay:
+    cycle = PaymentCycle(load_scenario(name), seed=11)
+    path = tmp / "events.jsonl"
+    with path.open("wb") as f:
+        write_lines(FaultInjector(FAULTS, 11, cycle.truth).lines(cycle.events()), f)
+    return Replay(path, count_lines(path), cycle.truth.to_json())
+
+
+@pytest.fixture(scope="module")
+def dien_bien(tmp_path_factory: pytest.TempPathFactory) -> Replay:
+    return simulate("dien-bien-2023-q1", tmp_path_factory.mktemp("dien-bien"))
+
+
+@pytest.fixture(scope="module")
+def drill(tmp_path_factory: pytest.TempPathFactory) -> Replay:
+    return simulate("alerts-drill", tmp_path_factory.mktemp("drill"))
+
+
+class Cluster:
+    """A broker, a producer thread and a worker process that the test can kill and restart."""
+
+    def __init__(self, broker: EmbeddedBroker, data_dir: Path, **overrides: Any) -> None:
+        base = Settings(
+            _env_file=None, app_id=unique("wm"), events_topic=unique("events"),
+            dead_letter_topic=unique("dlq"), alerts_topic=unique("alerts"),
+            pseudonym_key=SecretStr("reliability-test-key-0123456789"), **overrides,
+        )
+        self.settings = embedded_settings(base, data_dir, broker.bootstrap_servers)
+        self.paths = EmbeddedRun(data_dir)
+        self.worker: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+        ensure_topics(self.settings.kafka_bootstrap_servers, {
+            self.settings.events_topic: self.settings.topic_partitions,
+            self.settings.dead_letter_topic: 1, self.settings.alerts_topic: 1,
+        })
+        self.probe = LagProbe(self.settings.kafka_bootstrap_servers, self.settings.app_id,
+                              self.settings.events_topic)
+
+    def start_worker(self) -> None:
+        self.worker = spawn(python_module_args("streams", "worker", "--migrate"),
+                            self.paths.worker_log, worker_env(self.settings))
+        self.starts += 1
+
+    def kill_worker(self) -> None:
+        assert self.worker is not None and self.worker.poll() is None, self.log()
+        os.kill(self.worker.pid, signal.SIGKILL)
+        self.worker.wait(30)
+
+    def produce_in_background(self, replay: Replay) -> threading.Thread:
+        thread = threading.Thread(target=produce_file, args=(
+            self.settings, replay.path, replay.total, SilentObserver()), daemon=True)
+        thread.start()
+        return thread
+
+    def committed(self) -> int:
+        return self.probe.offsets()[0]
+
+    def wait_until(self, condition: Callable[[int], bool], timeout_s: float = 240) -> int:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            assert self.worker is not None and self.worker.poll() is None, self.log()
+            done = self.committed()
+            if condition(done):
+                return done
+            time.sleep(0.2)
+        raise AssertionError(f"timed out at {self.committed()} committed\n{self.log()}")
+
+    def log(self) -> str:
+        return tail(self.paths.worker_log, 30)
+
+    def results_problems(self, replay: Replay) -> list[str]:
+        if self.worker is not None:
+            stop(self.worker)
+        store = open_store(self.settings.model_copy(update={"store_outage_file": None}))
+        try:
+            results = read_results(store)
+        finally:
+            store.close()
+        return compare(results, replay.truth, rules(self.settings))
+
+    def close(self) -> None:
+        if self.worker is not None:
+            stop(self.worker)
+        self.probe.close()
+
+
+@pytest.fixture
+def cluster_factory(broker: EmbeddedBroker, tmp_path: Path) -> Iterator[Callable[..., Cluster]]:
+    made: list[Cluster] = []
+
+    def make(**overrides: Any) -> Cluster:
+        made.append(Cluster(broker, tmp_path / f"data{len(made)}", **overrides))
+        return made[-1]
+
+    yield make
+    for cluster in made:
+        cluster.close()
+
+
+def test_kill_9_five_times_during_a_replay_loses_and_doubles_nothing(
+    dien_bien: Replay, cluster_factory: Callable[..., Cluster]
+) -> None:
+    assert dien_bien.total >= 200_000
+    cluster = cluster_factory(table_store=os.environ.get("WM_TEST_TABLE_STORE"))
+    cluster.start_worker()
+    producer = cluster.produce_in_background(dien_bien)
+    rng = random.Random(2026)
+    for share in sorted(rng.uniform(0.05, 0.9) for _ in range(5)):
+        cluster.wait_until(lambda done, s=share: done >= s * dien_bien.total)
+        time.sleep(rng.uniform(0.0, 1.5))  # land anywhere inside a batch or a commit
+        cluster.kill_worker()
+        cluster.start_worker()
+    producer.join(120)
+    cluster.wait_until(lambda done: done >= dien_bien.total)
+    assert cluster.starts == 6
+    assert cluster.results_problems(dien_bien) == []
+
+
+def test_a_store_outage_mid_run_holds_the_batch_and_loses_nothing(
+    drill: Replay, cluster_factory: Callable[..., Cluster], tmp_path: Path
+) -> None:
+    switch = tmp_path / "clickhouse-is-down"
+    cluster = cluster_factory(store_outage_file=switch)
+    cluster.start_worker()
+    producer = cluster.produce_in_background(drill)
+    cluster.wait_until(lambda done: done >= 0.3 * drill.total)
+    switch.touch()
+    time.sleep(3)  # batches in flight when the store went down finish or stall
+    stalled = cluster.committed()
+    time.sleep(6)
+    assert cluster.committed() == stalled, "offsets moved on while the store was down"
+    assert stalled < drill.total
+    switch.unlink()
+    producer.join(120)
+    cluster.wait_until(lambda done: done >= drill.total)
+    assert "injected outage" in cluster.paths.worker_log.read_text(errors="replace")
+    assert cluster.results_problems(drill) == []
