@@ -4,11 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv tools demo test lint typecheck unit integration clean
+.PHONY: venv tools demo test bench lint typecheck unit integration clean
 
 # Debian packages the tests use: docker-compose (1.29) validates docker-compose.yml without
-# a Docker engine. Installed only when missing (as root, or through sudo).
-DEBIAN_TOOLS := docker-compose
+# a Docker engine; chromium and chromedriver run the live page's browser test. Installed only
+# when missing (as root, or through sudo).
+DEBIAN_TOOLS := docker-compose chromium chromedriver
 
 # The virtualenv is rebuilt whenever pyproject.toml is newer than the last install.
 $(STAMP): pyproject.toml
@@ -21,6 +22,7 @@ venv: $(STAMP)
 tools:
 	@missing=""; for tool in $(DEBIAN_TOOLS); do \
 	  command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
+	missing=$$(echo "$$missing" | sed 's/chromedriver/chromium-driver/'); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
@@ -30,6 +32,11 @@ tools:
 
 demo: $(STAMP)
 	$(BIN)/welfare-monitor demo
+
+# Not part of `make test`: a benchmark, quoted in docs/benchmarks.md. BENCH_EVENTS=200000 for
+# a shorter run.
+bench: $(STAMP)
+	$(BIN)/welfare-monitor bench --events $(or $(BENCH_EVENTS),1000000)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

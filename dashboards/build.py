@@ -126,6 +126,7 @@ def build_all() -> dict[str, dict[str, Any]]:
                 panel(4, p.CHANNEL_MIX, 12, 6, 12, 10,
                       reduceOptions={"calcs": ["lastNotNull"], "values": True}),
                 panel(5, p.WORST_COMMUNES, 0, 16, 24, 12),
+                panel(6, p.COMMUNE_TABLE, 0, 28, 24, 14),
             ],
             [period],
         ),

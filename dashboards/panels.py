@@ -53,6 +53,7 @@ WHERE s.period = ${{period:singlequote}}""",
 PROVINCE_STATS = PanelQuery(
     "province_stats", "Provinces: paid cashless / due",
     f"""SELECT
+    s.province_code AS province_code,
     any(u.province_name) AS province,
     sum(s.beneficiaries_paid_cashless) AS paid_cashless,
     sum(s.beneficiaries_due) AS due,
@@ -62,7 +63,7 @@ LEFT JOIN admin_units AS u ON u.commune_code = s.commune_code
 WHERE s.period = ${{period:singlequote}}
 GROUP BY s.province_code
 ORDER BY cashless_rate ASC, due DESC""",
-    ("province", "paid_cashless", "due", "cashless_rate"),
+    ("province_code", "province", "paid_cashless", "due", "cashless_rate"),
     description="Provinces ranked from the lowest cashless rate.",
 )
 
@@ -96,6 +97,25 @@ HAVING due >= 20
 ORDER BY cashless_rate ASC, due DESC, commune_code
 LIMIT 20""",
     ("province", "commune", "commune_code", "paid_cashless", "due", "cashless_rate"),
+)
+
+COMMUNE_TABLE = PanelQuery(
+    "commune_table", "All communes",
+    f"""SELECT
+    any(u.province_name) AS province,
+    any(u.commune_name) AS commune,
+    s.commune_code AS commune_code,
+    sum(s.beneficiaries_paid_cashless) AS paid_cashless,
+    sum(s.beneficiaries_paid) AS paid,
+    sum(s.beneficiaries_due) AS due,
+    round(paid_cashless / due, 6) AS cashless_rate,
+    sumMap(s.failures_by_reason) AS failures_by_reason
+FROM {STATS} AS s
+LEFT JOIN admin_units AS u ON u.commune_code = s.commune_code
+WHERE s.period = ${{period:singlequote}}
+GROUP BY s.commune_code
+ORDER BY province, commune""",
+    ("province", "commune", "commune_code", "paid_cashless", "paid", "due", "cashless_rate"),
 )
 
 CHANNEL_MIX = PanelQuery(
@@ -291,7 +311,7 @@ ORDER BY __text"""
 PROGRAMME_VARIABLE = "SELECT DISTINCT programme FROM commune_programme_stats ORDER BY programme"
 
 PANELS: tuple[PanelQuery, ...] = (
-    NATION_STAT, PROVINCE_STATS, TREND, WORST_COMMUNES, CHANNEL_MIX,
+    NATION_STAT, PROVINCE_STATS, TREND, WORST_COMMUNES, COMMUNE_TABLE, CHANNEL_MIX,
     COMMUNE_STAT, COMMUNE_FAILURES, COMMUNE_TIME_TO_PAY, COMMUNE_PROGRAMMES, COMMUNE_ALERTS,
     ALERT_ANNOTATIONS, COVERAGE_GAPS, BENEFICIARIES_PER_ATM, COMMUNE_MAP, ACCESS_POINT_MAP,
     EVENTS_PER_S, CONSUMER_LAG, DEAD_LETTERS, FRESHNESS,

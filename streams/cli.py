@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -148,9 +149,47 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 # --- run / demo -----------------------------------------------------------------------------
 
-def _run_pipeline(input_path: Path, data_dir: Path, progress: Progress) -> Results:
+def _run_pipeline(
+    input_path: Path, data_dir: Path, progress: Progress, serve: bool = False
+) -> Results:
     pipeline = EmbeddedPipeline(Settings(), ProgressObserver(progress))
-    return pipeline.run(input_path, data_dir)
+
+    def keep_serving(settings: Settings) -> None:
+        progress.console.print(
+            f"[bold]All events are stored. The live page stays up at "
+            f"http://{settings.web_host}:{settings.web_port}/ until Ctrl-C.[/]")
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            progress.console.print("stopping")
+
+    return pipeline.run(input_path, data_dir, on_processed=keep_serving if serve else None)
+
+
+def write_report(data_dir: Path, out_path: Path, period: str | None = None) -> int:
+    """Write the static HTML report of an embedded run's data; returns communes shown."""
+    from streams.live_data import PageParams, snapshot
+    from streams.live_page import render_page
+    from streams.storage import open_store
+
+    chdb_path = data_dir / "chdb"
+    if not chdb_path.is_dir():
+        raise InputError(f"{data_dir} holds no chDB data (expected {chdb_path})")
+    settings = Settings().model_copy(update={"clickhouse_url": None, "chdb_path": chdb_path})
+    store = open_store(settings)
+    try:
+        data = snapshot(store, PageParams.parse({"period": period} if period else {}))
+    finally:
+        store.close()
+    out_path.write_text(render_page(data, live=False), encoding="utf-8")
+    return len(data["panels"].get("commune_table", []))
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    communes = write_report(Path(args.data_dir), Path(args.out), args.period)
+    out.print(f"wrote {args.out} ({communes} communes)")
+    return 0
 
 
 RESULT_LEVELS = {
@@ -234,7 +273,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         err.print(f"[bold]welfare-monitor demo[/]: {scenario.title}")
         with _progress() as progress:
             cycle = _simulate_to(scenario, args.seed, events_path, progress)
-            results = _run_pipeline(events_path, data_dir, progress)
+            results = _run_pipeline(events_path, data_dir, progress, serve=args.serve)
+        if args.report:
+            write_report(data_dir, Path(args.report))
+            err.print(f"static report: {args.report}", markup=False)
     region = scenario.region
     labels = (
         {region.province_codes[0]: region.label}
@@ -353,6 +395,36 @@ def cmd_export_coverage(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- bench ----------------------------------------------------------------------------------
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from datetime import UTC, datetime
+
+    from rich.table import Table
+
+    from streams.bench import report_markdown, run_bench, update_benchmarks_file
+
+    with _progress() as progress:
+        result = run_bench(args.events, args.scenario, ProgressObserver(progress),
+                           lambda stage: progress.console.print(f"[dim]{stage}[/]"))
+    table = Table(title=f"make bench: {result.events:,} events of {result.scenario}")
+    table.add_column("figure")
+    table.add_column("value", justify="right")
+    table.add_row("pipeline, until in ClickHouse", f"{result.pipeline_events_per_s:,.0f} ev/s")
+    table.add_row("raw aiokafka consumer + JSON", f"{result.raw_consume_events_per_s:,.0f} ev/s")
+    table.add_row("ratio", f"{result.ratio:.3f}")
+    table.add_row("worker peak RSS", f"{result.worker_peak_rss_mb:,.0f} MB")
+    table.add_row("dashboard query p50 / p99",
+                  f"{result.query_p50_ms:.1f} / {result.query_p99_ms:.1f} ms")
+    out.print(table)
+    if args.out:
+        update_benchmarks_file(Path(args.out), report_markdown(result, datetime.now(UTC)))
+        out.print(f"wrote {args.out}")
+    for line in result.summary_lines():
+        out.print(line, markup=False, highlight=False)
+    return 0
+
+
 # --- parser ---------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:
@@ -368,7 +440,19 @@ def build_parser() -> argparse.ArgumentParser:
                       f"{DEFAULT_SCENARIO}; see `simulate --list`)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     demo.add_argument("--data-dir", help="keep the chDB data here (default: a temporary dir)")
+    demo.add_argument("--serve", action="store_true",
+                      help="keep the live page up after the run, until Ctrl-C")
+    demo.add_argument("--report", default="welfare-monitor-report.html",
+                      help="static HTML report written at the end ('' for none; default "
+                      "welfare-monitor-report.html)")
     demo.set_defaults(handler=cmd_demo)
+
+    report = sub.add_parser("report", help="write a self-contained static HTML report of "
+                            "an embedded run's data")
+    report.add_argument("--data-dir", required=True, help="data dir of `run`/`demo --data-dir`")
+    report.add_argument("--out", default="report.html", help="HTML file (default report.html)")
+    report.add_argument("--period", help="YYYY-MM (default: the latest)")
+    report.set_defaults(handler=cmd_report)
 
     simulate = sub.add_parser("simulate", help="generate a scenario's events and ground truth")
     simulate.add_argument("--scenario", help="scenario name")
@@ -410,6 +494,14 @@ def build_parser() -> argparse.ArgumentParser:
                         help="replay at FACTOR times event time (3600: an hour a second); "
                         "default: as fast as possible")
     replay.set_defaults(handler=cmd_replay)
+
+    bench = sub.add_parser("bench", help="measure the embedded pipeline against the raw "
+                           "Kafka client rate (make bench)")
+    bench.add_argument("--events", type=int, default=1_000_000, help="events (default 1e6)")
+    bench.add_argument("--scenario", default="national-month", help="scenario to take them from")
+    bench.add_argument("--out", default="docs/benchmarks.md",
+                       help="markdown file to update ('' for none)")
+    bench.set_defaults(handler=cmd_bench)
 
     dashboards = sub.add_parser("dashboards", help="Grafana dashboards as code")
     dash_sub = dashboards.add_subparsers(dest="dashboards_command", required=True,

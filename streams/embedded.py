@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +96,7 @@ def embedded_settings(base: Settings, data_dir: Path, bootstrap_servers: str) ->
             "chdb_path": data_dir / "chdb",
             "faust_datadir": data_dir / "faust",
             "pseudonym_key": key,
+            "web_enabled": True,
             "web_port": free_port(),
             # Tansu's ListOffsets answers with the first offset of a partition's last record
             # batch + 1, not the log end, and Faust's table recovery stops at that answer: the
@@ -154,12 +155,14 @@ class EmbeddedPipeline:
         data_dir: Path,
         broker: EmbeddedBroker | None = None,
         produce: bool = True,
+        on_processed: Callable[[Settings], None] | None = None,
     ) -> Results:
         """Process every event of `input_path`; return the results read from chDB.
 
         With `broker`, that running broker is used (and left running); with
         `produce=False` the events are expected on the topic already, e.g. to replay a topic
-        into a fresh consumer group.
+        into a fresh consumer group. `on_processed` runs once every event is stored, while
+        the worker (and its live page) still runs.
         """
         total = count_lines(input_path)
         run_paths = EmbeddedRun(data_dir)
@@ -185,9 +188,15 @@ class EmbeddedPipeline:
                 run_paths.worker_log,
                 worker_env(settings),
             )
+            self.observer.notice(
+                f"live page: http://{settings.web_host}:{settings.web_port}/ "
+                "(open it to watch the counts climb)"
+            )
             if produce:
                 self._produce(settings, input_path, total)
             self._wait_until_processed(settings, worker, run_paths.worker_log, total)
+            if on_processed is not None:
+                on_processed(settings)
         finally:
             if worker is not None:
                 stop(worker)

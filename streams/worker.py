@@ -7,6 +7,7 @@ import logging
 import faust
 
 from streams.agents.payments import register_payments_agent
+from streams.agents.web import register_live_page
 from streams.app import create_app
 from streams.errors import ConfigurationError
 from streams.pseudonym import Pseudonymizer
@@ -40,6 +41,8 @@ def run_worker(settings: Settings, *, apply_migrations: bool = False) -> None:
             migrate(store)
         app = create_app(settings)
         register_payments_agent(app, settings, ClickHouseSink(store), pseudonymize)
+        if settings.web_enabled:
+            register_live_page(app, store)
         worker = faust.Worker(app, loglevel=settings.log_level, quiet=True)
         # Faust warns each time its send buffer passes 100 messages, then flushes it: normal
         # under load, and thousands of lines per run.

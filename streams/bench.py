@@ -1,0 +1,260 @@
+"""`make bench`: throughput of the embedded pipeline against the Kafka client's own limit.
+
+One run: simulate N events, load them into a topic, then measure
+1. a plain aiokafka consumer decoding every message's JSON (the client-side limit),
+2. the pipeline: a fresh worker until every event is acknowledged, i.e. in ClickHouse,
+3. the worker's peak RSS, and the latency of every dashboard panel query on the result.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import platform
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+
+from simulators.generator import PaymentCycle
+from simulators.jsonl import write_lines
+from simulators.scenario import load_scenario
+from streams.broker import EmbeddedBroker
+from streams.embedded import (
+    EmbeddedRun,
+    RunObserver,
+    embedded_settings,
+    produce_file,
+    worker_env,
+)
+from streams.errors import PipelineError
+from streams.kafka_io import LagProbe, ensure_topics
+from streams.process import python_module_args, spawn, stop, tail
+from streams.settings import Settings
+from streams.storage import open_store
+
+MARK_BEGIN = "<!-- bench:begin -->"
+MARK_END = "<!-- bench:end -->"
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    """The figures of one bench run."""
+
+    events: int
+    scenario: str
+    produce_events_per_s: float
+    raw_consume_events_per_s: float
+    pipeline_events_per_s: float
+    pipeline_seconds: float
+    worker_peak_rss_mb: float
+    query_p50_ms: float
+    query_p99_ms: float
+    queries: int
+
+    @property
+    def ratio(self) -> float:
+        """Pipeline rate over the raw client rate."""
+        return self.pipeline_events_per_s / self.raw_consume_events_per_s
+
+    def summary_lines(self) -> list[str]:
+        """The machine-readable last lines `make bench` prints."""
+        return [
+            f"pipeline_events_per_s={self.pipeline_events_per_s:.0f}",
+            f"raw_consume_events_per_s={self.raw_consume_events_per_s:.0f}",
+            f"ratio={self.ratio:.3f}",
+            f"worker_peak_rss_mb={self.worker_peak_rss_mb:.0f}",
+            f"query_p99_ms={self.query_p99_ms:.1f}",
+        ]
+
+
+def write_events(scenario: str, events: int, path: Path) -> int:
+    """The first `events` events of a scenario (seed 0) as JSON lines; returns the count."""
+    cycle = PaymentCycle(load_scenario(scenario), 0)
+    with path.open("wb") as f:
+        write_lines((orjson.dumps(e) for e in itertools.islice(cycle.events(), events)), f)
+    return min(events, cycle.truth.events)
+
+
+async def _raw_consume(bootstrap: str, topic: str, total: int) -> float:
+    from aiokafka import AIOKafkaConsumer
+
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    seen, started = 0, time.perf_counter()
+    try:
+        while seen < total:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            for records in batches.values():
+                for record in records:
+                    orjson.loads(record.value)
+                seen += len(records)
+            if time.perf_counter() - started > 600:
+                raise PipelineError(f"raw consumer read {seen} of {total} in 600 s")
+    finally:
+        await consumer.stop()
+    return total / (time.perf_counter() - started)
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM (peak resident set) of a live process, in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def query_latencies(settings: Settings, rounds: int = 10) -> list[float]:
+    """Milliseconds per dashboard panel query, every panel `rounds` times."""
+    from dashboards.build import build_all
+    from dashboards.macros import TimeRange, expand
+    from dashboards.panels import ALL, VARIABLE_QUERIES
+
+    store = open_store(settings)
+    try:
+        now = datetime.now(UTC)
+        window = TimeRange(now - timedelta(days=1), now + timedelta(hours=1))
+        values = {"programme": ALL}
+        for name in ("period", "province", "commune"):
+            first = store.query(expand(VARIABLE_QUERIES[name], values, window))[0]
+            values[name] = str(first.get("__value", first.get(name)))
+        sqls = [expand(t["rawSql"], values, window) for board in build_all().values()
+                for panel in board["panels"] for t in panel["targets"]]
+        timings = []
+        for _ in range(rounds):
+            for sql in sqls:
+                started = time.perf_counter()
+                store.query(sql)
+                timings.append((time.perf_counter() - started) * 1000)
+        return timings
+    finally:
+        store.close()
+
+
+def run_bench(events: int, scenario: str, observer: RunObserver,
+              on_stage: Callable[[str], None]) -> BenchResult:
+    """One full bench run in a temporary directory."""
+    with tempfile.TemporaryDirectory(prefix="welfare-bench-") as tmp:
+        data_dir = Path(tmp)
+        events_path = data_dir / "events.jsonl"
+        on_stage(f"simulating {events:,} events of {scenario}")
+        total = write_events(scenario, events, events_path)
+        paths = EmbeddedRun(data_dir)
+        with EmbeddedBroker(paths.broker_log) as broker:
+            base = Settings(_env_file=None, log_level="warn")
+            settings = embedded_settings(base, data_dir, broker.bootstrap_servers)
+            ensure_topics(settings.kafka_bootstrap_servers, {
+                settings.events_topic: settings.topic_partitions,
+                settings.dead_letter_topic: 1, settings.alerts_topic: 1,
+            })
+            on_stage("loading the topic")
+            started = time.perf_counter()
+            produce_file(settings, events_path, total, observer)
+            produce_rate = total / (time.perf_counter() - started)
+            on_stage("raw aiokafka consumer")
+            raw_rate = asyncio.run(
+                _raw_consume(settings.kafka_bootstrap_servers, settings.events_topic, total))
+            on_stage("pipeline (fresh worker until every event is in ClickHouse)")
+            pipeline_s, rss = _run_worker(settings, paths, total, observer)
+        on_stage("dashboard queries")
+        timings = query_latencies(settings)
+    return BenchResult(
+        events=total, scenario=scenario, produce_events_per_s=produce_rate,
+        raw_consume_events_per_s=raw_rate, pipeline_events_per_s=total / pipeline_s,
+        pipeline_seconds=pipeline_s, worker_peak_rss_mb=rss,
+        query_p50_ms=statistics.median(timings), query_p99_ms=_percentile(timings, 0.99),
+        queries=len(timings),
+    )
+
+
+def _run_worker(settings: Settings, paths: EmbeddedRun, total: int,
+                observer: RunObserver) -> tuple[float, float]:
+    started = time.perf_counter()
+    worker = spawn(python_module_args("streams", "worker", "--migrate"), paths.worker_log,
+                   worker_env(settings))
+    probe = LagProbe(settings.kafka_bootstrap_servers, settings.app_id, settings.events_topic)
+    observer.started("process", total)
+    try:
+        while True:
+            if worker.poll() is not None:
+                raise PipelineError(f"the worker exited:\n{tail(paths.worker_log)}")
+            done = probe.offsets()[0]
+            observer.advanced("process", done)
+            if done >= total:
+                elapsed = time.perf_counter() - started
+                return elapsed, peak_rss_mb(worker.pid)
+            time.sleep(0.2)
+    finally:
+        probe.close()
+        stop(worker)
+
+
+def machine() -> str:
+    """One line describing this machine."""
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        memory = next(line for line in Path("/proc/meminfo").read_text().splitlines()
+                      if line.startswith("MemTotal")).split()[1]
+        gib = f"{int(memory) / 1024**2:.0f} GiB"
+    except (OSError, StopIteration):
+        gib = "? GiB"
+    return (f"{cpu}, {os.cpu_count()} cores, {gib} RAM, {platform.system()} "
+            f"{platform.release()}, Python {platform.python_version()}")
+
+
+def report_markdown(result: BenchResult, when: datetime) -> str:
+    """The generated part of docs/benchmarks.md."""
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, check=False).stdout.strip() or "unknown"
+    return "\n".join([
+        MARK_BEGIN,
+        f"Last run: {when:%Y-%m-%d %H:%M} UTC, commit `{commit}`, `make bench` "
+        f"({result.events:,} events of `{result.scenario}`).",
+        "",
+        f"Machine: {machine()}.",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| pipeline, end to end until in ClickHouse | {result.pipeline_events_per_s:,.0f} "
+        f"events/s ({result.pipeline_seconds:.1f} s, worker start included) |",
+        f"| raw aiokafka consumer decoding the JSON | {result.raw_consume_events_per_s:,.0f} "
+        "events/s |",
+        f"| ratio | {result.ratio:.3f} |",
+        f"| loading the topic (kafka-python, lz4) | {result.produce_events_per_s:,.0f} "
+        "events/s |",
+        f"| worker peak RSS | {result.worker_peak_rss_mb:,.0f} MB |",
+        f"| dashboard queries ({result.queries} runs) | p50 {result.query_p50_ms:.1f} ms, "
+        f"p99 {result.query_p99_ms:.1f} ms |",
+        MARK_END,
+    ])
+
+
+def update_benchmarks_file(path: Path, generated: str) -> None:
+    """Replace the generated block of `path`, keeping the hand-written log around it."""
+    text = path.read_text(encoding="utf-8") if path.exists() else (
+        "# Benchmarks\n\n" + MARK_BEGIN + "\n" + MARK_END + "\n")
+    if MARK_BEGIN in text and MARK_END in text:
+        head, rest = text.split(MARK_BEGIN, 1)
+        tail_text = rest.split(MARK_END, 1)[1]
+        text = head + generated + tail_text
+    else:
+        text = text.rstrip() + "\n\n" + generated + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
