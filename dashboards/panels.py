@@ -20,6 +20,10 @@ ALL = "__all"
 
 # One statistics snapshot per key (ReplacingMergeTree, latest version).
 STATS = "(SELECT * FROM commune_programme_stats FINAL)"
+# Numerator, denominator and rate, summed over the grouped statistics rows.
+RATE = """sum(s.beneficiaries_paid_cashless) AS paid_cashless,
+    sum(s.beneficiaries_due) AS due,
+    round(paid_cashless / due, 6) AS cashless_rate"""
 PROGRAMME_FILTER = "(${programme:singlequote} = '__all' OR s.programme = ${programme:singlequote})"
 
 
@@ -55,9 +59,7 @@ PROVINCE_STATS = PanelQuery(
     f"""SELECT
     s.province_code AS province_code,
     any(u.province_name) AS province,
-    sum(s.beneficiaries_paid_cashless) AS paid_cashless,
-    sum(s.beneficiaries_due) AS due,
-    round(paid_cashless / due, 6) AS cashless_rate
+    {RATE}
 FROM {STATS} AS s
 LEFT JOIN admin_units AS u ON u.commune_code = s.commune_code
 WHERE s.period = ${{period:singlequote}}
@@ -71,9 +73,7 @@ TREND = PanelQuery(
     "trend", "Cashless rate by period",
     f"""SELECT
     s.period AS period,
-    sum(s.beneficiaries_paid_cashless) AS paid_cashless,
-    sum(s.beneficiaries_due) AS due,
-    round(paid_cashless / due, 6) AS cashless_rate
+    {RATE}
 FROM {STATS} AS s
 GROUP BY period
 ORDER BY period""",
@@ -86,9 +86,7 @@ WORST_COMMUNES = PanelQuery(
     any(u.province_name) AS province,
     any(u.commune_name) AS commune,
     s.commune_code AS commune_code,
-    sum(s.beneficiaries_paid_cashless) AS paid_cashless,
-    sum(s.beneficiaries_due) AS due,
-    round(paid_cashless / due, 6) AS cashless_rate
+    {RATE}
 FROM {STATS} AS s
 LEFT JOIN admin_units AS u ON u.commune_code = s.commune_code
 WHERE s.period = ${{period:singlequote}}

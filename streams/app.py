@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import faust
+from faust.transport.consumer import Consumer
+from faust.types import Message
 
 from streams.settings import Settings
+
+_original_ack = Consumer.ack
+
+
+def _ack_processed_only(self: Any, message: Message) -> bool:
+    """Consumer.ack that refuses messages no stream has taken (`tracked` is False).
+
+    During a rebalance or a table recovery, Faust's stream iterator skips the messages it
+    had already fetched and acknowledges them; their offsets can then be committed although
+    the agent never saw them, and a crash before they are read again loses them (the kill -9
+    test caught whole communes missing). Left unacknowledged, they are simply read again
+    after Faust seeks back to the committed offsets at the end of the rebalance.
+    """
+    if not message.tracked:
+        return False
+    return bool(_original_ack(self, message))
+
+
+def guard_acks() -> None:
+    """Install `_ack_processed_only` (idempotent)."""
+    Consumer.ack = _ack_processed_only  # type: ignore[method-assign]
 
 
 def broker_urls(bootstrap_servers: str) -> str:
@@ -14,6 +39,7 @@ def broker_urls(bootstrap_servers: str) -> str:
 
 def create_app(settings: Settings) -> faust.App:
     """A Faust app configured from settings (no network I/O happens here)."""
+    guard_acks()
     return faust.App(
         settings.app_id,
         broker=broker_urls(settings.kafka_bootstrap_servers),
