@@ -323,7 +323,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     total = count_lines(input_path)
     ensure_topics(
         settings.kafka_bootstrap_servers,
-        {settings.events_topic: settings.topic_partitions, settings.dead_letter_topic: 1},
+        {settings.events_topic: settings.topic_partitions, settings.dead_letter_topic: 1,
+         settings.alerts_topic: 1},
     )
     with _progress() as progress:
         sent = produce_file(settings, input_path, total, ProgressObserver(progress), args.speed)
