@@ -25,6 +25,22 @@ RATE = """sum(s.beneficiaries_paid_cashless) AS paid_cashless,
     sum(s.beneficiaries_due) AS due,
     round(paid_cashless / due, 6) AS cashless_rate"""
 PROGRAMME_FILTER = "(${programme:singlequote} = '__all' OR s.programme = ${programme:singlequote})"
+PERIOD_FILTER = "s.period = ${period:singlequote}"
+COMMUNE_FILTER = f"""{PERIOD_FILTER} AND s.commune_code = ${{commune}}
+  AND {PROGRAMME_FILTER}"""
+
+
+def map_breakdown(column: str, label: str, total: str, where: str) -> str:
+    """SQL summing a Map column of the statistics by key: one row per `label` with `total`."""
+    return f"""SELECT {label}, sum(n) AS {total}
+FROM (
+    SELECT arrayJoin(mapKeys(s.{column})) AS {label},
+           s.{column}[{label}] AS n
+    FROM {STATS} AS s
+    WHERE {where}
+)
+GROUP BY {label}
+ORDER BY {total} DESC"""
 
 
 @dataclass(frozen=True)
@@ -118,15 +134,7 @@ ORDER BY province, commune""",
 
 CHANNEL_MIX = PanelQuery(
     "channel_mix", "Channel mix (standing payments)",
-    f"""SELECT channel, sum(n) AS payments
-FROM (
-    SELECT arrayJoin(mapKeys(s.payments_by_channel)) AS channel,
-           s.payments_by_channel[channel] AS n
-    FROM {STATS} AS s
-    WHERE s.period = ${{period:singlequote}}
-)
-GROUP BY channel
-ORDER BY payments DESC""",
+    map_breakdown("payments_by_channel", "channel", "payments", PERIOD_FILTER),
     ("channel", "payments"), "piechart",
 )
 
@@ -141,24 +149,14 @@ COMMUNE_STAT = PanelQuery(
     sum(s.beneficiaries_paid_unknown) AS paid_unknown,
     sum(s.payments_returned) AS returned
 FROM {STATS} AS s
-WHERE s.period = ${{period:singlequote}} AND s.commune_code = ${{commune}}
-  AND {PROGRAMME_FILTER}""",
+WHERE {COMMUNE_FILTER}""",
     ("paid_cashless", "paid", "due", "cashless_rate", "paid_twice", "paid_unknown", "returned"),
     "stat",
 )
 
 COMMUNE_FAILURES = PanelQuery(
     "commune_failures", "Failed attempts by reason",
-    f"""SELECT reason, sum(n) AS failures
-FROM (
-    SELECT arrayJoin(mapKeys(s.failures_by_reason)) AS reason,
-           s.failures_by_reason[reason] AS n
-    FROM {STATS} AS s
-    WHERE s.period = ${{period:singlequote}} AND s.commune_code = ${{commune}}
-      AND {PROGRAMME_FILTER}
-)
-GROUP BY reason
-ORDER BY failures DESC""",
+    map_breakdown("failures_by_reason", "reason", "failures", COMMUNE_FILTER),
     ("reason", "failures"), "barchart",
 )
 
@@ -168,8 +166,7 @@ COMMUNE_TIME_TO_PAY = PanelQuery(
     round(quantileExactArray(0.5)(s.seconds_to_pay) / 86400, 2) AS median_days,
     round(quantileExactArray(0.9)(s.seconds_to_pay) / 86400, 2) AS p90_days
 FROM {STATS} AS s
-WHERE s.period = ${{period:singlequote}} AND s.commune_code = ${{commune}}
-  AND {PROGRAMME_FILTER}""",
+WHERE {COMMUNE_FILTER}""",
     ("median_days", "p90_days"), "stat",
 )
 

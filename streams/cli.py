@@ -167,16 +167,21 @@ def _run_pipeline(
     return pipeline.run(input_path, data_dir, on_processed=keep_serving if serve else None)
 
 
+def _data_dir_settings(data_dir: Path) -> Settings:
+    """Settings that read the chDB data an embedded run kept in `data_dir`."""
+    chdb_path = data_dir / "chdb"
+    if not chdb_path.is_dir():
+        raise InputError(f"{data_dir} holds no chDB data (expected {chdb_path})")
+    return Settings().model_copy(update={"clickhouse_url": None, "chdb_path": chdb_path})
+
+
 def write_report(data_dir: Path, out_path: Path, period: str | None = None) -> int:
     """Write the static HTML report of an embedded run's data; returns communes shown."""
     from streams.live_data import PageParams, snapshot
     from streams.live_page import render_page
     from streams.storage import open_store
 
-    chdb_path = data_dir / "chdb"
-    if not chdb_path.is_dir():
-        raise InputError(f"{data_dir} holds no chDB data (expected {chdb_path})")
-    settings = Settings().model_copy(update={"clickhouse_url": None, "chdb_path": chdb_path})
+    settings = _data_dir_settings(data_dir)
     store = open_store(settings)
     try:
         data = snapshot(store, PageParams.parse({"period": period} if period else {}))
@@ -376,12 +381,7 @@ def cmd_export_coverage(args: argparse.Namespace) -> int:
     from streams.export import coverage_rows, to_csv, to_geojson
     from streams.storage import open_store
 
-    settings = Settings()
-    if args.data_dir:
-        settings = settings.model_copy(update={"clickhouse_url": None,
-                                               "chdb_path": Path(args.data_dir) / "chdb"})
-        if not settings.chdb_path.is_dir():
-            raise InputError(f"{args.data_dir} holds no chDB data (expected {settings.chdb_path})")
+    settings = _data_dir_settings(Path(args.data_dir)) if args.data_dir else Settings()
     store = open_store(settings)
     try:
         rows = coverage_rows(store, args.period)

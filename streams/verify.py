@@ -10,6 +10,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+from streams.aggregation import CommuneId
 from streams.alerts import LOW_RATE, PAID_TWICE, RATE_DROP, UNKNOWN_BENEFICIARY, AlertRules
 from streams.queries import Results
 
@@ -57,9 +58,7 @@ def expected_alerts(truth: Mapping[str, Any], rules: AlertRules) -> dict[str, in
         due, cashless = r["beneficiaries_due"], r["beneficiaries_paid_cashless"]
         rate = cashless / due if due else 0.0
         counts[LOW_RATE] += due >= rules.min_due and rate < rules.cashless_target
-        year, month = map(int, period.split("-"))
-        previous = f"{year - (month == 1):04d}-{12 if month == 1 else month - 1:02d}"
-        before = communes.get((previous, code))
+        before = communes.get((CommuneId(period, 0, code).previous().period, code))
         if before and min(due, before["beneficiaries_due"]) >= rules.min_due and due:
             drop = before["beneficiaries_paid_cashless"] / before["beneficiaries_due"] - rate
             counts[RATE_DROP] += drop >= rules.drop_points

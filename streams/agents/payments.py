@@ -181,10 +181,6 @@ class PaymentsAgent:
         """A commune's statistics per programme, recounted from its buckets."""
         return combine(self.stats_of(k) for k in commune.bucket_keys())
 
-    def has_data(self, commune: CommuneId) -> bool:
-        """Whether any beneficiary of the commune is known in that period."""
-        return any(self.buckets.get(k) for k in commune.bucket_keys())
-
     def _take(self, event: EventT, out: BatchOutput) -> None:
         """Merge one event into the batch's pending state, or dead-letter it."""
         try:
@@ -228,7 +224,8 @@ class PaymentsAgent:
     def alerts_of(self, commune: CommuneId, stats: Stats) -> list[Alert]:
         """Every alert that holds for the commune now."""
         previous = commune.previous()
-        before = total(self.commune_stats(previous)) if self.has_data(previous) else None
+        before_stats = self.commune_stats(previous)  # empty when nobody is known there
+        before = total(before_stats) if before_stats else None
         held = [a for a in (low_rate(commune, stats, self.rules),
                             rate_drop(commune, stats, before, self.rules)) if a.active]
         return held + beneficiary_alerts(commune, stats)
@@ -259,7 +256,7 @@ class PaymentsAgent:
         touched = dict(out.communes)
         for commune in out.communes.values():
             following = commune.next()
-            if following.key not in touched and self.has_data(following):
+            if following.key not in touched and self.commune_stats(following):
                 touched[following.key] = following  # its drop alert compares with this one
         for key, commune in touched.items():
             per_programme = self.commune_stats(commune)
