@@ -22,7 +22,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from operator import itemgetter
+from typing import Any, NamedTuple
 
 from streams.ingest import PaymentFact
 
@@ -87,7 +88,8 @@ def commune_of(fact: PaymentFact) -> CommuneId:
 
 def bucket_key(fact: PaymentFact) -> str:
     """Key of the bucket holding the event's beneficiary."""
-    return f"{commune_of(fact).key}|{int(fact.beneficiary[:8], 16) % BUCKETS}"
+    return (f"{fact.period}|{fact.province_code}|{fact.commune_code}|"
+            f"{int(fact.beneficiary[:8], 16) % BUCKETS}")
 
 
 def entry_of(fact: PaymentFact) -> Entry:
@@ -96,8 +98,7 @@ def entry_of(fact: PaymentFact) -> Entry:
             fact.amount_vnd, fact.reason, fact.attempt]
 
 
-@dataclass(frozen=True)
-class Status:
+class Status(NamedTuple):
     """A beneficiary's derived status in a period."""
 
     programme: str
@@ -128,16 +129,22 @@ class Status:
         return self.paid and not self.due
 
 
+_OCCURRED_ORDER = itemgetter(1, 2, 3, 4, 0)  # time, then kind, channel, amount, id: total
+
+
 def status_of(record: Mapping[str, Any]) -> Status:
     """Derive the status from a record's events, in occurred_at order."""
-    entries = sorted(record["e"], key=lambda e: (e[1], e[2], e[3], e[4], e[0]))
+    entries = record["e"]
+    if len(entries) > 1:
+        entries = sorted(entries, key=_OCCURRED_ORDER)
     scheduled_ms: int | None = None
     standing: list[tuple[int, str, int]] = []
     failures: list[str] = []
     returned = 0
     for _, ms, kind, channel, amount, reason, _ in entries:
         if kind == SCHEDULED:
-            scheduled_ms = ms if scheduled_ms is None else min(scheduled_ms, ms)
+            if scheduled_ms is None or ms < scheduled_ms:
+                scheduled_ms = ms
         elif kind == FAILED:
             failures.append(reason)
         elif kind == SUCCEEDED:
@@ -151,29 +158,43 @@ def status_of(record: Mapping[str, Any]) -> Status:
     seconds = None
     if standing and scheduled_ms is not None:
         seconds = max(0, (min(ms for ms, _, _ in standing) - scheduled_ms) // 1000)
-    return Status(record["p"], scheduled_ms is not None, tuple(standing), tuple(sorted(failures)),
+    if len(failures) > 1:
+        failures.sort()
+    return Status(record["p"], scheduled_ms is not None, tuple(standing), tuple(failures),
                   returned, seconds)
 
 
+def merge_into(bucket: Bucket, fact: PaymentFact) -> bool:
+    """Add `fact` to a bucket the caller owns; False when it changes nothing (a duplicate).
+
+    Records are replaced, never changed in place, so a record shared with another bucket
+    (the table's stored copy) stays as it was. Raises ConflictingDuplicate when the event id
+    was seen with other content.
+    """
+    record = bucket.get(fact.beneficiary)
+    entry = entry_of(fact)
+    if record is None:
+        bucket[fact.beneficiary] = {"p": fact.programme, "e": [entry]}
+        return True
+    for seen in record["e"]:
+        if seen[0] == fact.event_id:
+            if seen == entry:
+                return False
+            raise ConflictingDuplicate(
+                f"event_id {fact.event_id} was seen before with other content"
+            )
+    programme = fact.programme if fact.event_type == "payment.scheduled" else record["p"]
+    bucket[fact.beneficiary] = {"p": programme, "e": [*record["e"], entry]}
+    return True
+
+
 def merge(bucket: Mapping[str, Record] | None, fact: PaymentFact) -> Bucket | None:
-    """The bucket after `fact`, or None when the fact changes nothing (a duplicate).
+    """The bucket after `fact` (a new dict), or None when the fact changes nothing.
 
     Raises ConflictingDuplicate when the event id was seen with other content.
     """
-    record = (bucket or {}).get(fact.beneficiary)
-    entry = entry_of(fact)
-    if record is not None:
-        for seen in record["e"]:
-            if seen[0] == fact.event_id:
-                if seen == entry:
-                    return None
-                raise ConflictingDuplicate(
-                    f"event_id {fact.event_id} was seen before with other content"
-                )
     updated = dict(bucket or {})
-    programme = record["p"] if record and fact.event_type != "payment.scheduled" else fact.programme
-    updated[fact.beneficiary] = {"p": programme, "e": [*(record or {"e": []})["e"], entry]}
-    return updated
+    return updated if merge_into(updated, fact) else None
 
 
 @dataclass
@@ -195,35 +216,43 @@ class Stats:
 
     def add(self, status: Status, beneficiary: str = "") -> None:
         """Count one beneficiary."""
-        if status.unknown:
-            self.beneficiaries_paid_unknown += 1
-            self.unknown_subjects.append(beneficiary)
-        if not status.due:
+        programme, due, standing, failures, returned, seconds = status
+        if not due:
+            if standing:
+                self.beneficiaries_paid_unknown += 1
+                self.unknown_subjects.append(beneficiary)
             return
         self.beneficiaries_due += 1
-        self.failures_by_reason.update(status.failures)
-        self.payments_returned += status.returned
-        if status.paid:
+        for reason in failures:
+            self.failures_by_reason[reason] += 1
+        self.payments_returned += returned
+        if standing:
             self.beneficiaries_paid += 1
-            self.beneficiaries_paid_cashless += status.cashless
-            self.beneficiaries_paid_twice += status.paid_twice
-            if status.paid_twice:
-                self.paid_twice_subjects.append(beneficiary)
-            for _, channel, amount in status.standing:
+            cashless = False
+            for _, channel, amount in standing:
                 self.payments_by_channel[channel] += 1
                 self.amount_by_channel[channel] += amount
-        if status.seconds_to_pay is not None:
-            self.seconds_to_pay.append(status.seconds_to_pay)
+                cashless = cashless or channel in CASHLESS_CHANNELS
+            self.beneficiaries_paid_cashless += cashless
+            if len(standing) > 1:
+                self.beneficiaries_paid_twice += 1
+                self.paid_twice_subjects.append(beneficiary)
+        if seconds is not None:
+            self.seconds_to_pay.append(seconds)
 
     def update(self, other: Stats) -> None:
         """Add another set's aggregates (the sets must be disjoint)."""
-        for name in ("beneficiaries_due", "beneficiaries_paid", "beneficiaries_paid_cashless",
-                     "beneficiaries_paid_twice", "beneficiaries_paid_unknown",
-                     "payments_returned"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.payments_by_channel.update(other.payments_by_channel)
-        self.amount_by_channel.update(other.amount_by_channel)
-        self.failures_by_reason.update(other.failures_by_reason)
+        self.beneficiaries_due += other.beneficiaries_due
+        self.beneficiaries_paid += other.beneficiaries_paid
+        self.beneficiaries_paid_cashless += other.beneficiaries_paid_cashless
+        self.beneficiaries_paid_twice += other.beneficiaries_paid_twice
+        self.beneficiaries_paid_unknown += other.beneficiaries_paid_unknown
+        self.payments_returned += other.payments_returned
+        for mine, theirs in ((self.payments_by_channel, other.payments_by_channel),
+                             (self.amount_by_channel, other.amount_by_channel),
+                             (self.failures_by_reason, other.failures_by_reason)):
+            for key, value in theirs.items():
+                mine[key] += value
         self.seconds_to_pay.extend(other.seconds_to_pay)
         self.paid_twice_subjects.extend(other.paid_twice_subjects)
         self.unknown_subjects.extend(other.unknown_subjects)
@@ -256,7 +285,10 @@ def bucket_stats(bucket: Mapping[str, Record] | None) -> dict[str, Stats]:
     out: dict[str, Stats] = {}
     for beneficiary, record in (bucket or {}).items():
         status = status_of(record)
-        out.setdefault(status.programme, Stats()).add(status, beneficiary)
+        stats = out.get(status.programme)
+        if stats is None:
+            stats = out[status.programme] = Stats()
+        stats.add(status, beneficiary)
     return out
 
 
@@ -265,7 +297,10 @@ def combine(parts: Iterable[Mapping[str, Stats]]) -> dict[str, Stats]:
     out: dict[str, Stats] = {}
     for part in parts:
         for programme, stats in part.items():
-            out.setdefault(programme, Stats()).update(stats)
+            mine = out.get(programme)
+            if mine is None:
+                mine = out[programme] = Stats()
+            mine.update(stats)
     return out
 
 

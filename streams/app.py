@@ -8,6 +8,9 @@ import faust
 from faust.transport.consumer import Consumer
 from faust.types import Message
 
+from streams import end_offsets
+from streams.batching import BatchingStream
+from streams.durable_tables import DurableGlobalTable, DurableTable
 from streams.settings import Settings
 
 _original_ack = Consumer.ack
@@ -40,6 +43,8 @@ def broker_urls(bootstrap_servers: str) -> str:
 def create_app(settings: Settings) -> faust.App:
     """A Faust app configured from settings (no network I/O happens here)."""
     guard_acks()
+    if settings.broker_exact_end_offsets:
+        end_offsets.install(settings.kafka_bootstrap_servers)
     return faust.App(
         settings.app_id,
         broker=broker_urls(settings.kafka_bootstrap_servers),
@@ -59,4 +64,8 @@ def create_app(settings: Settings) -> faust.App:
         web_host=settings.web_host,
         web_port=settings.web_port,
         table_cleanup_interval=30.0,
+        Stream=BatchingStream,
+        Table=DurableTable,
+        GlobalTable=DurableGlobalTable,
+        consumer_max_fetch_size=settings.consumer_max_fetch_bytes,
     )

@@ -30,13 +30,13 @@ from streams.broker import EmbeddedBroker
 from streams.embedded import (
     EmbeddedRun,
     RunObserver,
+    WorkerHandle,
     embedded_settings,
     produce_file,
-    worker_env,
 )
 from streams.errors import PipelineError
-from streams.kafka_io import LagProbe, ensure_topics
-from streams.process import python_module_args, spawn, stop, tail
+from streams.ingest import FILE_KEY
+from streams.kafka_io import ensure_topics
 from streams.settings import Settings
 from streams.storage import open_store
 
@@ -83,25 +83,29 @@ def write_events(scenario: str, events: int, path: Path) -> int:
     return min(events, cycle.truth.events)
 
 
-async def _raw_consume(bootstrap: str, topic: str, total: int) -> float:
+async def _raw_consume(bootstrap: str, topic: str, messages: int) -> float:
+    """Events per second a plain aiokafka consumer decodes from `topic` (all `messages`)."""
     from aiokafka import AIOKafkaConsumer
 
     consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
                                 auto_offset_reset="earliest", enable_auto_commit=False)
     await consumer.start()
-    seen, started = 0, time.perf_counter()
+    seen = events = 0
+    started = time.perf_counter()
     try:
-        while seen < total:
+        while seen < messages:
             batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
             for records in batches.values():
                 for record in records:
-                    orjson.loads(record.value)
+                    decoded = orjson.loads(record.value)
+                    is_file = type(decoded) is dict and FILE_KEY in decoded
+                    events += len(decoded["events"]) if is_file else 1
                 seen += len(records)
             if time.perf_counter() - started > 600:
-                raise PipelineError(f"raw consumer read {seen} of {total} in 600 s")
+                raise PipelineError(f"raw consumer read {seen} of {messages} in 600 s")
     finally:
         await consumer.stop()
-    return total / (time.perf_counter() - started)
+    return events / (time.perf_counter() - started)
 
 
 def peak_rss_mb(pid: int) -> float:
@@ -145,7 +149,7 @@ def query_latencies(settings: Settings, rounds: int = 10) -> list[float]:
 
 
 def run_bench(events: int, scenario: str, observer: RunObserver,
-              on_stage: Callable[[str], None]) -> BenchResult:
+              on_stage: Callable[[str], None], file_events: int | None = None) -> BenchResult:
     """One full bench run in a temporary directory."""
     with tempfile.TemporaryDirectory(prefix="welfare-bench-") as tmp:
         data_dir = Path(tmp)
@@ -155,6 +159,8 @@ def run_bench(events: int, scenario: str, observer: RunObserver,
         paths = EmbeddedRun(data_dir)
         with EmbeddedBroker(paths.broker_log) as broker:
             base = Settings(_env_file=None, log_level="warn")
+            if file_events is not None:
+                base = base.model_copy(update={"replay_file_events": file_events})
             settings = embedded_settings(base, data_dir, broker.bootstrap_servers)
             ensure_topics(settings.kafka_bootstrap_servers, {
                 settings.events_topic: settings.topic_partitions,
@@ -162,13 +168,13 @@ def run_bench(events: int, scenario: str, observer: RunObserver,
             })
             on_stage("loading the topic")
             started = time.perf_counter()
-            produce_file(settings, events_path, total, observer)
+            messages = produce_file(settings, events_path, total, observer).messages
             produce_rate = total / (time.perf_counter() - started)
-            on_stage("raw aiokafka consumer")
+            on_stage(f"raw aiokafka consumer ({messages:,} messages)")
             raw_rate = asyncio.run(
-                _raw_consume(settings.kafka_bootstrap_servers, settings.events_topic, total))
+                _raw_consume(settings.kafka_bootstrap_servers, settings.events_topic, messages))
             on_stage("pipeline (fresh worker until every event is in ClickHouse)")
-            pipeline_s, rss = _run_worker(settings, paths, total, observer)
+            pipeline_s, rss = _run_worker(settings, paths, messages, observer)
         on_stage("dashboard queries")
         timings = query_latencies(settings)
     return BenchResult(
@@ -180,26 +186,20 @@ def run_bench(events: int, scenario: str, observer: RunObserver,
     )
 
 
-def _run_worker(settings: Settings, paths: EmbeddedRun, total: int,
+def _run_worker(settings: Settings, paths: EmbeddedRun, messages: int,
                 observer: RunObserver) -> tuple[float, float]:
     started = time.perf_counter()
-    worker = spawn(python_module_args("streams", "worker", "--migrate"), paths.worker_log,
-                   worker_env(settings))
-    probe = LagProbe(settings.kafka_bootstrap_servers, settings.app_id, settings.events_topic)
-    observer.started("process", total)
+    worker = WorkerHandle(settings, paths)
+    worker.start()
+    observer.started("process", messages)
     try:
-        while True:
-            if worker.poll() is not None:
-                raise PipelineError(f"the worker exited:\n{tail(paths.worker_log)}")
-            done = probe.offsets()[0]
-            observer.advanced("process", done)
-            if done >= total:
-                elapsed = time.perf_counter() - started
-                return elapsed, peak_rss_mb(worker.pid)
-            time.sleep(0.2)
+        worker.wait_until(lambda done: done >= messages,
+                          lambda done: observer.advanced("process", done))
+        elapsed = time.perf_counter() - started
+        assert worker.process is not None
+        return elapsed, peak_rss_mb(worker.process.pid)
     finally:
-        probe.close()
-        stop(worker)
+        worker.stop()
 
 
 def machine() -> str:

@@ -149,10 +149,20 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 # --- run / demo -----------------------------------------------------------------------------
 
+def _settings(args: argparse.Namespace) -> Settings:
+    """Settings from the environment, with the command's --file-events when given."""
+    settings = Settings()
+    file_events = getattr(args, "file_events", None)
+    if file_events is not None:
+        settings = settings.model_copy(update={"replay_file_events": file_events})
+    return settings
+
+
 def _run_pipeline(
-    input_path: Path, data_dir: Path, progress: Progress, serve: bool = False
+    input_path: Path, data_dir: Path, progress: Progress, settings: Settings,
+    serve: bool = False,
 ) -> Results:
-    pipeline = EmbeddedPipeline(Settings(), ProgressObserver(progress))
+    pipeline = EmbeddedPipeline(settings, ProgressObserver(progress))
 
     def keep_serving(settings: Settings) -> None:
         progress.console.print(
@@ -209,7 +219,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     count_lines(input_path)  # fail fast, before any process starts, if it is unreadable
     with data_directory(Path(args.data_dir) if args.data_dir else None) as data_dir:
         with _progress() as progress:
-            results = _run_pipeline(input_path, data_dir, progress)
+            results = _run_pipeline(input_path, data_dir, progress, _settings(args))
     if args.format == "json":
         rows = getattr(results, RESULT_LEVELS[args.level])
         if rows:
@@ -278,7 +288,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         err.print(f"[bold]welfare-monitor demo[/]: {scenario.title}")
         with _progress() as progress:
             cycle = _simulate_to(scenario, args.seed, events_path, progress)
-            results = _run_pipeline(events_path, data_dir, progress, serve=args.serve)
+            results = _run_pipeline(events_path, data_dir, progress, _settings(args),
+                                    serve=args.serve)
         if args.report:
             write_report(data_dir, Path(args.report))
             err.print(f"static report: {args.report}", markup=False)
@@ -323,7 +334,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_replay(args: argparse.Namespace) -> int:
     from streams.kafka_io import ensure_topics
 
-    settings = Settings()
+    settings = _settings(args)
     input_path = Path(args.input)
     total = count_lines(input_path)
     ensure_topics(
@@ -333,7 +344,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     )
     with _progress() as progress:
         sent = produce_file(settings, input_path, total, ProgressObserver(progress), args.speed)
-    out.print(f"replayed {sent:,} events to {settings.events_topic}")
+    out.print(f"replayed {sent.lines:,} events in {sent.messages:,} messages to "
+              f"{settings.events_topic}")
     return 0
 
 
@@ -407,7 +419,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     with _progress() as progress:
         result = run_bench(args.events, args.scenario, ProgressObserver(progress),
-                           lambda stage: progress.console.print(f"[dim]{stage}[/]"))
+                           lambda stage: progress.console.print(f"[dim]{stage}[/]"),
+                           file_events=args.file_events)
     table = Table(title=f"make bench: {result.events:,} events of {result.scenario}")
     table.add_column("figure")
     table.add_column("value", justify="right")
@@ -427,6 +440,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 # --- parser ---------------------------------------------------------------------------------
+
+def _file_events_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--file-events", type=int, metavar="N", default=None,
+        help="send events in payment-file messages of up to N events, one file per commune "
+             "(default REPLAY_FILE_EVENTS, 500); 0 sends one event per message")
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -496,6 +516,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "default: as fast as possible")
     replay.set_defaults(handler=cmd_replay)
 
+    for command in (demo, run, replay):
+        _file_events_option(command)
     bench = sub.add_parser("bench", help="measure the embedded pipeline against the raw "
                            "Kafka client rate (make bench)")
     bench.add_argument("--events", type=int, default=1_000_000, help="events (default 1e6)")
@@ -504,6 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="markdown file to update ('' for none)")
     bench.set_defaults(handler=cmd_bench)
 
+    _file_events_option(bench)
     dashboards = sub.add_parser("dashboards", help="Grafana dashboards as code")
     dash_sub = dashboards.add_subparsers(dest="dashboards_command", required=True,
                                          metavar="ACTION")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -16,7 +17,8 @@ from typing import Protocol
 from streams.broker import EmbeddedBroker, free_port
 from streams.errors import InputError, PipelineError
 from streams.ingest import redact
-from streams.kafka_io import EventProducer, LagProbe, ensure_topics
+from streams.kafka_io import EventProducer, LagProbe, ensure_topics, inspect_line
+from streams.payment_files import FilePacker
 from streams.process import python_module_args, spawn, stop, tail
 from streams.pseudonym import Pseudonymizer
 from streams.queries import Results, read_results
@@ -98,11 +100,9 @@ def embedded_settings(base: Settings, data_dir: Path, bootstrap_servers: str) ->
             "pseudonym_key": key,
             "web_enabled": True,
             "web_port": free_port(),
-            # Tansu's ListOffsets answers with the first offset of a partition's last record
-            # batch + 1, not the log end, and Faust's table recovery stops at that answer: the
-            # rest of the last changelog batch would be lost after a restart. One record per
-            # batch makes the answer exact. (Apache Kafka, in server mode, needs none of this.)
-            "producer_max_batch_size": 1,
+            # Tansu's ListOffsets under-reports log ends, which Faust's table recovery
+            # trusts; see streams/end_offsets.py. (Apache Kafka, in server mode, needs none.)
+            "broker_exact_end_offsets": True,
         }
     )
 
@@ -113,14 +113,23 @@ def worker_env(settings: Settings) -> dict[str, str]:
     return env | settings.to_env()
 
 
+@dataclass(frozen=True)
+class Produced:
+    """What loading a file into the events topic sent."""
+
+    lines: int
+    messages: int  # fewer than lines when events travel in payment files
+
+
 def produce_file(
     settings: Settings,
     input_path: Path,
     total: int,
     observer: RunObserver,
     speed: float | None = None,
-) -> int:
-    """Send every line of `input_path` to the events topic, reporting progress."""
+) -> Produced:
+    """Send every line of `input_path` to the events topic (in payment files of
+    `settings.replay_file_events` events), reporting progress in lines."""
     observer.started("produce", total)
     sent = 0
 
@@ -130,10 +139,102 @@ def produce_file(
         observer.advanced("produce", sent)
 
     with input_path.open("rb") as lines, EventProducer(
-        settings.kafka_bootstrap_servers, settings.events_topic
+        settings.kafka_bootstrap_servers, settings.events_topic, settings.replay_file_events,
     ) as producer:
         producer.send_lines(lines, on_sent, speed=speed)
-    return sent
+    return Produced(sent, producer.messages)
+
+
+def count_messages(input_path: Path, file_events: int) -> int:
+    """How many messages `produce_file` will send for `input_path` (a dry run of packing)."""
+    if file_events <= 1:
+        return count_lines(input_path)
+    packer = FilePacker(file_events, "count")
+    messages = 0
+    with input_path.open("rb") as lines:
+        for line in lines:
+            line = line.rstrip(b"\r\n")
+            if line.strip():
+                facts = inspect_line(line)
+                messages += len(packer.add(facts.key, line, facts.is_object))
+    return messages + len(packer.flush())
+
+
+class WorkerHandle:
+    """A worker child process of an embedded run, and waiting until it has stored everything.
+
+    The worker acknowledges a message only after its rows are in ClickHouse, so committed
+    offsets that add up to the number of messages sent (offsets start at 0 on the fresh
+    embedded topic) mean every event is stored. The topic's end offsets are not used: Tansu
+    under-reports them (see `embedded_settings`).
+    """
+
+    def __init__(self, settings: Settings, paths: EmbeddedRun) -> None:
+        self.settings = settings
+        self.paths = paths
+        self.process: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+        self._probe: LagProbe | None = None
+
+    def start(self) -> None:
+        """Start a worker process (applying migrations first)."""
+        self.process = spawn(python_module_args("streams", "worker", "--migrate"),
+                             self.paths.worker_log, worker_env(self.settings))
+        self.starts += 1
+
+    def kill(self) -> None:
+        """kill -9 the worker and reap it."""
+        if self.process is None or self.process.poll() is not None:
+            raise PipelineError(f"no worker is running; last log lines:\n{self.log()}")
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait(30)
+
+    def stop(self) -> None:
+        """Stop the worker (SIGTERM, then SIGKILL) and close the offsets probe."""
+        if self.process is not None:
+            stop(self.process)
+        if self._probe is not None:
+            self._probe.close()
+            self._probe = None
+
+    def log(self, lines: int = 30) -> str:
+        """The end of the worker's log, citizen IDs masked."""
+        return redact(tail(self.paths.worker_log, lines))
+
+    def committed(self) -> int:
+        """Sum of the group's committed offsets on the events topic."""
+        if self._probe is None:
+            self._probe = LagProbe(self.settings.kafka_bootstrap_servers, self.settings.app_id,
+                                   self.settings.events_topic)
+        return self._probe.offsets()[0]
+
+    def wait_until(
+        self,
+        condition: Callable[[int], bool],
+        on_progress: Callable[[int], None] | None = None,
+        stall_timeout_s: float = 180.0,
+        poll_s: float = 0.2,
+    ) -> int:
+        """Poll committed offsets until `condition` holds; PipelineError when the worker
+        exits or nothing moves for `stall_timeout_s`."""
+        last_done, last_change = -1, time.monotonic()
+        while True:
+            if self.process is None or self.process.poll() is not None:
+                code = None if self.process is None else self.process.returncode
+                raise PipelineError(
+                    f"the worker exited with code {code}; last log lines:\n{self.log()}")
+            done = self.committed()
+            if on_progress is not None:
+                on_progress(done)
+            if condition(done):
+                return done
+            if done != last_done:
+                last_done, last_change = done, time.monotonic()
+            elif time.monotonic() - last_change > stall_timeout_s:
+                raise PipelineError(
+                    f"no progress for {stall_timeout_s:.0f}s ({done} messages processed); "
+                    f"see {self.paths.worker_log}")
+            time.sleep(poll_s)
 
 
 class EmbeddedPipeline:
@@ -168,7 +269,7 @@ class EmbeddedPipeline:
         run_paths = EmbeddedRun(data_dir)
         own_broker = broker is None
         broker = broker or EmbeddedBroker(run_paths.broker_log)
-        worker: subprocess.Popen[bytes] | None = None
+        worker: WorkerHandle | None = None
         try:
             if own_broker:
                 broker.start()
@@ -183,23 +284,27 @@ class EmbeddedPipeline:
                 {settings.events_topic: settings.topic_partitions, settings.dead_letter_topic: 1,
                  settings.alerts_topic: 1},
             )
-            worker = spawn(
-                python_module_args("streams", "worker", "--migrate"),
-                run_paths.worker_log,
-                worker_env(settings),
-            )
+            worker = WorkerHandle(settings, run_paths)
+            worker.start()
             self.observer.notice(
                 f"live page: http://{settings.web_host}:{settings.web_port}/ "
                 "(open it to watch the counts climb)"
             )
             if produce:
-                self._produce(settings, input_path, total)
-            self._wait_until_processed(settings, worker, run_paths.worker_log, total)
+                messages = self._produce(settings, input_path, total).messages
+            else:
+                messages = count_messages(input_path, settings.replay_file_events)
+            self.observer.started("process", messages)
+            worker.wait_until(
+                lambda done: done >= messages,
+                lambda done: self.observer.advanced("process", done),
+                self.stall_timeout_s,
+            )
             if on_processed is not None:
                 on_processed(settings)
         finally:
             if worker is not None:
-                stop(worker)
+                worker.stop()
             if own_broker:
                 broker.stop()
         store = open_store(settings)
@@ -208,44 +313,5 @@ class EmbeddedPipeline:
         finally:
             store.close()
 
-    def _produce(self, settings: Settings, input_path: Path, total: int) -> None:
-        produce_file(settings, input_path, total, self.observer)
-
-    def _wait_until_processed(
-        self,
-        settings: Settings,
-        worker: subprocess.Popen[bytes],
-        worker_log: Path,
-        total: int,
-    ) -> None:
-        """Poll until the worker's committed offsets reach the end of the topic.
-
-        The worker acknowledges events only after their rows are in ClickHouse, so a
-        committed offset at the end of every partition means everything is stored.
-        """
-        self.observer.started("process", total)
-        probe = LagProbe(settings.kafka_bootstrap_servers, settings.app_id, settings.events_topic)
-        try:
-            last_done, last_change = -1, time.monotonic()
-            while True:
-                if worker.poll() is not None:
-                    raise PipelineError(
-                        f"the worker exited with code {worker.returncode}; last log lines:\n"
-                        + redact(tail(worker_log))
-                    )
-                done, end = probe.offsets()  # end: display only; Tansu may under-report
-                self.observer.advanced("process", done)
-                # Offsets start at 0 on the fresh embedded topic, so the committed offsets add
-                # up to the number of events processed.
-                if done >= total:
-                    return
-                if done != last_done:
-                    last_done, last_change = done, time.monotonic()
-                elif time.monotonic() - last_change > self.stall_timeout_s:
-                    raise PipelineError(
-                        f"no progress for {self.stall_timeout_s:.0f}s ({done} of {end} events "
-                        f"processed); see {worker_log}"
-                    )
-                time.sleep(0.25)
-        finally:
-            probe.close()
+    def _produce(self, settings: Settings, input_path: Path, total: int) -> Produced:
+        return produce_file(settings, input_path, total, self.observer)

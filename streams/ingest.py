@@ -1,25 +1,35 @@
-"""The edge of the pipeline: decode, validate and pseudonymise one raw message."""
+"""The edge of the pipeline: decode, validate and pseudonymise raw messages.
+
+A message is one event, or a payment file: one JSON object carrying up to
+`MAX_FILE_EVENTS` events (contract `schemas/events/payment_file.v1.json`), as a bank's
+payment run would. Each event of a file is validated, pseudonymised and deduplicated on its
+own, exactly as if it had come alone; a bad one is dead-lettered with its index in the
+file and the others go through.
+"""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
-from schemas.contracts import EventInvalid, validate_event
+from schemas.contracts import EventInvalid, check_file, validate_event
 from streams.pseudonym import Pseudonymizer
 from streams.reference import cccd_problem, commune_problem
 
-MAX_MESSAGE_BYTES = 64 * 1024
+MAX_MESSAGE_BYTES = 64 * 1024  # one event
+MAX_FILE_BYTES = 8 * 1024 * 1024  # one payment file
 CLOCK_SKEW = timedelta(minutes=5)
+FILE_KEY = "file_id"  # a message with this key is a payment file
 _DIGIT_RUNS = re.compile(r"\d{9,}")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MS = timedelta(milliseconds=1)
 
 
-@dataclass(frozen=True)
-class PaymentFact:
+class PaymentFact(NamedTuple):
     """A validated payment event, with the citizen ID replaced by its pseudonym."""
 
     event_id: str
@@ -36,14 +46,19 @@ class PaymentFact:
     attempt: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Ingested:
-    """A validated event of any type, citizen ID replaced by `beneficiary`."""
+    """A validated event of any type, citizen ID replaced by `beneficiary` in the payload."""
 
     event_id: str
     event_type: str
-    occurred_at: datetime
+    occurred_ms: int
     payload: dict[str, Any]
+
+    @property
+    def occurred_at(self) -> datetime:
+        """The event time as an aware UTC datetime."""
+        return _EPOCH + self.occurred_ms * _MS
 
     def payment_fact(self) -> PaymentFact | None:
         """The payment fact, for payment.* events."""
@@ -51,23 +66,15 @@ class Ingested:
             return None
         p = self.payload
         return PaymentFact(
-            event_id=self.event_id,
-            event_type=self.event_type,
-            period=p["period"],
-            programme=p["programme"],
-            beneficiary=p["beneficiary"],
-            province_code=p["province_code"],
-            commune_code=p["commune_code"],
-            channel=p.get("channel") or p.get("planned_channel") or "",
-            occurred_ms=int(self.occurred_at.timestamp() * 1000),
-            amount_vnd=p["amount_vnd"],
-            reason=p.get("reason", ""),
-            attempt=p.get("attempt", 0),
+            self.event_id, self.event_type, p["period"], p["programme"], p["beneficiary"],
+            p["province_code"], p["commune_code"],
+            p.get("channel") or p.get("planned_channel") or "",
+            self.occurred_ms, p["amount_vnd"], p.get("reason", ""), p.get("attempt", 0),
         )
 
 
 class Rejected(Exception):
-    """A message that cannot be ingested; it goes to the dead-letter topic."""
+    """A message or event that cannot be ingested; it goes to the dead-letter topic."""
 
     def __init__(self, error_class: str, reason: str) -> None:
         super().__init__(reason)
@@ -85,26 +92,61 @@ def parse_utc(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
 
 
-def ingest(
-    raw: bytes | None, pseudonymize: Pseudonymizer, now: datetime | None = None
-) -> Ingested:
-    """Turn raw message bytes into an Ingested event or raise Rejected with a reason."""
+def epoch_ms(moment: datetime) -> int:
+    """Milliseconds since the epoch, exactly (no float rounding)."""
+    return (moment - _EPOCH) // _MS
+
+
+def unpack(raw: bytes | None) -> tuple[list[Any], bool]:
+    """The decoded events of a message and whether it was a payment file.
+
+    Raises Rejected when the message itself is unusable (nothing in it is ingested then).
+    """
     if raw is None:
         raise Rejected("empty_message", "the message has no value")
-    if len(raw) > MAX_MESSAGE_BYTES:
-        raise Rejected("oversize", f"{len(raw)} bytes, more than {MAX_MESSAGE_BYTES}")
+    size = len(raw)
+    if size > MAX_FILE_BYTES:
+        raise Rejected("oversize", f"{size} bytes, more than {MAX_FILE_BYTES}")
     try:
-        event: Any = orjson.loads(raw)
+        decoded: Any = orjson.loads(raw)
     except orjson.JSONDecodeError as e:
+        if size > MAX_MESSAGE_BYTES:
+            raise Rejected("oversize", f"{size} bytes, more than {MAX_MESSAGE_BYTES}") from None
         error_class = "invalid_utf8" if "utf-8" in str(e).lower() else "bad_json"
         raise Rejected(error_class, f"not JSON: {e}") from None
+    if type(decoded) is dict and FILE_KEY in decoded:
+        try:
+            check_file(decoded)
+        except EventInvalid as e:
+            raise Rejected(e.error_class, f"payment file: {e.reason}") from None
+        return decoded["events"], True
+    if size > MAX_MESSAGE_BYTES:
+        raise Rejected("oversize", f"{size} bytes, more than {MAX_MESSAGE_BYTES}")
+    return [decoded], False
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """When a message arrived: the clock-skew and CCCD birth-year checks compare with it."""
+
+    ms: int
+    year: int
+
+    @classmethod
+    def at(cls, moment: datetime | None = None) -> Arrival:
+        """The arrival at `moment` (default: now)."""
+        moment = moment or datetime.now(UTC)
+        return cls(epoch_ms(moment), moment.astimezone(UTC).year)
+
+
+def ingest_event(event: Any, pseudonymize: Pseudonymizer, arrival: Arrival) -> Ingested:
+    """Validate and pseudonymise one decoded event, or raise Rejected with a reason."""
     try:
         validate_event(event)
     except EventInvalid as e:
         raise Rejected(e.error_class, e.reason) from None
-    now = now or datetime.now(UTC)
-    occurred_at = parse_utc(event["occurred_at"])
-    if occurred_at > now + CLOCK_SKEW:
+    occurred_ms = epoch_ms(datetime.fromisoformat(event["occurred_at"]))
+    if occurred_ms > arrival.ms + CLOCK_SKEW // _MS:
         raise Rejected("future_timestamp", f"occurred_at {event['occurred_at']} is in the future")
     payload = dict(event["payload"])
     problem = commune_problem(payload["province_code"], payload["commune_code"])
@@ -112,13 +154,18 @@ def ingest(
         raise Rejected("unknown_commune", problem)
     citizen_id = payload.pop("citizen_id", None)
     if citizen_id is not None:
-        problem = cccd_problem(citizen_id, now)
+        problem = cccd_problem(citizen_id, arrival.year)
         if problem:
             raise Rejected("invalid_cccd", problem)
         payload["beneficiary"] = pseudonymize(citizen_id)
-    return Ingested(
-        event_id=event["event_id"],
-        event_type=event["event_type"],
-        occurred_at=occurred_at,
-        payload=payload,
-    )
+    return Ingested(event["event_id"], event["event_type"], occurred_ms, payload)
+
+
+def ingest(
+    raw: bytes | None, pseudonymize: Pseudonymizer, now: datetime | None = None
+) -> Ingested:
+    """Turn a one-event message into an Ingested event or raise Rejected with a reason."""
+    events, is_file = unpack(raw)
+    if is_file:
+        raise Rejected("unexpected_file", "a payment file where one event was expected")
+    return ingest_event(events[0], pseudonymize, Arrival.at(now))

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
@@ -14,8 +14,10 @@ from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from streams.errors import BrokerError
+from streams.payment_files import FilePacker
 
 BOOTSTRAP_TIMEOUT_MS = 10_000
+PACED_FLUSH_S = 0.5
 
 
 def unreachable(bootstrap_servers: str, error: Exception) -> BrokerError:
@@ -57,16 +59,24 @@ def ensure_topics(bootstrap_servers: str, partitions: Mapping[str, int]) -> None
         admin.close()
 
 
-def key_and_time(line: bytes) -> tuple[bytes | None, float | None]:
-    """Message key of an event line and its event time (epoch seconds).
+class LineFacts(NamedTuple):
+    """What the producer needs to know of an event line."""
+
+    key: bytes | None  # the commune code, or None
+    at: float | None  # event time, epoch seconds, or None
+    is_object: bool  # the line is a JSON object (it can go into a payment file)
+
+
+def inspect_line(line: bytes) -> LineFacts:
+    """Message key of an event line, its event time, and whether it is a JSON object.
 
     The key is the commune code, so each beneficiary's events stay in order without putting
-    a citizen ID in the key. Either is None when the line does not carry it.
+    a citizen ID in the key. Key or time is None when the line does not carry it.
     """
     try:
         event: Any = orjson.loads(line)
     except orjson.JSONDecodeError:
-        return None, None
+        return LineFacts(None, None, False)
     key = at = None
     try:
         key = str(int(event["payload"]["commune_code"])).encode()
@@ -76,7 +86,13 @@ def key_and_time(line: bytes) -> tuple[bytes | None, float | None]:
         at = datetime.fromisoformat(event["occurred_at"].replace("Z", "+00:00")).timestamp()
     except (KeyError, TypeError, ValueError, AttributeError):
         pass
-    return key, at
+    return LineFacts(key, at, isinstance(event, dict))
+
+
+def key_and_time(line: bytes) -> tuple[bytes | None, float | None]:
+    """Message key and event time of an event line (see `inspect_line`)."""
+    facts = inspect_line(line)
+    return facts.key, facts.at
 
 
 class Pacer:
@@ -102,13 +118,18 @@ class Pacer:
 
 
 class EventProducer:
-    """Sends raw event lines to a topic (acks=all, batched, keyed by commune)."""
+    """Sends raw event lines to a topic (acks=all, batched, keyed by commune), one event per
+    message or packed into payment files of up to `file_events` events."""
 
-    def __init__(self, bootstrap_servers: str, topic: str) -> None:
+    def __init__(self, bootstrap_servers: str, topic: str, file_events: int = 0,
+                 source: str = "welfare-monitor/replay") -> None:
         self.bootstrap_servers = bootstrap_servers
         self.topic = topic
+        self.file_events = file_events
+        self.source = source
         self._producer: KafkaProducer | None = None
         self.sent = 0
+        self.messages = 0
 
     def __enter__(self) -> EventProducer:
         try:
@@ -132,29 +153,48 @@ class EventProducer:
         on_sent: Callable[[int], None] | None = None,
         speed: float | None = None,
     ) -> int:
-        """Send each non-blank line as one message; return how many were sent.
+        """Send each non-blank line (alone or in a payment file); return how many were sent.
 
         `speed` replays at that multiple of event time (e.g. 3600: an hour a second);
-        None sends as fast as possible.
+        None sends as fast as possible. With pacing, open payment files are sent at least
+        every `PACED_FLUSH_S` seconds so the events do not wait for a full file.
         """
         if self._producer is None:
             raise BrokerError("producer is not started; use it as a context manager")
         pacer = Pacer(speed)
+        packer = FilePacker(self.file_events, self.source) if self.file_events > 1 else None
+        last_flush = time.monotonic()
         count = 0
         for line in lines:
             line = line.rstrip(b"\r\n")
             if not line.strip():
                 continue
-            key, event_time = key_and_time(line)
-            pacer.wait(event_time)
-            self._producer.send(self.topic, key=key, value=line)
+            facts = inspect_line(line)
+            pacer.wait(facts.at)
+            if packer is None:
+                self._send(facts.key, line)
+            else:
+                for key, value in packer.add(facts.key, line, facts.is_object):
+                    self._send(key, value)
+                if speed is not None and time.monotonic() - last_flush > PACED_FLUSH_S:
+                    for key, value in packer.flush():
+                        self._send(key, value)
+                    last_flush = time.monotonic()
             count += 1
             if on_sent is not None and count % 1000 == 0:
                 on_sent(1000)
+        if packer is not None:
+            for key, value in packer.flush():
+                self._send(key, value)
         if on_sent is not None:
             on_sent(count % 1000)
         self.sent += count
         return count
+
+    def _send(self, key: bytes | None, value: bytes) -> None:
+        assert self._producer is not None
+        self._producer.send(self.topic, key=key, value=value)
+        self.messages += 1
 
     def __exit__(
         self,

@@ -6,7 +6,6 @@ code with the ground truth it is tested against.
 
 from __future__ import annotations
 
-from datetime import datetime
 from functools import lru_cache
 
 from vietnam_provinces import Ward
@@ -38,7 +37,7 @@ def commune_problem(province_code: int, commune_code: int) -> str | None:
     return None
 
 
-def cccd_problem(cccd: str, today: datetime) -> str | None:
+def cccd_problem(cccd: str, current_year: int) -> str | None:
     """Why a 12-digit string cannot be a CCCD, or None. Never echoes the number."""
     if len(cccd) != 12 or not cccd.isdigit():
         return "a CCCD has exactly 12 digits"
@@ -46,6 +45,6 @@ def cccd_problem(cccd: str, today: datetime) -> str | None:
         return "the CCCD's province-of-registration code does not exist"
     century = 1900 + (int(cccd[3]) // 2) * 100
     birth_year = century + int(cccd[4:6])
-    if birth_year > today.year:
+    if birth_year > current_year:
         return "the CCCD's gender/century digit and birth year give a birth in the future"
     return None

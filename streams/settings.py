@@ -54,7 +54,9 @@ class Settings(BaseSettings):
     web_port: int = Field(6066, ge=0, le=65535)
     web_host: str = "127.0.0.1"
 
-    batch_max_events: int = Field(2000, ge=1, description="Events per agent batch.")
+    batch_max_bytes: int = Field(
+        4 * 1024 * 1024, ge=1, description="Message bytes per agent batch (events or files)."
+    )
     batch_within_s: float = Field(1.0, gt=0, description="Longest wait to fill a batch.")
     health_interval_s: float = Field(2.0, gt=0, description="Seconds between health rows.")
 
@@ -68,7 +70,18 @@ class Settings(BaseSettings):
         20, ge=1, description="Commune alerts need at least this many beneficiaries due."
     )
     producer_max_batch_size: int = Field(
-        16384, ge=1, description="Faust producer batch bytes (embedded mode uses 1, see README)."
+        512 * 1024, ge=1, description="Faust producer batch bytes (changelog, dead letters)."
+    )
+    broker_exact_end_offsets: bool = Field(
+        False, description="Read log ends instead of trusting ListOffsets (Tansu; embedded)."
+    )
+    consumer_max_fetch_bytes: int = Field(
+        16 * 1024 * 1024, ge=1024 * 1024,
+        description="Bytes per partition per fetch; at least the largest payment file.",
+    )
+    replay_file_events: int = Field(
+        500, ge=0, description="Events per payment-file message when replaying a file "
+        "(run, demo, replay, bench); 0 or 1 sends one event per message."
     )
     broker_session_timeout_s: float = 10.0
     broker_heartbeat_interval_s: float = 1.0

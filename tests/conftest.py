@@ -88,9 +88,11 @@ def rules(settings: Settings) -> AlertRules:
 
 
 def run_scenario(
-    name: str, tmp: Path, broker: EmbeddedBroker, faults: FaultSpec = FAULTS
+    name: str, tmp: Path, broker: EmbeddedBroker, faults: FaultSpec = FAULTS,
+    file_events: int = 500,
 ) -> Run:
-    """Simulate `name` with `faults` and run it through the embedded pipeline on `broker`."""
+    """Simulate `name` with `faults` and run it through the embedded pipeline on `broker`,
+    in payment files of `file_events` events (0: one event per message)."""
     cycle = PaymentCycle(load_scenario(name), seed=0)
     ids: set[str] = set()
 
@@ -107,6 +109,7 @@ def run_scenario(
         _env_file=None, app_id=unique("wm"), events_topic=unique("events"),
         dead_letter_topic=unique("dlq"), alerts_topic=unique("alerts"),
         pseudonym_key=SecretStr("embedded-test-key-0123456789"),  # same pseudonyms on replay
+        replay_file_events=file_events,
     )
     data_dir = tmp / "data"
     results = EmbeddedPipeline(settings).run(path, data_dir, broker=broker)
@@ -124,11 +127,12 @@ def session_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Embedde
 def binh_dinh_run(
     tmp_path_factory: pytest.TempPathFactory, session_broker: EmbeddedBroker
 ) -> Run:
-    """binh-dinh-2023-06 with every fault, run once per session."""
+    """binh-dinh-2023-06 with every fault, in payment files, run once per session."""
     return run_scenario("binh-dinh-2023-06", tmp_path_factory.mktemp("binh-dinh"), session_broker)
 
 
 @pytest.fixture(scope="session")
 def drill_run(tmp_path_factory: pytest.TempPathFactory, session_broker: EmbeddedBroker) -> Run:
-    """The alerts-drill scenario with every fault, run once per session."""
-    return run_scenario("alerts-drill", tmp_path_factory.mktemp("drill"), session_broker)
+    """The alerts-drill scenario with every fault, one event per message, once per session."""
+    return run_scenario("alerts-drill", tmp_path_factory.mktemp("drill"), session_broker,
+                        file_events=0)

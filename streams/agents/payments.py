@@ -1,7 +1,9 @@
 """The payments agent: validate, pseudonymise, keep beneficiary state, sink statistics.
 
-Per batch of events (at most `batch_max_events`, at most `batch_within_s` apart):
-1. ingest each event; bad ones become dead letters (table and topic, KIP-298 headers);
+Per batch of messages (at most `batch_max_bytes`, at most `batch_within_s` apart), where a
+message is one event or a payment file of many:
+1. ingest each event; bad ones become dead letters (table and topic, KIP-298 headers, the
+   index of the event in its file);
 2. merge payment events into the beneficiary buckets (Faust table) and access-point events
    into the access-point GlobalTable; changed keys are written once per batch;
 3. recount every touched commune from its buckets, derive its alerts, and write the rows;
@@ -10,6 +12,7 @@ Per batch of events (at most `batch_max_events`, at most `batch_within_s` apart)
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -24,7 +27,7 @@ from typing import Any, cast
 
 import faust
 import orjson
-from faust.streams import Stream, _current_event
+from faust.streams import _current_event
 from faust.types import EventT, StreamT
 
 from streams.access import access_point_row, merge_access_point
@@ -36,12 +39,13 @@ from streams.aggregation import (
     bucket_key,
     bucket_stats,
     combine,
-    commune_of,
-    merge,
+    merge_into,
     total,
 )
 from streams.alerts import Alert, AlertRules, beneficiary_alerts, cleared, low_rate, rate_drop
-from streams.ingest import Ingested, Rejected, ingest, redact
+from streams.batching import BatchingStream
+from streams.durable_tables import ChangelogReceipts
+from streams.ingest import Arrival, Ingested, Rejected, ingest_event, redact, unpack
 from streams.pseudonym import Pseudonymizer
 from streams.settings import Settings
 from streams.sink import ClickHouseSink, now_utc
@@ -53,6 +57,7 @@ DEAD_LETTERS_TABLE = "dead_letters"
 ALERTS_TABLE = "alerts"
 ACCESS_POINTS_TABLE = "access_points"
 HEALTH_TABLE = "pipeline_health"
+YIELD_EVERY_EVENTS = 5000  # let heartbeats and the web server run during a long batch
 RAISED_ALERTS_SQL = """
 SELECT kind, period, province_code, commune_code, subject
 FROM alerts FINAL
@@ -75,15 +80,19 @@ def event_scope(event: EventT) -> Iterator[None]:
 
 
 def dead_letter(
-    event: EventT, rejected: Rejected
+    event: EventT, rejected: Rejected, index: int = 0
 ) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
-    """The dead-letter record (no payload: it may hold a citizen ID) and KIP-298 headers."""
+    """The dead-letter record (no payload: it may hold a citizen ID) and KIP-298 headers.
+
+    `index` is the event's position in its payment file (from 1), 0 for the message itself.
+    """
     message = event.message
     record = {
         "received_at": now_utc(),
         "source_topic": message.topic,
         "source_partition": message.partition,
         "source_offset": message.offset,
+        "source_index": index,
         "error_class": rejected.error_class,
         "reason": rejected.reason,
     }
@@ -93,8 +102,23 @@ def dead_letter(
         ("__connect.errors.offset", str(message.offset).encode()),
         ("__connect.errors.exception.class.name", rejected.error_class.encode()),
         ("__connect.errors.exception.message", rejected.reason.encode()),
+        ("welfare.errors.file.index", str(index).encode()),
     ]
     return record, headers
+
+
+async def delivered(*tables: Any) -> None:
+    """Wait until the tables' changelog writes so far are acknowledged by the broker."""
+    for table in tables:
+        if isinstance(table, ChangelogReceipts):
+            await table.delivered()
+
+
+async def sent(results: list[Any]) -> None:
+    """Wait until messages handed to the producer are acknowledged by the broker."""
+    futures = [r for r in results if isinstance(r, asyncio.Future)]
+    if futures:
+        await asyncio.gather(*futures)
 
 
 @dataclass
@@ -136,7 +160,7 @@ class BatchOutput:
     changed: dict[str, Bucket] = field(default_factory=dict)
     access: dict[str, dict[str, Any]] = field(default_factory=dict)
     carrier: dict[str, EventT] = field(default_factory=dict)
-    communes: dict[str, CommuneId] = field(default_factory=dict)
+    communes: dict[tuple[str, int, int], CommuneId] = field(default_factory=dict)
     dead: list[tuple[dict[str, Any], list[tuple[str, bytes]]]] = field(default_factory=list)
 
 
@@ -160,6 +184,7 @@ class PaymentsAgent:
                                 settings.alert_min_beneficiaries)
         self.health = Health()
         self._bucket_stats: dict[str, dict[str, Stats]] = {}
+        self._commune_stats: dict[str, dict[str, Stats]] = {}
         # Alerts raised in ClickHouse, by commune key; loaded from ClickHouse at the first
         # batch, so a restarted worker clears what its predecessor raised.
         self._raised: dict[str, set[str]] | None = None
@@ -178,44 +203,70 @@ class PaymentsAgent:
         return cached
 
     def commune_stats(self, commune: CommuneId) -> dict[str, Stats]:
-        """A commune's statistics per programme, recounted from its buckets."""
-        return combine(self.stats_of(k) for k in commune.bucket_keys())
+        """A commune's statistics per programme, combined from its buckets' statistics;
+        cached until one of its buckets changes."""
+        cached = self._commune_stats.get(commune.key)
+        if cached is None:
+            cached = self._commune_stats[commune.key] = combine(
+                self.stats_of(k) for k in commune.bucket_keys())
+        return cached
 
-    def _take(self, event: EventT, out: BatchOutput) -> None:
-        """Merge one event into the batch's pending state, or dead-letter it."""
+    def forget(self, bucket_key_: str) -> None:
+        """Drop the cached statistics a changed bucket invalidates."""
+        self._bucket_stats.pop(bucket_key_, None)
+        self._commune_stats.pop(bucket_key_.rsplit("|", 1)[0], None)
+
+    def _take(self, event: EventT, out: BatchOutput, arrival: Arrival) -> int:
+        """Merge one message's events into the batch's pending state, dead-letter the bad
+        ones; returns how many events the message held."""
         try:
-            ingested = ingest(event.value, self.pseudonymize)
-            self.health.saw(int(ingested.occurred_at.timestamp() * 1000))
-            if ingested.event_type.startswith("access_point."):
-                self._take_access_point(event, ingested, out)
-                return
-            fact = ingested.payment_fact()
-            if fact is None:
-                return  # roster events: the denominator comes from payment.scheduled
-            key = bucket_key(fact)
-            before_bucket = out.changed.get(key) or self.buckets.get(key)
-            try:
-                updated = merge(before_bucket, fact)
-            except ConflictingDuplicate as e:
-                raise Rejected("conflicting_duplicate", str(e)) from None
+            items, is_file = unpack(event.value)
         except Rejected as rejected:
-            out.dead.append(dead_letter(event, rejected))
-            self.health.dead_letters[rejected.error_class] += 1
+            self._reject(event, rejected, 0, out)
+            return 1
+        for index, item in enumerate(items, start=1 if is_file else 0):
+            try:
+                self._take_event(event, item, out, arrival)
+            except Rejected as rejected:
+                self._reject(event, rejected, index, out)
+        return len(items)
+
+    def _reject(self, event: EventT, rejected: Rejected, index: int, out: BatchOutput) -> None:
+        out.dead.append(dead_letter(event, rejected, index))
+        self.health.dead_letters[rejected.error_class] += 1
+
+    def _take_event(self, event: EventT, item: Any, out: BatchOutput, arrival: Arrival) -> None:
+        ingested = ingest_event(item, self.pseudonymize, arrival)
+        self.health.saw(ingested.occurred_ms)
+        if ingested.event_type.startswith("access_point."):
+            self._take_access_point(event, ingested, out)
             return
+        fact = ingested.payment_fact()
+        if fact is None:
+            return  # roster events: the denominator comes from payment.scheduled
+        key = bucket_key(fact)
+        pending = out.changed.get(key)
+        try:
+            if pending is not None:
+                merge_into(pending, fact)
+            else:
+                current = self.buckets.get(key)
+                pending = dict(current) if current else {}
+                if merge_into(pending, fact):
+                    out.changed[key], out.carrier[key] = pending, event
+        except ConflictingDuplicate as e:
+            raise Rejected("conflicting_duplicate", str(e)) from None
         # The commune's rows are rewritten even when the event changed nothing: after a crash
         # between the changelog and the ClickHouse write, reprocessing restores the rows.
-        commune = commune_of(fact)
-        out.communes[commune.key] = commune
-        if updated is not None:
-            out.changed[key], out.carrier[key] = updated, event
+        commune = (fact.period, fact.province_code, fact.commune_code)
+        if commune not in out.communes:
+            out.communes[commune] = CommuneId(*commune)
 
     def _take_access_point(self, event: EventT, ingested: Ingested, out: BatchOutput) -> None:
         payload = ingested.payload
         ap_id = payload["access_point_id"]
         current = out.access.get(ap_id) or self.access_points.get(ap_id)
-        record = merge_access_point(
-            current, ingested.event_type, int(ingested.occurred_at.timestamp() * 1000), payload
-        )
+        record = merge_access_point(current, ingested.event_type, ingested.occurred_ms, payload)
         if record is not None:
             out.access[ap_id], out.carrier["ap|" + ap_id] = record, event
         elif current is not None:
@@ -234,16 +285,23 @@ class PaymentsAgent:
                       dead_letter_topic: Any) -> None:
         """Handle one batch; returns once its rows are in ClickHouse."""
         out = BatchOutput()
+        arrival = Arrival.at()
+        since_yield = 0
         for event in batch:
-            self._take(event, out)
-        self.health.events += len(batch)
+            taken = self._take(event, out, arrival)
+            self.health.events += taken
+            since_yield += taken
+            if since_yield >= YIELD_EVERY_EVENTS:
+                since_yield = 0
+                await asyncio.sleep(0)
         for key, bucket in out.changed.items():
             with event_scope(out.carrier[key]):
                 self.buckets[key] = bucket
-            self._bucket_stats.pop(key, None)
+            self.forget(key)
         for ap_id, record in out.access.items():
             with event_scope(out.carrier["ap|" + ap_id]):
                 self.access_points[ap_id] = record
+        await delivered(self.buckets, self.access_points)
         version, at = self.next_version(), now_utc()
         if self._raised is None:
             self._raised = {}
@@ -253,14 +311,15 @@ class PaymentsAgent:
                     f"{r['kind']}|{commune.key}|{r['subject']}")
         stats_rows: list[dict[str, Any]] = []
         holding: dict[str, list[Alert]] = {}
-        touched = dict(out.communes)
+        touched = {commune.key: commune for commune in out.communes.values()}
         for commune in out.communes.values():
             following = commune.next()
             if following.key not in touched and self.commune_stats(following):
                 touched[following.key] = following  # its drop alert compares with this one
+        batch_communes = set(out.communes.values())
         for key, commune in touched.items():
             per_programme = self.commune_stats(commune)
-            if key in out.communes:
+            if commune in batch_communes:
                 for programme, stats in sorted(per_programme.items()):
                     stats_rows.append({
                         "period": commune.period, "province_code": commune.province_code,
@@ -275,9 +334,10 @@ class PaymentsAgent:
         await self._write_alerts(holding, version, at, alerts_topic)
         if out.dead:
             await self.sink.write(DEAD_LETTERS_TABLE, [record for record, _ in out.dead])
-            for record, headers in out.dead:
-                await dead_letter_topic.send(value=orjson.dumps(record), headers=headers)
-            log.warning("dead-lettered %d events in a batch of %d", len(out.dead), len(batch))
+            await sent([await dead_letter_topic.send(value=orjson.dumps(record), headers=headers)
+                        for record, headers in out.dead])
+            log.warning("dead-lettered %d events in a batch of %d messages", len(out.dead),
+                        len(batch))
 
     async def _write_alerts(
         self, holding: dict[str, list[Alert]], version: int, at: datetime, alerts_topic: Any
@@ -294,9 +354,9 @@ class PaymentsAgent:
             announce += [a for a in alerts if a.key not in before] + ended
             raised[commune_key] = now
         await self.sink.write(ALERTS_TABLE, rows)
-        for alert in announce:
-            await alerts_topic.send(key=alert.key.encode(),
-                                    value=orjson.dumps(alert.row(version, at)))
+        await sent([await alerts_topic.send(key=alert.key.encode(),
+                                            value=orjson.dumps(alert.row(version, at)))
+                    for alert in announce])
 
     def lag(self, app: faust.App) -> int:
         """Events waiting on this worker's partitions of the events topic (-1: unknown)."""
@@ -340,8 +400,8 @@ def register_payments_agent(
     worker = f"{socket.gethostname()}:{os.getpid()}"
 
     async def payments(stream: StreamT) -> None:
-        batches = cast(Stream, stream).take_events(
-            settings.batch_max_events, settings.batch_within_s
+        batches = cast(BatchingStream, stream).take_bytes(
+            settings.batch_max_bytes, settings.batch_within_s
         )
         async for batch in batches:
             try:

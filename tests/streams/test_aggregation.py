@@ -131,7 +131,7 @@ def test_a_duplicate_changes_nothing_and_a_conflicting_one_is_refused() -> None:
     once = merge(None, f)
     assert once is not None
     assert merge(once, f) is None
-    conflicting = PaymentFact(**{**f.__dict__, "amount_vnd": f.amount_vnd + 1000})
+    conflicting = f._replace(amount_vnd=f.amount_vnd + 1000)
     with pytest.raises(ConflictingDuplicate, match=f.event_id):
         merge(once, conflicting)
 

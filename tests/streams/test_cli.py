@@ -86,12 +86,14 @@ def test_simulate_then_run_prints_json_rows_matching_the_truth(
     assert (tmp_path / "data" / "chdb").is_dir()
 
 
+@pytest.mark.parametrize("file_events", [None, "0"])
 def test_replay_sends_every_line_to_the_broker(
-    broker: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    broker: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, file_events: str | None
 ) -> None:
     from kafka import KafkaConsumer, TopicPartition
 
     from streams.broker import EmbeddedBroker
+    from streams.ingest import unpack
 
     assert isinstance(broker, EmbeddedBroker)
     topic = f"replay-{tmp_path.name}"
@@ -102,16 +104,24 @@ def test_replay_sends_every_line_to_the_broker(
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", broker.bootstrap_servers)
     monkeypatch.setenv("EVENTS_TOPIC", topic)
     monkeypatch.setenv("TOPIC_PARTITIONS", "2")
-    assert main(["replay", "--input", str(events)]) == 0
+    extra = ["--file-events", file_events] if file_events is not None else []
+    assert main(["replay", "--input", str(events), *extra]) == 0
 
     consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap_servers)
     consumer.assign([TopicPartition(topic, 0), TopicPartition(topic, 1)])
     consumer.seek_to_beginning()
     received: list[bytes] = []
+    messages = 0
     for _ in range(50):
         for records in consumer.poll(timeout_ms=200).values():
-            received.extend(r.value for r in records)
+            for record in records:
+                messages += 1
+                received += [orjson.dumps(e) for e in unpack(record.value)[0]]
         if len(received) >= len(lines):
             break
     consumer.close()
     assert sorted(received) == sorted(lines)
+    if file_events is None:  # the default packs each commune's events into payment files
+        assert messages < len(lines) / 5
+    else:
+        assert messages == len(lines)

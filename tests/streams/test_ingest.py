@@ -55,3 +55,13 @@ def test_pseudonymizer_refuses_short_keys_and_hides_its_key() -> None:
         Pseudonymizer(b"short")
     assert "0123" not in repr(KEY)
 
+
+
+def test_pseudonyms_are_truncated_hmac_sha256_so_replays_keep_them() -> None:
+    import hashlib
+    import hmac
+
+    key = b"0123456789abcdef0123456789abcdef"
+    for citizen_id in ("001049369286", "052132305029"):
+        expected = hmac.new(key, citizen_id.encode(), hashlib.sha256).hexdigest()[:32]
+        assert KEY(citizen_id) == expected

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import random
-import signal
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,13 +23,13 @@ from streams.broker import EmbeddedBroker
 from streams.embedded import (
     EmbeddedRun,
     SilentObserver,
+    WorkerHandle,
     count_lines,
+    count_messages,
     embedded_settings,
     produce_file,
-    worker_env,
 )
-from streams.kafka_io import LagProbe, ensure_topics
-from streams.process import python_module_args, spawn, stop, tail
+from streams.kafka_io import ensure_topics
 from streams.queries import read_results
 from streams.settings import Settings
 from streams.storage import open_store
@@ -78,25 +76,14 @@ class Cluster:
             pseudonym_key=SecretStr("reliability-test-key-0123456789"), **overrides,
         )
         self.settings = embedded_settings(base, data_dir, broker.bootstrap_servers)
-        self.paths = EmbeddedRun(data_dir)
-        self.worker: subprocess.Popen[bytes] | None = None
-        self.starts = 0
+        self.worker = WorkerHandle(self.settings, EmbeddedRun(data_dir))
         ensure_topics(self.settings.kafka_bootstrap_servers, {
             self.settings.events_topic: self.settings.topic_partitions,
             self.settings.dead_letter_topic: 1, self.settings.alerts_topic: 1,
         })
-        self.probe = LagProbe(self.settings.kafka_bootstrap_servers, self.settings.app_id,
-                              self.settings.events_topic)
 
-    def start_worker(self) -> None:
-        self.worker = spawn(python_module_args("streams", "worker", "--migrate"),
-                            self.paths.worker_log, worker_env(self.settings))
-        self.starts += 1
-
-    def kill_worker(self) -> None:
-        assert self.worker is not None and self.worker.poll() is None, self.log()
-        os.kill(self.worker.pid, signal.SIGKILL)
-        self.worker.wait(30)
+    def messages(self, replay: Replay) -> int:
+        return count_messages(replay.path, self.settings.replay_file_events)
 
     def produce_in_background(self, replay: Replay) -> threading.Thread:
         thread = threading.Thread(target=produce_file, args=(
@@ -104,25 +91,11 @@ class Cluster:
         thread.start()
         return thread
 
-    def committed(self) -> int:
-        return self.probe.offsets()[0]
-
     def wait_until(self, condition: Callable[[int], bool], timeout_s: float = 240) -> int:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            assert self.worker is not None and self.worker.poll() is None, self.log()
-            done = self.committed()
-            if condition(done):
-                return done
-            time.sleep(0.2)
-        raise AssertionError(f"timed out at {self.committed()} committed\n{self.log()}")
-
-    def log(self) -> str:
-        return tail(self.paths.worker_log, 30)
+        return self.worker.wait_until(condition, stall_timeout_s=timeout_s)
 
     def results_problems(self, replay: Replay) -> list[str]:
-        if self.worker is not None:
-            stop(self.worker)
+        self.worker.stop()
         store = open_store(self.settings.model_copy(update={"store_outage_file": None}))
         try:
             results = read_results(store)
@@ -131,9 +104,7 @@ class Cluster:
         return compare(results, replay.truth, rules(self.settings))
 
     def close(self) -> None:
-        if self.worker is not None:
-            stop(self.worker)
-        self.probe.close()
+        self.worker.stop()
 
 
 @pytest.fixture
@@ -154,17 +125,19 @@ def test_kill_9_five_times_during_a_replay_loses_and_doubles_nothing(
 ) -> None:
     assert dien_bien.total >= 200_000
     cluster = cluster_factory(table_store=os.environ.get("WM_TEST_TABLE_STORE"))
-    cluster.start_worker()
+    messages = cluster.messages(dien_bien)
+    assert messages < dien_bien.total / 50, "the replay should travel in payment files"
+    cluster.worker.start()
     producer = cluster.produce_in_background(dien_bien)
     rng = random.Random(2026)
     for share in sorted(rng.uniform(0.05, 0.9) for _ in range(5)):
-        cluster.wait_until(lambda done, s=share: done >= s * dien_bien.total)
+        cluster.wait_until(lambda done, s=share: done >= s * messages)
         time.sleep(rng.uniform(0.0, 1.5))  # land anywhere inside a batch or a commit
-        cluster.kill_worker()
-        cluster.start_worker()
+        cluster.worker.kill()
+        cluster.worker.start()
     producer.join(120)
-    cluster.wait_until(lambda done: done >= dien_bien.total)
-    assert cluster.starts == 6
+    cluster.wait_until(lambda done: done >= messages)
+    assert cluster.worker.starts == 6
     assert cluster.results_problems(dien_bien) == []
 
 
@@ -172,18 +145,20 @@ def test_a_store_outage_mid_run_holds_the_batch_and_loses_nothing(
     drill: Replay, cluster_factory: Callable[..., Cluster], tmp_path: Path
 ) -> None:
     switch = tmp_path / "clickhouse-is-down"
-    cluster = cluster_factory(store_outage_file=switch)
-    cluster.start_worker()
+    # One event per message: the outage must land while the replay is still going.
+    cluster = cluster_factory(store_outage_file=switch, replay_file_events=0)
+    messages = cluster.messages(drill)
+    cluster.worker.start()
     producer = cluster.produce_in_background(drill)
-    cluster.wait_until(lambda done: done >= 0.3 * drill.total)
+    cluster.wait_until(lambda done: done >= 0.3 * messages)
     switch.touch()
     time.sleep(3)  # batches in flight when the store went down finish or stall
-    stalled = cluster.committed()
+    stalled = cluster.worker.committed()
     time.sleep(6)
-    assert cluster.committed() == stalled, "offsets moved on while the store was down"
-    assert stalled < drill.total
+    assert cluster.worker.committed() == stalled, "offsets moved on while the store was down"
+    assert stalled < messages
     switch.unlink()
     producer.join(120)
-    cluster.wait_until(lambda done: done >= drill.total)
-    assert "injected outage" in cluster.paths.worker_log.read_text(errors="replace")
+    cluster.wait_until(lambda done: done >= messages)
+    assert "injected outage" in cluster.worker.paths.worker_log.read_text(errors="replace")
     assert cluster.results_problems(drill) == []

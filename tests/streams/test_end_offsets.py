@@ -1,0 +1,42 @@
+"""Tansu's ListOffsets under-reports log ends; `exact_end_offsets` reads the truth."""
+
+from __future__ import annotations
+
+import pytest
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from streams.broker import EmbeddedBroker
+from streams.end_offsets import exact_end_offsets
+from streams.kafka_io import ensure_topics
+from tests.conftest import unique
+
+pytestmark = pytest.mark.integration
+
+
+def produce_in_one_batch(bootstrap: str, topic: str, partition: int, count: int) -> None:
+    producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=200, batch_size=1 << 20)
+    for i in range(count):
+        producer.send(topic, value=f"record {i}".encode(), partition=partition)
+    producer.flush()
+    producer.close()
+
+
+def test_exact_end_offsets_count_every_record_of_the_last_batch(
+    broker: EmbeddedBroker,
+) -> None:
+    topic = unique("changelog")
+    ensure_topics(broker.bootstrap_servers, {topic: 3})
+    produce_in_one_batch(broker.bootstrap_servers, topic, 0, 1)  # batch of 1: base 0
+    produce_in_one_batch(broker.bootstrap_servers, topic, 0, 10)  # batch of 10: base 1
+    produce_in_one_batch(broker.bootstrap_servers, topic, 1, 7)
+    tps = [TopicPartition(topic, p) for p in range(3)]
+    consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap_servers)
+    reported = {(tp.topic, tp.partition): end for tp, end in consumer.end_offsets(tps).items()}
+    consumer.close()
+
+    exact = exact_end_offsets(broker.bootstrap_servers, reported)
+
+    assert exact == {(topic, 0): 11, (topic, 1): 7, (topic, 2): 0}
+    # What the fix is for: the broker's answer stops inside the last batch (2 here). Should a
+    # newer Tansu answer 11, this fails, and streams/end_offsets.py can go.
+    assert reported[(topic, 0)] < exact[(topic, 0)]
