@@ -169,3 +169,36 @@ def ingest(
     if is_file:
         raise Rejected("unexpected_file", "a payment file where one event was expected")
     return ingest_event(events[0], pseudonymize, Arrival.at(now))
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """An event (index in its file, 0 for a whole message) that cannot be ingested."""
+
+    index: int
+    error_class: str
+    reason: str
+
+
+# Whether a message was a payment file, and what each of its events became.
+MessageResult = tuple[bool, list[PaymentFact | Ingested | Rejection]]
+
+
+def ingest_message(value: bytes | None, pseudonymize: Pseudonymizer,
+                   arrival: Arrival) -> MessageResult:
+    """Ingest a message: a payment fact per payment event, the validated event for other
+    types, and a Rejection (never the citizen ID) per bad event, in order."""
+    try:
+        items, is_file = unpack(value)
+    except Rejected as rejected:
+        return False, [Rejection(0, rejected.error_class, rejected.reason)]
+    out: list[PaymentFact | Ingested | Rejection] = []
+    for index, item in enumerate(items, start=1 if is_file else 0):
+        try:
+            ingested = ingest_event(item, pseudonymize, arrival)
+        except Rejected as rejected:
+            out.append(Rejection(index, rejected.error_class, rejected.reason))
+            continue
+        fact = ingested.payment_fact()
+        out.append(fact if fact is not None else ingested)
+    return is_file, out

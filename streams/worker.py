@@ -10,6 +10,7 @@ from streams.agents.payments import register_payments_agent
 from streams.agents.web import register_live_page
 from streams.app import create_app
 from streams.errors import ConfigurationError
+from streams.group_offsets import commit_start_where_missing
 from streams.pseudonym import Pseudonymizer
 from streams.settings import Settings
 from streams.sink import ClickHouseSink
@@ -39,6 +40,8 @@ def run_worker(settings: Settings, *, apply_migrations: bool = False) -> None:
     try:
         if apply_migrations:
             migrate(store)
+        commit_start_where_missing(settings.kafka_bootstrap_servers, settings.app_id,
+                                   settings.events_topic)
         app = create_app(settings)
         register_payments_agent(app, settings, ClickHouseSink(store), pseudonymize)
         if settings.web_enabled:

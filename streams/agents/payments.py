@@ -45,7 +45,16 @@ from streams.aggregation import (
 from streams.alerts import Alert, AlertRules, beneficiary_alerts, cleared, low_rate, rate_drop
 from streams.batching import BatchingStream
 from streams.durable_tables import ChangelogReceipts
-from streams.ingest import Arrival, Ingested, Rejected, ingest_event, redact, unpack
+from streams.ingest import (
+    Arrival,
+    Ingested,
+    MessageResult,
+    PaymentFact,
+    Rejected,
+    Rejection,
+    ingest_message,
+    redact,
+)
 from streams.pseudonym import Pseudonymizer
 from streams.settings import Settings
 from streams.sink import ClickHouseSink, now_utc
@@ -57,7 +66,6 @@ DEAD_LETTERS_TABLE = "dead_letters"
 ALERTS_TABLE = "alerts"
 ACCESS_POINTS_TABLE = "access_points"
 HEALTH_TABLE = "pipeline_health"
-YIELD_EVERY_EVENTS = 5000  # let heartbeats and the web server run during a long batch
 RAISED_ALERTS_SQL = """
 SELECT kind, period, province_code, commune_code, subject
 FROM alerts FINAL
@@ -216,46 +224,40 @@ class PaymentsAgent:
         self._bucket_stats.pop(bucket_key_, None)
         self._commune_stats.pop(bucket_key_.rsplit("|", 1)[0], None)
 
-    def _take(self, event: EventT, out: BatchOutput, arrival: Arrival) -> int:
-        """Merge one message's events into the batch's pending state, dead-letter the bad
-        ones; returns how many events the message held."""
-        try:
-            items, is_file = unpack(event.value)
-        except Rejected as rejected:
-            self._reject(event, rejected, 0, out)
-            return 1
+    def _take(self, event: EventT, result: MessageResult, out: BatchOutput) -> int:
+        """Merge one message's ingested events into the batch's pending state, dead-letter
+        the bad ones; returns how many events the message held."""
+        is_file, items = result
         for index, item in enumerate(items, start=1 if is_file else 0):
+            if isinstance(item, Rejection):
+                self._reject(event, item.error_class, item.reason, index, out)
+                continue
+            self.health.saw(item.occurred_ms)
+            if isinstance(item, Ingested):
+                if item.event_type.startswith("access_point."):
+                    self._take_access_point(event, item, out)
+                continue  # roster events: the denominator comes from payment.scheduled
             try:
-                self._take_event(event, item, out, arrival)
-            except Rejected as rejected:
-                self._reject(event, rejected, index, out)
+                self._take_fact(event, item, out)
+            except ConflictingDuplicate as e:
+                self._reject(event, "conflicting_duplicate", str(e), index, out)
         return len(items)
 
-    def _reject(self, event: EventT, rejected: Rejected, index: int, out: BatchOutput) -> None:
-        out.dead.append(dead_letter(event, rejected, index))
-        self.health.dead_letters[rejected.error_class] += 1
+    def _reject(self, event: EventT, error_class: str, reason: str, index: int,
+                out: BatchOutput) -> None:
+        out.dead.append(dead_letter(event, Rejected(error_class, reason), index))
+        self.health.dead_letters[error_class] += 1
 
-    def _take_event(self, event: EventT, item: Any, out: BatchOutput, arrival: Arrival) -> None:
-        ingested = ingest_event(item, self.pseudonymize, arrival)
-        self.health.saw(ingested.occurred_ms)
-        if ingested.event_type.startswith("access_point."):
-            self._take_access_point(event, ingested, out)
-            return
-        fact = ingested.payment_fact()
-        if fact is None:
-            return  # roster events: the denominator comes from payment.scheduled
+    def _take_fact(self, event: EventT, fact: PaymentFact, out: BatchOutput) -> None:
         key = bucket_key(fact)
         pending = out.changed.get(key)
-        try:
-            if pending is not None:
-                merge_into(pending, fact)
-            else:
-                current = self.buckets.get(key)
-                pending = dict(current) if current else {}
-                if merge_into(pending, fact):
-                    out.changed[key], out.carrier[key] = pending, event
-        except ConflictingDuplicate as e:
-            raise Rejected("conflicting_duplicate", str(e)) from None
+        if pending is not None:
+            merge_into(pending, fact)
+        else:
+            current = self.buckets.get(key)
+            pending = dict(current) if current else {}
+            if merge_into(pending, fact):
+                out.changed[key], out.carrier[key] = pending, event
         # The commune's rows are rewritten even when the event changed nothing: after a crash
         # between the changelog and the ClickHouse write, reprocessing restores the rows.
         commune = (fact.period, fact.province_code, fact.commune_code)
@@ -284,31 +286,27 @@ class PaymentsAgent:
     async def process(self, batch: Sequence[EventT], alerts_topic: Any,
                       dead_letter_topic: Any) -> None:
         """Handle one batch; returns once its rows are in ClickHouse."""
+        if self._raised is None:
+            await self._load_raised()
+        # From the first table read to the last statistics read nothing awaits, so Faust
+        # cannot run a rebalance or a table recovery in between: the state this batch reads
+        # is the state it writes (an await here once let a batch read a table emptied by a
+        # rebalance and write it back truncated).
         out = BatchOutput()
         arrival = Arrival.at()
-        since_yield = 0
         for event in batch:
-            taken = self._take(event, out, arrival)
-            self.health.events += taken
-            since_yield += taken
-            if since_yield >= YIELD_EVERY_EVENTS:
-                since_yield = 0
-                await asyncio.sleep(0)
+            result = ingest_message(event.value, self.pseudonymize, arrival)
+            self.health.events += self._take(event, result, out)
         for key, bucket in out.changed.items():
             with event_scope(out.carrier[key]):
                 self.buckets[key] = bucket
             self.forget(key)
         for ap_id, record in out.access.items():
-            with event_scope(out.carrier["ap|" + ap_id]):
-                self.access_points[ap_id] = record
-        await delivered(self.buckets, self.access_points)
+            carrier = out.carrier.get("ap|" + ap_id)
+            if carrier is not None:  # changed; the others only get their row rewritten
+                with event_scope(carrier):
+                    self.access_points[ap_id] = record
         version, at = self.next_version(), now_utc()
-        if self._raised is None:
-            self._raised = {}
-            for r in await self.sink.query(RAISED_ALERTS_SQL):
-                commune = CommuneId(r["period"], int(r["province_code"]), int(r["commune_code"]))
-                self._raised.setdefault(commune.key, set()).add(
-                    f"{r['kind']}|{commune.key}|{r['subject']}")
         stats_rows: list[dict[str, Any]] = []
         holding: dict[str, list[Alert]] = {}
         touched = {commune.key: commune for commune in out.communes.values()}
@@ -327,6 +325,7 @@ class PaymentsAgent:
                         **stats.row(), "version": version, "updated_at": at,
                     })
             holding[key] = self.alerts_of(commune, total(per_programme))
+        await delivered(self.buckets, self.access_points)
         await self.sink.write(STATS_TABLE, stats_rows)
         await self.sink.write(ACCESS_POINTS_TABLE, [
             {**access_point_row(r), "updated_at": at} for r in out.access.values()
@@ -338,6 +337,14 @@ class PaymentsAgent:
                         for record, headers in out.dead])
             log.warning("dead-lettered %d events in a batch of %d messages", len(out.dead),
                         len(batch))
+
+    async def _load_raised(self) -> None:
+        """The alerts ClickHouse holds as raised, so a restarted worker clears them."""
+        raised: dict[str, set[str]] = {}
+        for r in await self.sink.query(RAISED_ALERTS_SQL):
+            commune = CommuneId(r["period"], int(r["province_code"]), int(r["commune_code"]))
+            raised.setdefault(commune.key, set()).add(f"{r['kind']}|{commune.key}|{r['subject']}")
+        self._raised = raised
 
     async def _write_alerts(
         self, holding: dict[str, list[Alert]], version: int, at: datetime, alerts_topic: Any

@@ -106,3 +106,16 @@ def test_bad_events_in_a_file_are_dead_lettered_by_index_and_the_rest_counted(
         assert batch[9]["payload"]["citizen_id"] not in str(record)
     counted = sum(len(r["e"]) for bucket in agent.buckets.values() for r in bucket.values())
     assert counted == 27  # every good event once, the redelivered file changed nothing
+
+
+def test_an_access_point_event_seen_in_an_earlier_batch_only_rewrites_its_row(
+    events: list[dict[str, Any]], binh_dinh: Any
+) -> None:
+    generated, _ = simulate(small_scenario(binh_dinh, 200, 20))
+    opened = next(e for e in generated if e["event_type"] == "access_point.opened")
+    agent = new_agent()
+    run(agent, [orjson.dumps(opened)])
+    run(agent, [orjson.dumps(opened)])  # redelivered in a later batch: no change
+    rows = agent.sink.rows["access_points"]  # type: ignore[attr-defined]
+    assert len(rows) == 2 and rows[0]["access_point_id"] == rows[1]["access_point_id"]
+    assert "dead_letters" not in agent.sink.rows  # type: ignore[attr-defined]
