@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import faust
-from faust.transport.consumer import Consumer
-from faust.types import Message
+from faust.transport.consumer import Consumer, ensure_TP
+from faust.types import TP, Message
+from faust.utils.functional import consecutive_numbers
 
 from streams import end_offsets
 from streams.batching import BatchingStream
@@ -30,9 +31,80 @@ def _ack_processed_only(self: Any, message: Message) -> bool:
     return bool(_original_ack(self, message))
 
 
+def _contiguous_new_offset(self: Any, tp: TP) -> int | None:
+    """Consumer._new_offset that never commits past an offset nobody acknowledged.
+
+    Faust's version commits from the first acknowledged offset onwards whenever the
+    committed offset is unknown or 0 (`if committed_offset:`), and counts offsets that the
+    fetcher jumped over as done; messages fetched before a rebalance and skipped (never
+    processed) were committed that way, and the kill -9 test lost them. Here the new offset
+    must continue exactly from the committed one; otherwise nothing is committed until
+    `reread_skipped` has the missing messages fetched again.
+    """
+    acked = self._acked[tp]
+    if not acked:
+        return None
+    acked.sort()
+    committed = self._committed_offset[tp]
+    if committed is None or acked[0] != committed:
+        return None
+    batch = next(consecutive_numbers(acked))
+    acked[: len(batch)] = []
+    self._acked_index[tp].difference_update(batch)
+    return int(batch[-1]) + 1
+
+
+async def _perform_seek_keeping_zero(self: Any) -> None:
+    """Consumer.perform_seek that remembers a committed offset of 0 (Faust keeps None)."""
+    committed = await self.seek_to_committed()
+    self._read_offset.update({
+        tp: offset if offset is not None and offset >= 0 else None
+        for tp, offset in committed.items()
+    })
+    self._committed_offset.update({
+        ensure_TP(tp): offset for tp, offset in committed.items()
+        if offset is not None and offset >= 0
+    })
+
+
 def guard_acks() -> None:
-    """Install `_ack_processed_only` (idempotent)."""
+    """Install the acknowledgement and commit guards above (idempotent)."""
     Consumer.ack = _ack_processed_only  # type: ignore[method-assign]
+    Consumer._new_offset = _contiguous_new_offset  # type: ignore[method-assign]
+    Consumer.perform_seek = _perform_seek_keeping_zero  # type: ignore[method-assign]
+
+
+async def reread_skipped(consumer: Any, topic: str, stalled: dict[TP, Any]) -> list[TP]:
+    """Have Faust fetch again from the committed offsets when a partition's next message to
+    commit was passed over (skipped, not just in flight) for three checks in a row;
+    returns the partitions found stuck. A needless re-read only re-delivers messages, which
+    the agent handles idempotently."""
+    stuck = []
+    for tp in consumer.assignment():
+        if tp.topic != topic:
+            continue
+        committed = consumer._committed_offset.get(tp)
+        if committed is None:
+            continue
+        acked = consumer._acked.get(tp)
+        read = consumer._read_offset.get(tp)
+        # Later messages are acknowledged, or the fetcher has read past it and nothing is.
+        passed_over = (acked and min(acked) > committed) or (
+            not acked and read is not None and read >= committed)
+        state = (committed, read)
+        if passed_over and stalled.get(tp, (None, 0))[0] == state:
+            count = stalled[tp][1] + 1
+        else:
+            count = 1 if passed_over else 0
+        stalled[tp] = (state, count)
+        if count >= 3:
+            stuck.append(tp)
+    if stuck:
+        stalled.clear()
+        # perform_seek goes through Faust's consumer thread; seeking one partition from here
+        # races with the fetcher (aiokafka KeyError in fetched_records).
+        await consumer.perform_seek()
+    return stuck
 
 
 def broker_urls(bootstrap_servers: str) -> str:

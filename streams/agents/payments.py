@@ -43,6 +43,7 @@ from streams.aggregation import (
     total,
 )
 from streams.alerts import Alert, AlertRules, beneficiary_alerts, cleared, low_rate, rate_drop
+from streams.app import reread_skipped
 from streams.batching import BatchingStream
 from streams.durable_tables import ChangelogReceipts
 from streams.ingest import (
@@ -419,9 +420,16 @@ def register_payments_agent(
                 log.critical("batch failed, stopping the worker: %s", redact(repr(e)))
                 os._exit(70)
 
+    stalled: dict[Any, int] = {}
+
+    async def reread_gaps() -> None:
+        for tp in await reread_skipped(app.consumer, settings.events_topic, stalled):
+            log.warning("re-reading %s from its committed offset: messages were skipped", tp)
+
     async def write_health() -> None:
         await sink.write(HEALTH_TABLE, [agent.health.row(worker, agent.lag(app))])
 
     app.agent(events_topic, name="payments")(payments)
     app.timer(interval=settings.health_interval_s)(write_health)
+    app.timer(interval=1.0)(reread_gaps)
     return agent
