@@ -55,16 +55,18 @@ def _contiguous_new_offset(self: Any, tp: TP) -> int | None:
 
 
 async def _perform_seek_keeping_zero(self: Any) -> None:
-    """Consumer.perform_seek that remembers a committed offset of 0 (Faust keeps None)."""
-    committed = await self.seek_to_committed()
-    self._read_offset.update({
-        tp: offset if offset is not None and offset >= 0 else None
-        for tp, offset in committed.items()
-    })
-    self._committed_offset.update({
-        ensure_TP(tp): offset for tp, offset in committed.items()
-        if offset is not None and offset >= 0
-    })
+    """Consumer.perform_seek that also seeks partitions whose committed offset is 0 or
+    missing (aiokafka's seek_to_committed leaves those where the fetcher happens to be, past
+    any message fetched and skipped during a rebalance) and remembers that offset."""
+    committed = dict(await self.seek_to_committed())
+    missing = [tp for tp, offset in committed.items() if offset is None or offset < 0]
+    if missing:
+        committed.update(await self.earliest_offsets(*missing))
+    not_sought = {tp: offset for tp, offset in committed.items() if not offset}
+    if not_sought:
+        await self.seek_wait(not_sought)
+    self._read_offset.update({tp: offset if offset else None for tp, offset in committed.items()})
+    self._committed_offset.update({ensure_TP(tp): offset for tp, offset in committed.items()})
 
 
 def guard_acks() -> None:
@@ -80,6 +82,7 @@ async def reread_skipped(consumer: Any, topic: str, stalled: dict[TP, Any]) -> l
     returns the partitions found stuck. A needless re-read only re-delivers messages, which
     the agent handles idempotently."""
     stuck = []
+    in_flight = {(m.tp, m.offset) for m in list(consumer._unacked_messages)}
     for tp in consumer.assignment():
         if tp.topic != topic:
             continue
@@ -89,8 +92,9 @@ async def reread_skipped(consumer: Any, topic: str, stalled: dict[TP, Any]) -> l
         acked = consumer._acked.get(tp)
         read = consumer._read_offset.get(tp)
         # Later messages are acknowledged, or the fetcher has read past it and nothing is.
-        passed_over = (acked and min(acked) > committed) or (
-            not acked and read is not None and read >= committed)
+        passed_over = (tp, committed) not in in_flight and (
+            (acked and min(acked) > committed)
+            or (not acked and read is not None and read >= committed))
         state = (committed, read)
         if passed_over and stalled.get(tp, (None, 0))[0] == state:
             count = stalled[tp][1] + 1
@@ -101,9 +105,9 @@ async def reread_skipped(consumer: Any, topic: str, stalled: dict[TP, Any]) -> l
             stuck.append(tp)
     if stuck:
         stalled.clear()
-        # perform_seek goes through Faust's consumer thread; seeking one partition from here
-        # races with the fetcher (aiokafka KeyError in fetched_records).
-        await consumer.perform_seek()
+        # seek_wait runs in Faust's consumer thread; aiokafka's seek called from this loop
+        # races with its fetcher (KeyError in fetched_records).
+        await consumer.seek_wait({tp: consumer._committed_offset[tp] for tp in stuck})
     return stuck
 
 
