@@ -242,8 +242,10 @@ class PaymentsAgent:
                 self.buckets[key] = bucket
             self._bucket_stats.pop(key, None)
         for ap_id, record in out.access.items():
-            with event_scope(out.carrier["ap|" + ap_id]):
-                self.access_points[ap_id] = record
+            carrier = out.carrier.get("ap|" + ap_id)
+            if carrier is not None:  # changed; the others only get their row rewritten
+                with event_scope(carrier):
+                    self.access_points[ap_id] = record
         version, at = self.next_version(), now_utc()
         if self._raised is None:
             self._raised = {}
