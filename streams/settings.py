@@ -79,6 +79,12 @@ class Settings(BaseSettings):
         16 * 1024 * 1024, ge=1024 * 1024,
         description="Bytes per partition per fetch; at least the largest payment file.",
     )
+    worker_gc_thresholds: tuple[int, int, int] = Field(
+        (50_000, 20, 100), description="Python GC thresholds in the worker. The default's "
+        "gen-0 collection every 50,000 allocations (instead of 700) and rare full collections "
+        "cut GC from ~16% to ~3.5% of the worker's time on a national replay; its state is "
+        "millions of long-lived objects that every full collection walks."
+    )
     replay_file_events: int = Field(
         500, ge=0, description="Events per payment-file message when replaying a file "
         "(run, demo, replay, bench); 0 or 1 sends one event per message."

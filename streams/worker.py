@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 import faust
@@ -36,6 +37,7 @@ def pseudonymizer_from(settings: Settings) -> Pseudonymizer:
 def run_worker(settings: Settings, *, apply_migrations: bool = False) -> None:
     """Start the worker and block until it is stopped (SIGTERM or SIGINT)."""
     pseudonymize = pseudonymizer_from(settings)
+    gc.set_threshold(*settings.worker_gc_thresholds)
     store = open_store(settings)
     try:
         if apply_migrations:
