@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 from typing import Literal
 
@@ -123,5 +125,10 @@ class Settings(BaseSettings):
                 continue
             if isinstance(value, SecretStr):
                 value = value.get_secret_value()
-            env[name.upper()] = str(value).lower() if isinstance(value, bool) else str(value)
+            if isinstance(value, bool):
+                env[name.upper()] = str(value).lower()
+            elif isinstance(value, tuple | list | dict):
+                env[name.upper()] = json.dumps(value)  # how pydantic-settings reads them
+            else:
+                env[name.upper()] = str(value)
         return env
