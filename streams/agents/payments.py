@@ -36,10 +36,11 @@ from streams.aggregation import (
     CommuneId,
     ConflictingDuplicate,
     Stats,
+    Statuses,
     bucket_key,
-    bucket_stats,
-    combine,
+    bucket_statuses,
     merge_into,
+    stats_by_programme,
     total,
 )
 from streams.alerts import Alert, AlertRules, beneficiary_alerts, cleared, low_rate, rate_drop
@@ -192,7 +193,7 @@ class PaymentsAgent:
         self.rules = AlertRules(settings.alert_cashless_target, settings.alert_rate_drop_points,
                                 settings.alert_min_beneficiaries)
         self.health = Health()
-        self._bucket_stats: dict[str, dict[str, Stats]] = {}
+        self._bucket_statuses: dict[str, Statuses] = {}
         self._commune_stats: dict[str, dict[str, Stats]] = {}
         # Alerts raised in ClickHouse, by commune key; loaded from ClickHouse at the first
         # batch, so a restarted worker clears what its predecessor raised.
@@ -204,25 +205,26 @@ class PaymentsAgent:
         self._version = max(time.time_ns(), self._version + 1)
         return self._version
 
-    def stats_of(self, bucket_key_: str) -> dict[str, Stats]:
-        """A bucket's statistics per programme, cached until the bucket changes."""
-        cached = self._bucket_stats.get(bucket_key_)
+    def statuses_of(self, bucket_key_: str) -> Statuses:
+        """A bucket's beneficiaries and statuses, cached until the bucket changes."""
+        cached = self._bucket_statuses.get(bucket_key_)
         if cached is None:
-            cached = self._bucket_stats[bucket_key_] = bucket_stats(self.buckets.get(bucket_key_))
+            cached = self._bucket_statuses[bucket_key_] = bucket_statuses(
+                self.buckets.get(bucket_key_))
         return cached
 
     def commune_stats(self, commune: CommuneId) -> dict[str, Stats]:
-        """A commune's statistics per programme, combined from its buckets' statistics;
-        cached until one of its buckets changes."""
+        """A commune's statistics per programme, counted from its buckets' cached statuses
+        (one Stats per programme, not one per bucket); cached until a bucket changes."""
         cached = self._commune_stats.get(commune.key)
         if cached is None:
-            cached = self._commune_stats[commune.key] = combine(
-                self.stats_of(k) for k in commune.bucket_keys())
+            cached = self._commune_stats[commune.key] = stats_by_programme(
+                self.statuses_of(k) for k in commune.bucket_keys())
         return cached
 
     def forget(self, bucket_key_: str) -> None:
         """Drop the cached statistics a changed bucket invalidates."""
-        self._bucket_stats.pop(bucket_key_, None)
+        self._bucket_statuses.pop(bucket_key_, None)
         self._commune_stats.pop(bucket_key_.rsplit("|", 1)[0], None)
 
     def _take(self, event: EventT, result: MessageResult, out: BatchOutput) -> int:

@@ -9,10 +9,10 @@ from streams.aggregation import (
     ConflictingDuplicate,
     Stats,
     bucket_key,
-    bucket_stats,
-    combine,
+    bucket_statuses,
     commune_of,
     merge,
+    stats_by_programme,
     status_of,
     total,
 )
@@ -46,7 +46,7 @@ def apply_all(facts: list[PaymentFact]) -> Stats:
         updated = merge(buckets.get(key), f)
         if updated is not None:
             buckets[key] = updated
-    return total(combine(bucket_stats(b) for b in buckets.values()))
+    return total(stats_by_programme(bucket_statuses(b) for b in buckets.values()))
 
 
 def people(n: int) -> list[str]:
@@ -140,7 +140,7 @@ def test_statistics_are_kept_per_programme() -> None:
     a, b = people(2)
     bucket = merge(None, fact("payment.scheduled", a, programme="elderly_allowance"))
     bucket = merge(bucket, fact("payment.scheduled", b))
-    per_programme = bucket_stats(bucket)
+    per_programme = stats_by_programme([bucket_statuses(bucket)])
     assert {p: s.beneficiaries_due for p, s in per_programme.items()} == {
         "elderly_allowance": 1, "social_assistance": 1
     }
