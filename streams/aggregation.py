@@ -286,16 +286,12 @@ class Stats:
         }
 
 
-# A bucket's beneficiaries with their derived status.
-Statuses = list[tuple[str, Status]]
-
-
-def bucket_statuses(bucket: Mapping[str, Record] | None) -> Statuses:
+def bucket_statuses(bucket: Mapping[str, Record] | None) -> dict[str, Status]:
     """Every beneficiary of a bucket with their status."""
-    return [(beneficiary, status_of(record)) for beneficiary, record in (bucket or {}).items()]
+    return {beneficiary: status_of(record) for beneficiary, record in (bucket or {}).items()}
 
 
-def stats_by_programme(parts: Iterable[Statuses]) -> dict[str, Stats]:
+def stats_by_programme(parts: Iterable[Iterable[tuple[str, Status]]]) -> dict[str, Stats]:
     """Per-programme statistics of the beneficiaries in `parts` (disjoint)."""
     out: dict[str, Stats] = {}
     for part in parts:

@@ -27,9 +27,14 @@ class BatchingStream(faust.Stream):
 
     @_tracks_buffer_agen
     async def take_bytes(
-        self, max_bytes: int, within: Seconds
+        self, max_bytes: int, within: Seconds, *, ack: bool = True, idle: bool = False
     ) -> AsyncGenerator[Sequence[EventT], None]:
-        """Yield lists of events of at most about `max_bytes` value bytes (at least one)."""
+        """Yield lists of events of at most about `max_bytes` value bytes (at least one).
+
+        With `ack=False` the consumer acknowledges each event itself (`Stream.ack`), for
+        consumers that keep a batch past the next one; with `idle=True` an empty list comes
+        every `within` seconds while nothing arrives, so such a consumer can finish it.
+        """
         events: list[EventT] = []
         size = 0
         buffer_full = asyncio.Event()
@@ -76,13 +81,16 @@ class BatchingStream(faust.Stream):
                     try:
                         yield list(events)
                     finally:
-                        for event in events:
-                            await self.ack(event)
+                        if ack:
+                            for event in events:
+                                await self.ack(event)
                         events.clear()
                         size = 0
                         notify(buffer_consuming)
                         buffer_full.clear()
                         buffer_consumed.set()
+                elif idle:
+                    yield []
         finally:
             self.enable_acks = stream_enable_acks
             self._processors.remove(add_to_buffer)

@@ -31,3 +31,7 @@ class ContractError(WelfareMonitorError):
 
 class PipelineError(WelfareMonitorError):
     """The embedded pipeline failed: a child process died or did not finish in time."""
+
+
+class IngestHelperFailed(PipelineError):
+    """An ingest helper process died; the worker stops so the batch is read again."""

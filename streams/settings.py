@@ -80,6 +80,10 @@ class Settings(BaseSettings):
         16 * 1024 * 1024, ge=1024 * 1024,
         description="Bytes per partition per fetch; at least the largest payment file.",
     )
+    ingest_processes: int = Field(
+        1, ge=0, description="Helper processes that decode, validate and pseudonymise the "
+        "next batch while the worker merges the current one; 0 ingests in the worker."
+    )
     worker_gc_thresholds: tuple[int, int, int] = Field(
         (50_000, 20, 100), description="Python GC thresholds in the worker. The default's "
         "gen-0 collection every 50,000 allocations (instead of 700) and rare full collections "

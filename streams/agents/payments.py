@@ -36,11 +36,12 @@ from streams.aggregation import (
     CommuneId,
     ConflictingDuplicate,
     Stats,
-    Statuses,
+    Status,
     bucket_key,
     bucket_statuses,
     merge_into,
     stats_by_programme,
+    status_of,
     total,
 )
 from streams.alerts import Alert, AlertRules, beneficiary_alerts, cleared, low_rate, rate_drop
@@ -57,6 +58,7 @@ from streams.ingest import (
     ingest_message,
     redact,
 )
+from streams.ingest_pool import IngestPool
 from streams.pseudonym import Pseudonymizer
 from streams.settings import Settings
 from streams.sink import ClickHouseSink, now_utc
@@ -168,6 +170,7 @@ class BatchOutput:
     """What one batch produced."""
 
     changed: dict[str, Bucket] = field(default_factory=dict)
+    changed_beneficiaries: dict[str, set[str]] = field(default_factory=dict)  # by bucket
     access: dict[str, dict[str, Any]] = field(default_factory=dict)
     carrier: dict[str, EventT] = field(default_factory=dict)
     communes: dict[tuple[str, int, int], CommuneId] = field(default_factory=dict)
@@ -193,7 +196,7 @@ class PaymentsAgent:
         self.rules = AlertRules(settings.alert_cashless_target, settings.alert_rate_drop_points,
                                 settings.alert_min_beneficiaries)
         self.health = Health()
-        self._bucket_statuses: dict[str, Statuses] = {}
+        self._bucket_statuses: dict[str, dict[str, Status]] = {}
         self._commune_stats: dict[str, dict[str, Stats]] = {}
         # Alerts raised in ClickHouse, by commune key; loaded from ClickHouse at the first
         # batch, so a restarted worker clears what its predecessor raised.
@@ -205,8 +208,8 @@ class PaymentsAgent:
         self._version = max(time.time_ns(), self._version + 1)
         return self._version
 
-    def statuses_of(self, bucket_key_: str) -> Statuses:
-        """A bucket's beneficiaries and statuses, cached until the bucket changes."""
+    def statuses_of(self, bucket_key_: str) -> dict[str, Status]:
+        """A bucket's beneficiaries and their statuses; kept up to date by `changed`."""
         cached = self._bucket_statuses.get(bucket_key_)
         if cached is None:
             cached = self._bucket_statuses[bucket_key_] = bucket_statuses(
@@ -219,13 +222,23 @@ class PaymentsAgent:
         cached = self._commune_stats.get(commune.key)
         if cached is None:
             cached = self._commune_stats[commune.key] = stats_by_programme(
-                self.statuses_of(k) for k in commune.bucket_keys())
+                self.statuses_of(k).items() for k in commune.bucket_keys())
         return cached
 
-    def forget(self, bucket_key_: str) -> None:
-        """Drop the cached statistics a changed bucket invalidates."""
-        self._bucket_statuses.pop(bucket_key_, None)
+    def changed(self, bucket_key_: str, bucket: Bucket, beneficiaries: set[str]) -> None:
+        """Bring the cached statuses up to date with a changed bucket (only the
+        beneficiaries that changed are derived again) and drop the commune's statistics."""
+        statuses = self._bucket_statuses.get(bucket_key_)
+        if statuses is not None:
+            for beneficiary in beneficiaries:
+                statuses[beneficiary] = status_of(bucket[beneficiary])
         self._commune_stats.pop(bucket_key_.rsplit("|", 1)[0], None)
+
+    def drop_caches(self) -> None:
+        """Forget every cached status and statistic (after a rebalance: the tables may have
+        been recovered or handed over)."""
+        self._bucket_statuses.clear()
+        self._commune_stats.clear()
 
     def _take(self, event: EventT, result: MessageResult, out: BatchOutput) -> int:
         """Merge one message's ingested events into the batch's pending state, dead-letter
@@ -255,12 +268,14 @@ class PaymentsAgent:
         key = bucket_key(fact)
         pending = out.changed.get(key)
         if pending is not None:
-            merge_into(pending, fact)
+            if merge_into(pending, fact):
+                out.changed_beneficiaries[key].add(fact.beneficiary)
         else:
             current = self.buckets.get(key)
             pending = dict(current) if current else {}
             if merge_into(pending, fact):
                 out.changed[key], out.carrier[key] = pending, event
+                out.changed_beneficiaries[key] = {fact.beneficiary}
         # The commune's rows are rewritten even when the event changed nothing: after a crash
         # between the changelog and the ClickHouse write, reprocessing restores the rows.
         commune = (fact.period, fact.province_code, fact.commune_code)
@@ -287,8 +302,10 @@ class PaymentsAgent:
         return held + beneficiary_alerts(commune, stats)
 
     async def process(self, batch: Sequence[EventT], alerts_topic: Any,
-                      dead_letter_topic: Any) -> None:
-        """Handle one batch; returns once its rows are in ClickHouse."""
+                      dead_letter_topic: Any,
+                      ingested: Sequence[MessageResult] | None = None) -> None:
+        """Handle one batch (`ingested`: what each message became, when ingested
+        elsewhere); returns once its rows are in ClickHouse."""
         if self._raised is None:
             await self._load_raised()
         # From the first table read to the last statistics read nothing awaits, so Faust
@@ -296,14 +313,15 @@ class PaymentsAgent:
         # is the state it writes (an await here once let a batch read a table emptied by a
         # rebalance and write it back truncated).
         out = BatchOutput()
-        arrival = Arrival.at()
-        for event in batch:
-            result = ingest_message(event.value, self.pseudonymize, arrival)
+        if ingested is None:
+            arrival = Arrival.at()
+            ingested = [ingest_message(e.value, self.pseudonymize, arrival) for e in batch]
+        for event, result in zip(batch, ingested, strict=True):
             self.health.events += self._take(event, result, out)
         for key, bucket in out.changed.items():
             with event_scope(out.carrier[key]):
                 self.buckets[key] = bucket
-            self.forget(key)
+            self.changed(key, bucket, out.changed_beneficiaries[key])
         for ap_id, record in out.access.items():
             carrier = out.carrier.get("ap|" + ap_id)
             if carrier is not None:  # changed; the others only get their row rewritten
@@ -386,7 +404,7 @@ class PaymentsAgent:
 
 
 def register_payments_agent(
-    app: faust.App, settings: Settings, sink: ClickHouseSink, pseudonymize: Pseudonymizer
+    app: faust.App, settings: Settings, sink: ClickHouseSink, pool: IngestPool
 ) -> PaymentsAgent:
     """Attach the payments agent, its tables and the health timer to `app`."""
     events_topic = app.topic(
@@ -400,7 +418,7 @@ def register_payments_agent(
         settings.alerts_topic, key_serializer="raw", value_serializer="raw", partitions=1
     )
     agent = PaymentsAgent(
-        settings, sink, pseudonymize,
+        settings, sink, pool.pseudonymize,
         buckets=app.Table("beneficiary-buckets", default=None),
         access_points=app.GlobalTable(
             "access-points", default=None, partitions=1, recovery_buffer_size=1,
@@ -409,13 +427,35 @@ def register_payments_agent(
     )
     worker = f"{socket.gethostname()}:{os.getpid()}"
 
+    generation: list[int | None] = [None]
+
+    async def finish(stream: BatchingStream, batch: Sequence[EventT],
+                     ingesting: asyncio.Future[list[MessageResult]]) -> None:
+        ingested = await ingesting
+        if app.consumer_generation_id != generation[0]:
+            agent.drop_caches()
+            generation[0] = app.consumer_generation_id
+        await agent.process(batch, alerts_topic, dead_letter_topic, ingested)
+        for event in batch:
+            await stream.ack(event)
+
     async def payments(stream: StreamT) -> None:
-        batches = cast(BatchingStream, stream).take_bytes(
-            settings.batch_max_bytes, settings.batch_within_s
-        )
-        async for batch in batches:
+        # One batch ahead: the next batch is ingested in the helpers while this one is
+        # merged, so batches are acknowledged here, after their rows are written. Faust
+        # waits for these acks before a rebalance goes on (stream_wait_empty), and the idle
+        # ticks make sure a held batch is finished when nothing else arrives.
+        batching = cast(BatchingStream, stream)
+        ahead: tuple[Sequence[EventT], asyncio.Future[list[MessageResult]]] | None = None
+        async for batch in batching.take_bytes(settings.batch_max_bytes,
+                                               settings.batch_within_s, ack=False, idle=True):
             try:
-                await agent.process(batch, alerts_topic, dead_letter_topic)
+                taken = None
+                if batch:
+                    taken = (batch, asyncio.ensure_future(
+                        pool.ingest([event.value for event in batch], Arrival.at())))
+                if ahead is not None:
+                    await finish(batching, *ahead)
+                ahead = taken
             except Exception as e:
                 # Faust would still commit this batch's offsets: stop the worker instead, so
                 # the batch is processed again after a restart. Nothing is lost.

@@ -46,7 +46,7 @@ def apply_all(facts: list[PaymentFact]) -> Stats:
         updated = merge(buckets.get(key), f)
         if updated is not None:
             buckets[key] = updated
-    return total(stats_by_programme(bucket_statuses(b) for b in buckets.values()))
+    return total(stats_by_programme(bucket_statuses(b).items() for b in buckets.values()))
 
 
 def people(n: int) -> list[str]:
@@ -140,7 +140,7 @@ def test_statistics_are_kept_per_programme() -> None:
     a, b = people(2)
     bucket = merge(None, fact("payment.scheduled", a, programme="elderly_allowance"))
     bucket = merge(bucket, fact("payment.scheduled", b))
-    per_programme = stats_by_programme([bucket_statuses(bucket)])
+    per_programme = stats_by_programme([bucket_statuses(bucket).items()])
     assert {p: s.beneficiaries_due for p, s in per_programme.items()} == {
         "elderly_allowance": 1, "social_assistance": 1
     }

@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from streams.agents.payments import PaymentsAgent
+from streams.aggregation import CommuneId
 from streams.pseudonym import Pseudonymizer
 from streams.settings import Settings
 from tests.conftest import simulate, small_scenario
@@ -119,3 +120,19 @@ def test_an_access_point_event_seen_in_an_earlier_batch_only_rewrites_its_row(
     rows = agent.sink.rows["access_points"]  # type: ignore[attr-defined]
     assert len(rows) == 2 and rows[0]["access_point_id"] == rows[1]["access_point_id"]
     assert "dead_letters" not in agent.sink.rows  # type: ignore[attr-defined]
+
+
+def test_statistics_kept_up_to_date_batch_by_batch_equal_a_recount(
+    events: list[dict[str, Any]]
+) -> None:
+    # Many small batches: the cached statuses are updated beneficiary by beneficiary.
+    agent = new_agent()
+    for i in range(0, len(events), 37):
+        run(agent, [orjson.dumps(e) for e in events[i:i + 37]])
+    communes = {CommuneId(e["payload"]["period"], e["payload"]["province_code"],
+                          e["payload"]["commune_code"]) for e in events}
+    kept = {c: agent.commune_stats(c) for c in communes}
+    agent.drop_caches()
+    assert {c: agent.commune_stats(c) for c in communes} == kept
+    assert sum(s.beneficiaries_due for c in kept.values() for s in c.values()) == sum(
+        1 for e in events if e["event_type"] == "payment.scheduled")
