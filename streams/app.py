@@ -76,11 +76,18 @@ def guard_acks() -> None:
     Consumer.perform_seek = _perform_seek_keeping_zero  # type: ignore[method-assign]
 
 
-async def reread_skipped(consumer: Any, topic: str, stalled: dict[TP, Any]) -> list[TP]:
-    """Have Faust fetch again from the committed offsets when a partition's next message to
-    commit was passed over (skipped, not just in flight) for three checks in a row;
-    returns the partitions found stuck. A needless re-read only re-delivers messages, which
-    the agent handles idempotently."""
+async def reread_skipped(consumer: Any, topic: str, stalled: dict[TP, Any],
+                         busy: bool = False) -> list[TP]:
+    """Have Faust fetch a partition again from its committed offset when the message there
+    was passed over (skipped, not just waiting) for three checks in a row; returns the
+    partitions found stuck.
+
+    Passed over: not in flight and not acknowledged while later messages of the partition
+    are; or, when nothing of it is acknowledged, the fetcher has read past it and the agent
+    finished no batch since the last check (`busy` False), so it is not waiting in the
+    stream's queue behind other partitions' messages. A needless re-read only re-delivers
+    messages, which the agent handles idempotently, but costs their work again.
+    """
     stuck = []
     in_flight = {(m.tp, m.offset) for m in list(consumer._unacked_messages)}
     for tp in consumer.assignment():
@@ -91,10 +98,9 @@ async def reread_skipped(consumer: Any, topic: str, stalled: dict[TP, Any]) -> l
             continue
         acked = consumer._acked.get(tp)
         read = consumer._read_offset.get(tp)
-        # Later messages are acknowledged, or the fetcher has read past it and nothing is.
         passed_over = (tp, committed) not in in_flight and (
             (acked and min(acked) > committed)
-            or (not acked and read is not None and read >= committed))
+            or (not acked and not busy and read is not None and read >= committed))
         state = (committed, read)
         if passed_over and stalled.get(tp, (None, 0))[0] == state:
             count = stalled[tp][1] + 1

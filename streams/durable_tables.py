@@ -30,10 +30,15 @@ class ChangelogReceipts:
         self._receipts.append(future)
         return future
 
-    async def delivered(self) -> None:
-        """Wait until every changelog write so far is acknowledged by the broker."""
+    def take_receipts(self) -> list[FutureMessage]:
+        """The futures of the changelog writes since the last call (the caller awaits them)."""
         pending = getattr(self, "_receipts", [])
         self._receipts = []
+        return pending
+
+    async def delivered(self) -> None:
+        """Wait until every changelog write so far is acknowledged by the broker."""
+        pending = self.take_receipts()
         if pending:
             await asyncio.gather(*pending)
 

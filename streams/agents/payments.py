@@ -119,11 +119,10 @@ def dead_letter(
     return record, headers
 
 
-async def delivered(*tables: Any) -> None:
-    """Wait until the tables' changelog writes so far are acknowledged by the broker."""
-    for table in tables:
-        if isinstance(table, ChangelogReceipts):
-            await table.delivered()
+def receipts(*tables: Any) -> list[Any]:
+    """The futures of the tables' changelog writes since the last call."""
+    return [future for table in tables if isinstance(table, ChangelogReceipts)
+            for future in table.take_receipts()]
 
 
 async def sent(results: list[Any]) -> None:
@@ -202,6 +201,7 @@ class PaymentsAgent:
         # batch, so a restarted worker clears what its predecessor raised.
         self._raised: dict[str, set[str]] | None = None
         self._version = 0
+        self.batches_done = 0  # acknowledged batches (set by the agent loop)
 
     def next_version(self) -> int:
         """A row version: the time in ns, strictly increasing within this worker."""
@@ -303,9 +303,10 @@ class PaymentsAgent:
 
     async def process(self, batch: Sequence[EventT], alerts_topic: Any,
                       dead_letter_topic: Any,
-                      ingested: Sequence[MessageResult] | None = None) -> None:
+                      ingested: Sequence[MessageResult] | None = None) -> list[Any]:
         """Handle one batch (`ingested`: what each message became, when ingested
-        elsewhere); returns once its rows are in ClickHouse."""
+        elsewhere); returns once its rows are in ClickHouse, with the futures of its
+        changelog writes: the batch is done when they are acknowledged too."""
         if self._raised is None:
             await self._load_raised()
         # From the first table read to the last statistics read nothing awaits, so Faust
@@ -346,7 +347,7 @@ class PaymentsAgent:
                         **stats.row(), "version": version, "updated_at": at,
                     })
             holding[key] = self.alerts_of(commune, total(per_programme))
-        await delivered(self.buckets, self.access_points)
+        changelog = receipts(self.buckets, self.access_points)
         await self.sink.write(STATS_TABLE, stats_rows)
         await self.sink.write(ACCESS_POINTS_TABLE, [
             {**access_point_row(r), "updated_at": at} for r in out.access.values()
@@ -358,6 +359,7 @@ class PaymentsAgent:
                         for record, headers in out.dead])
             log.warning("dead-lettered %d events in a batch of %d messages", len(out.dead),
                         len(batch))
+        return changelog
 
     async def _load_raised(self) -> None:
         """The alerts ClickHouse holds as raised, so a restarted worker clears them."""
@@ -428,6 +430,19 @@ def register_payments_agent(
     worker = f"{socket.gethostname()}:{os.getpid()}"
 
     generation: list[int | None] = [None]
+    confirming: set[asyncio.Task[None]] = set()
+
+    async def confirm(stream: BatchingStream, batch: Sequence[EventT],
+                      changelog: list[Any]) -> None:
+        try:
+            if changelog:
+                await asyncio.gather(*changelog)
+            for event in batch:
+                await stream.ack(event)
+            agent.batches_done += 1
+        except Exception as e:
+            log.critical("changelog write failed, stopping the worker: %s", redact(repr(e)))
+            os._exit(70)
 
     async def finish(stream: BatchingStream, batch: Sequence[EventT],
                      ingesting: asyncio.Future[list[MessageResult]]) -> None:
@@ -435,15 +450,19 @@ def register_payments_agent(
         if app.consumer_generation_id != generation[0]:
             agent.drop_caches()
             generation[0] = app.consumer_generation_id
-        await agent.process(batch, alerts_topic, dead_letter_topic, ingested)
-        for event in batch:
-            await stream.ack(event)
+        changelog = await agent.process(batch, alerts_topic, dead_letter_topic, ingested)
+        # The broker's acknowledgement of the changelog is awaited beside the next batch's
+        # work, not before it; the batch is acknowledged only after it.
+        task = asyncio.ensure_future(confirm(stream, batch, changelog))
+        confirming.add(task)
+        task.add_done_callback(confirming.discard)
 
     async def payments(stream: StreamT) -> None:
         # One batch ahead: the next batch is ingested in the helpers while this one is
-        # merged, so batches are acknowledged here, after their rows are written. Faust
-        # waits for these acks before a rebalance goes on (stream_wait_empty), and the idle
-        # ticks make sure a held batch is finished when nothing else arrives.
+        # merged, so batches are acknowledged here, after their rows and changelog writes
+        # are stored. Faust waits for these acks before a rebalance goes on
+        # (stream_wait_empty), and the idle ticks make sure a held batch is finished when
+        # nothing else arrives.
         batching = cast(BatchingStream, stream)
         ahead: tuple[Sequence[EventT], asyncio.Future[list[MessageResult]]] | None = None
         async for batch in batching.take_bytes(settings.batch_max_bytes,
@@ -453,6 +472,8 @@ def register_payments_agent(
                 if batch:
                     taken = (batch, asyncio.ensure_future(
                         pool.ingest([event.value for event in batch], Arrival.at())))
+                if len(confirming) > 1:  # bound the batches held in memory
+                    await asyncio.wait(list(confirming), return_when=asyncio.FIRST_COMPLETED)
                 if ahead is not None:
                     await finish(batching, *ahead)
                 ahead = taken
@@ -464,8 +485,11 @@ def register_payments_agent(
 
     stalled: dict[Any, int] = {}
 
+    progress = [0]
+
     async def reread_gaps() -> None:
-        for tp in await reread_skipped(app.consumer, settings.events_topic, stalled):
+        busy, progress[0] = agent.batches_done != progress[0], agent.batches_done
+        for tp in await reread_skipped(app.consumer, settings.events_topic, stalled, busy):
             log.warning("re-reading %s from its committed offset: messages were skipped", tp)
 
     async def write_health() -> None:

@@ -69,3 +69,15 @@ def test_a_message_in_flight_is_not_taken_for_skipped() -> None:
     for _ in range(5):
         assert asyncio.run(reread_skipped(c, "events", stalled)) == []
     assert c.sought == []
+
+
+def test_a_message_waiting_behind_other_partitions_is_not_taken_for_skipped() -> None:
+    # Nothing of the partition acknowledged, the fetcher past it, but the agent is busy
+    # with other messages: it is most likely in the stream's queue.
+    c = _Consumer(committed=10, acked=[], read=30)
+    stalled: dict[TP, object] = {}
+    for _ in range(5):
+        assert asyncio.run(reread_skipped(c, "events", stalled, busy=True)) == []
+    for _ in range(2):
+        assert asyncio.run(reread_skipped(c, "events", stalled, busy=False)) == []
+    assert asyncio.run(reread_skipped(c, "events", stalled, busy=False)) == [c.tp]
