@@ -81,3 +81,12 @@ def test_a_message_waiting_behind_other_partitions_is_not_taken_for_skipped() ->
     for _ in range(2):
         assert asyncio.run(reread_skipped(c, "events", stalled, busy=False)) == []
     assert asyncio.run(reread_skipped(c, "events", stalled, busy=False)) == [c.tp]
+
+
+def test_offsets_being_committed_are_not_taken_for_skipped() -> None:
+    # _new_offset took 10..19 out of the acknowledged list; the commit of 20 is under way.
+    c = _Consumer(committed=10, acked=[20, 21], read=21)
+    c._committing = {c.tp: 20}  # type: ignore[attr-defined]
+    stalled: dict[TP, object] = {}
+    for _ in range(5):
+        assert asyncio.run(reread_skipped(c, "events", stalled)) == []
