@@ -10,7 +10,6 @@ future of every changelog write; the agent awaits them before its batch is ackno
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import faust
@@ -18,7 +17,7 @@ from faust.types import FutureMessage
 
 
 class ChangelogReceipts:
-    """Mixin: remembers changelog writes until `delivered` has awaited them."""
+    """Mixin: remembers changelog writes until `take_receipts` hands them over."""
 
     _receipts: list[FutureMessage]
 
@@ -35,12 +34,6 @@ class ChangelogReceipts:
         pending = getattr(self, "_receipts", [])
         self._receipts = []
         return pending
-
-    async def delivered(self) -> None:
-        """Wait until every changelog write so far is acknowledged by the broker."""
-        pending = self.take_receipts()
-        if pending:
-            await asyncio.gather(*pending)
 
 
 class DurableTable(ChangelogReceipts, faust.Table):

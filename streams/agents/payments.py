@@ -166,12 +166,14 @@ class Health:
 
 @dataclass
 class BatchOutput:
-    """What one batch produced."""
+    """What one batch produced. The carriers are the events whose partition a table write
+    goes to (the write's changelog record follows the event that caused it)."""
 
-    changed: dict[str, Bucket] = field(default_factory=dict)
+    changed: dict[str, Bucket] = field(default_factory=dict)  # buckets to write, by key
     changed_beneficiaries: dict[str, set[str]] = field(default_factory=dict)  # by bucket
-    access: dict[str, dict[str, Any]] = field(default_factory=dict)
-    carrier: dict[str, EventT] = field(default_factory=dict)
+    carrier: dict[str, EventT] = field(default_factory=dict)  # by bucket key
+    access: dict[str, dict[str, Any]] = field(default_factory=dict)  # rows to rewrite
+    access_changed: dict[str, EventT] = field(default_factory=dict)  # to write, by id
     communes: dict[tuple[str, int, int], CommuneId] = field(default_factory=dict)
     dead: list[tuple[dict[str, Any], list[tuple[str, bytes]]]] = field(default_factory=list)
 
@@ -288,7 +290,7 @@ class PaymentsAgent:
         current = out.access.get(ap_id) or self.access_points.get(ap_id)
         record = merge_access_point(current, ingested.event_type, ingested.occurred_ms, payload)
         if record is not None:
-            out.access[ap_id], out.carrier["ap|" + ap_id] = record, event
+            out.access[ap_id], out.access_changed[ap_id] = record, event
         elif current is not None:
             out.access[ap_id] = current  # rewrite the row: it may have been lost in a crash
 
@@ -323,11 +325,9 @@ class PaymentsAgent:
             with event_scope(out.carrier[key]):
                 self.buckets[key] = bucket
             self.changed(key, bucket, out.changed_beneficiaries[key])
-        for ap_id, record in out.access.items():
-            carrier = out.carrier.get("ap|" + ap_id)
-            if carrier is not None:  # changed; the others only get their row rewritten
-                with event_scope(carrier):
-                    self.access_points[ap_id] = record
+        for ap_id, carrier in out.access_changed.items():
+            with event_scope(carrier):
+                self.access_points[ap_id] = out.access[ap_id]
         version, at = self.next_version(), now_utc()
         stats_rows: list[dict[str, Any]] = []
         holding: dict[str, list[Alert]] = {}
