@@ -116,6 +116,19 @@ def peak_rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def children(pid: int) -> list[int]:
+    """Live child processes of `pid`."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found += [int(c) for c in (task / "children").read_text().split()]
+    return found
+
+
+def worker_peak_rss_mb(pid: int) -> float:
+    """The worker's peak RSS plus its ingest helpers' (a sum of peaks: an upper bound)."""
+    return peak_rss_mb(pid) + sum(peak_rss_mb(child) for child in children(pid))
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -197,7 +210,7 @@ def _run_worker(settings: Settings, paths: EmbeddedRun, messages: int,
                           lambda done: observer.advanced("process", done))
         elapsed = time.perf_counter() - started
         assert worker.process is not None
-        return elapsed, peak_rss_mb(worker.process.pid)
+        return elapsed, worker_peak_rss_mb(worker.process.pid)
     finally:
         worker.stop()
 
