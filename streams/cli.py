@@ -46,8 +46,10 @@ DEFAULT_SCENARIO = "binh-dinh-2023-06"
 _STAGES = {
     "simulate": "Simulating events",
     "produce": "Sending to Kafka",
-    "process": "Processed by Faust",
+    "process": "Messages processed",
 }
+# The worker's progress is its committed offsets: messages, each an event or a payment file.
+_UNITS = {"process": "messages"}
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -66,7 +68,7 @@ def _progress() -> Progress:
 
 
 class ProgressObserver:
-    """Draws an embedded run's stages as rich progress bars with events/s."""
+    """Draws an embedded run's stages as rich progress bars with their rates."""
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
@@ -81,7 +83,8 @@ class ProgressObserver:
         task_id = self._tasks[stage]
         task = self.progress.tasks[task_id]
         elapsed = task.elapsed or 0.0
-        speed = f"{completed / elapsed:,.0f} events/s" if elapsed > 0.5 else ""
+        unit = _UNITS.get(stage, "events")
+        speed = f"{completed / elapsed:,.0f} {unit}/s" if elapsed > 0.5 else ""
         self.progress.update(task_id, completed=completed, rate=speed)
 
     def notice(self, message: str) -> None:
