@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from simulators.faults import FaultInjector, FaultSpec
 from simulators.generator import PaymentCycle
 from simulators.jsonl import write_lines
 from simulators.scenario import load_scenario
+from streams.bench import children
 from streams.broker import EmbeddedBroker
 from streams.embedded import (
     EmbeddedRun,
@@ -162,3 +164,34 @@ def test_a_store_outage_mid_run_holds_the_batch_and_loses_nothing(
     cluster.wait_until(lambda done: done >= messages)
     assert "injected outage" in cluster.worker.paths.worker_log.read_text(errors="replace")
     assert cluster.results_problems(drill) == []
+
+
+def ingest_helpers(worker_pid: int) -> list[int]:
+    """The worker's ingest helper processes (spawned multiprocessing children)."""
+    found = []
+    for pid in children(worker_pid):
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        if b"multiprocessing" in cmdline and b"resource_tracker" not in cmdline:
+            found.append(pid)
+    return found
+
+
+def test_a_killed_ingest_helper_stops_the_worker_and_a_restart_loses_nothing(
+    dien_bien: Replay, cluster_factory: Callable[..., Cluster]
+) -> None:
+    cluster = cluster_factory()
+    messages = cluster.messages(dien_bien)
+    cluster.worker.start()
+    producer = cluster.produce_in_background(dien_bien)
+    cluster.wait_until(lambda done: done >= 0.3 * messages)
+    process = cluster.worker.process
+    assert process is not None
+    helpers = ingest_helpers(process.pid)
+    assert len(helpers) == cluster.settings.ingest_processes
+    os.kill(helpers[0], signal.SIGKILL)
+    assert process.wait(60) == 70, "the worker must stop rather than carry on without it"
+    assert "ingest helper process died" in cluster.worker.log(200)
+    cluster.worker.start()
+    producer.join(120)
+    cluster.wait_until(lambda done: done >= messages)
+    assert cluster.results_problems(dien_bien) == []
