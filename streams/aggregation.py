@@ -50,6 +50,16 @@ class ConflictingDuplicate(Exception):
     """An event id seen before with other content."""
 
 
+def commune_key(period: str, province_code: int, commune_code: int) -> str:
+    """A commune-period's key, and the prefix of its bucket keys ("2023-06|52|21553")."""
+    return f"{period}|{province_code}|{commune_code}"
+
+
+def commune_key_of_bucket(key: str) -> str:
+    """The commune key a bucket key starts with."""
+    return key.rsplit("|", 1)[0]
+
+
 @dataclass(frozen=True)
 class CommuneId:
     """A commune in a period."""
@@ -61,7 +71,7 @@ class CommuneId:
     @property
     def key(self) -> str:
         """Stable text form, also the prefix of its bucket keys."""
-        return f"{self.period}|{self.province_code}|{self.commune_code}"
+        return commune_key(self.period, self.province_code, self.commune_code)
 
     def bucket_keys(self) -> list[str]:
         """Keys of all its buckets."""
@@ -87,7 +97,7 @@ def commune_of(fact: PaymentFact) -> CommuneId:
 
 def bucket_key(fact: PaymentFact) -> str:
     """Key of the bucket holding the event's beneficiary."""
-    return (f"{fact.period}|{fact.province_code}|{fact.commune_code}|"
+    return (f"{commune_key(fact.period, fact.province_code, fact.commune_code)}|"
             f"{int(fact.beneficiary[:8], 16) % BUCKETS}")
 
 

@@ -23,6 +23,11 @@ class AlertRules:
     min_due: int
 
 
+def alert_key(kind: str, commune: CommuneId, subject: str) -> str:
+    """Identity of an alert across its raise and clear."""
+    return f"{kind}|{commune.key}|{subject}"
+
+
 @dataclass(frozen=True)
 class Alert:
     """The state of one alert: active or cleared."""
@@ -38,7 +43,7 @@ class Alert:
     @property
     def key(self) -> str:
         """Identity of the alert across its raise and clear."""
-        return f"{self.kind}|{self.commune.key}|{self.subject}"
+        return alert_key(self.kind, self.commune, self.subject)
 
     def row(self, version: int, at: Any) -> dict[str, Any]:
         """The alerts-table row."""

@@ -89,12 +89,6 @@ def inspect_line(line: bytes) -> LineFacts:
     return LineFacts(key, at, isinstance(event, dict))
 
 
-def key_and_time(line: bytes) -> tuple[bytes | None, float | None]:
-    """Message key and event time of an event line (see `inspect_line`)."""
-    facts = inspect_line(line)
-    return facts.key, facts.at
-
-
 class Pacer:
     """Sleeps so that events go out at `speed` times their event-time pace (None: no pacing)."""
 

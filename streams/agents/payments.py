@@ -39,12 +39,21 @@ from streams.aggregation import (
     Status,
     bucket_key,
     bucket_statuses,
+    commune_key_of_bucket,
     merge_into,
     stats_by_programme,
     status_of,
     total,
 )
-from streams.alerts import Alert, AlertRules, beneficiary_alerts, cleared, low_rate, rate_drop
+from streams.alerts import (
+    Alert,
+    AlertRules,
+    alert_key,
+    beneficiary_alerts,
+    cleared,
+    low_rate,
+    rate_drop,
+)
 from streams.app import reread_skipped
 from streams.batching import BatchingStream
 from streams.durable_tables import ChangelogReceipts
@@ -234,7 +243,7 @@ class PaymentsAgent:
         if statuses is not None:
             for beneficiary in beneficiaries:
                 statuses[beneficiary] = status_of(bucket[beneficiary])
-        self._commune_stats.pop(bucket_key_.rsplit("|", 1)[0], None)
+        self._commune_stats.pop(commune_key_of_bucket(bucket_key_), None)
 
     def drop_caches(self) -> None:
         """Forget every cached status and statistic (after a rebalance: the tables may have
@@ -366,7 +375,7 @@ class PaymentsAgent:
         raised: dict[str, set[str]] = {}
         for r in await self.sink.query(RAISED_ALERTS_SQL):
             commune = CommuneId(r["period"], int(r["province_code"]), int(r["commune_code"]))
-            raised.setdefault(commune.key, set()).add(f"{r['kind']}|{commune.key}|{r['subject']}")
+            raised.setdefault(commune.key, set()).add(alert_key(r["kind"], commune, r["subject"]))
         self._raised = raised
 
     async def _write_alerts(

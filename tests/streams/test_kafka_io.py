@@ -2,7 +2,7 @@
 
 import pytest
 
-from streams.kafka_io import key_and_time
+from streams.kafka_io import inspect_line
 
 
 def test_pacer_follows_event_time_at_the_given_speed(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -28,7 +28,8 @@ def test_pacer_follows_event_time_at_the_given_speed(monkeypatch: pytest.MonkeyP
 def test_key_is_the_commune_and_never_the_citizen_id() -> None:
     line = (b'{"occurred_at":"2023-06-05T01:00:00.000Z","payload":'
             b'{"citizen_id":"052032177239","commune_code":21553}}')
-    key, at = key_and_time(line)
+    key, at, is_object = inspect_line(line)
     assert key == b"21553"
     assert at == 1685926800.0
-    assert key_and_time(b"{broken") == (None, None)
+    assert is_object
+    assert inspect_line(b"{broken") == (None, None, False)
