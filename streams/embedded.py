@@ -17,7 +17,7 @@ from typing import Protocol
 from streams.broker import EmbeddedBroker, free_port
 from streams.errors import InputError, PipelineError
 from streams.ingest import redact
-from streams.kafka_io import EventProducer, LagProbe, ensure_topics, inspect_line
+from streams.kafka_io import EventProducer, LagProbe, ensure_topics, event_lines
 from streams.payment_files import FilePacker
 from streams.process import python_module_args, spawn, stop, tail
 from streams.pseudonym import Pseudonymizer
@@ -152,11 +152,8 @@ def count_messages(input_path: Path, file_events: int) -> int:
     packer = FilePacker(file_events, "count")
     messages = 0
     with input_path.open("rb") as lines:
-        for line in lines:
-            line = line.rstrip(b"\r\n")
-            if line.strip():
-                facts = inspect_line(line)
-                messages += len(packer.add(facts.key, line, facts.is_object))
+        for line, facts in event_lines(lines):
+            messages += len(packer.add(facts.key, line, facts.is_object))
     return messages + len(packer.flush())
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from types import TracebackType
 from typing import Any, NamedTuple
@@ -89,6 +89,14 @@ def inspect_line(line: bytes) -> LineFacts:
     return LineFacts(key, at, isinstance(event, dict))
 
 
+def event_lines(lines: Iterable[bytes]) -> Iterator[tuple[bytes, LineFacts]]:
+    """Each non-blank line, its end of line removed, with its facts."""
+    for line in lines:
+        line = line.rstrip(b"\r\n")
+        if line.strip():
+            yield line, inspect_line(line)
+
+
 class Pacer:
     """Sleeps so that events go out at `speed` times their event-time pace (None: no pacing)."""
 
@@ -159,11 +167,7 @@ class EventProducer:
         packer = FilePacker(self.file_events, self.source) if self.file_events > 1 else None
         last_flush = time.monotonic()
         count = 0
-        for line in lines:
-            line = line.rstrip(b"\r\n")
-            if not line.strip():
-                continue
-            facts = inspect_line(line)
+        for line, facts in event_lines(lines):
             pacer.wait(facts.at)
             if packer is None:
                 self._send(facts.key, line)
