@@ -11,7 +11,6 @@ from streams.agents.payments import register_payments_agent
 from streams.agents.web import register_live_page
 from streams.app import create_app
 from streams.errors import ConfigurationError
-from streams.group_offsets import commit_start_where_missing
 from streams.ingest_pool import IngestPool
 from streams.pseudonym import Pseudonymizer
 from streams.settings import Settings
@@ -43,8 +42,6 @@ def run_worker(settings: Settings, *, apply_migrations: bool = False) -> None:
     try:
         if apply_migrations:
             migrate(store)
-        commit_start_where_missing(settings.kafka_bootstrap_servers, settings.app_id,
-                                   settings.events_topic)
         app = create_app(settings)
         pool = IngestPool(pseudonymize, settings.ingest_processes,
                           settings.worker_gc_thresholds)

@@ -438,7 +438,7 @@ def register_payments_agent(
     )
     worker = f"{socket.gethostname()}:{os.getpid()}"
 
-    generation: list[int | None] = [None]
+    generation: int | None = None
     confirming: set[asyncio.Task[None]] = set()
 
     async def confirm(stream: BatchingStream, batch: Sequence[EventT],
@@ -455,10 +455,11 @@ def register_payments_agent(
 
     async def finish(stream: BatchingStream, batch: Sequence[EventT],
                      ingesting: asyncio.Future[list[MessageResult]]) -> None:
+        nonlocal generation
         ingested = await ingesting
-        if app.consumer_generation_id != generation[0]:
+        if app.consumer_generation_id != generation:
             agent.drop_caches()
-            generation[0] = app.consumer_generation_id
+            generation = app.consumer_generation_id
         changelog = await agent.process(batch, alerts_topic, dead_letter_topic, ingested)
         # The broker's acknowledgement of the changelog is awaited beside the next batch's
         # work, not before it; the batch is acknowledged only after it.
@@ -492,12 +493,13 @@ def register_payments_agent(
                 log.critical("batch failed, stopping the worker: %s", redact(repr(e)))
                 os._exit(70)
 
-    stalled: dict[Any, int] = {}
+    stalled: dict[Any, Any] = {}
 
-    progress = [0]
+    batches_seen = 0
 
     async def reread_gaps() -> None:
-        busy, progress[0] = agent.batches_done != progress[0], agent.batches_done
+        nonlocal batches_seen
+        busy, batches_seen = agent.batches_done != batches_seen, agent.batches_done
         for tp in await reread_skipped(app.consumer, settings.events_topic, stalled, busy):
             log.warning("re-reading %s from its committed offset: messages were skipped", tp)
 
