@@ -3,7 +3,7 @@
 Faust's `take_events(max_, within)` counts messages. With payment files in the topic, a
 batch of 2,000 messages could hold a million events (minutes of work, hundreds of MB);
 with single events, a batch of 20 would waste the per-batch cost. `take_bytes` is Faust's
-`take_events` (faust-streaming 0.15, pinned in pyproject.toml) with the buffer bounded by the messages' value bytes
+`take_events` (faust-streaming 0.15, pinned) with the buffer bounded by the messages' bytes
 instead: a batch closes when it holds `max_bytes` or `within` seconds have passed. Acks work
 as in `take_events`: every event of a batch is acknowledged after the consumer is done
 with it.
