@@ -28,8 +28,15 @@ from simulators.generator import PaymentCycle
 from simulators.jsonl import write_lines
 from simulators.scenario import Scenario, load_scenario, scenario_names
 from streams.alerts import AlertRules
-from streams.embedded import EmbeddedPipeline, count_lines, data_directory, produce_file
+from streams.embedded import (
+    EmbeddedPipeline,
+    count_lines,
+    data_directory,
+    produce_file,
+    produce_lines,
+)
 from streams.errors import InputError, WelfareMonitorError
+from streams.ops_commands import add_fault_flags, add_verify_parser
 from streams.queries import Results
 from streams.report import (
     alerts_summary,
@@ -126,13 +133,32 @@ def _faults(args: argparse.Namespace) -> FaultSpec:
         raise SimulatorError(str(e)) from e
 
 
+def _check_scenarios(paths: list[str]) -> int:
+    from simulators.scenario_check import check_file
+
+    bad = 0
+    for name in paths:
+        scenario, problems = check_file(Path(name))
+        if scenario is not None:
+            out.print(f"{name}: valid scenario {scenario.name!r} ({len(scenario.periods)} "
+                      f"periods, {scenario.beneficiaries:,} beneficiaries)", markup=False)
+            continue
+        bad += 1
+        err.print(f"{name}: {len(problems)} problem(s)", markup=False)
+        for problem in problems:
+            err.print(f"  {problem}", markup=False, highlight=False)
+    return 1 if bad else 0
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
+    if args.check:
+        return _check_scenarios(args.check)
     if args.list:
         for name in scenario_names():
             out.print(f"{name:<24} {load_scenario(name).title}")
         return 0
     if not args.scenario:
-        raise SimulatorError("simulate needs --scenario NAME (see --list)")
+        raise SimulatorError("simulate needs --scenario NAME or FILE.yaml (see --list)")
     scenario = load_scenario(args.scenario)
     faults = _faults(args)
     if args.out:
@@ -338,18 +364,44 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from streams.kafka_io import ensure_topics
 
     settings = _settings(args)
-    input_path = Path(args.input)
-    total = count_lines(input_path)
+    if args.scenario is None and args.input is None:
+        raise InputError("replay needs --input FILE or --scenario NAME")
+    if args.scenario is not None and args.input is not None:
+        raise InputError("replay takes --input FILE or --scenario NAME, not both")
+    if args.scenario is None and (args.truth or _faults_given(args)):
+        raise InputError("--truth and the fault flags go with --scenario NAME")
+    input_path = Path(args.input) if args.input else None
+    total = count_lines(input_path) if input_path else None
     ensure_topics(
         settings.kafka_bootstrap_servers,
         {settings.events_topic: settings.topic_partitions, settings.dead_letter_topic: 1,
          settings.alerts_topic: 1},
     )
     with _progress() as progress:
-        sent = produce_file(settings, input_path, total, ProgressObserver(progress), args.speed)
+        observer = ProgressObserver(progress)
+        if input_path is not None and total is not None:
+            sent = produce_file(settings, input_path, total, observer, args.speed)
+        else:
+            from streams.ops_commands import scenario_lines, write_truth
+
+            cycle, faults = scenario_lines(args)
+            sent = produce_lines(settings, faults.lines(cycle.events()), None, observer,
+                                 args.speed)
+            if args.truth:
+                write_truth(cycle, Path(args.truth))
     out.print(f"replayed {sent.lines:,} events in {sent.messages:,} messages to "
-              f"{settings.events_topic}")
+              f"{settings.events_topic}" + (f"; truth in {args.truth}" if args.truth else ""))
     return 0
+
+
+def _faults_given(args: argparse.Namespace) -> bool:
+    return any(getattr(args, f) for f in ("duplicates", "out_of_order", "malformed", "redeliver"))
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from streams.ops_commands import cmd_verify as verify
+
+    return verify(args, out, err)
 
 
 # --- dashboards / export --------------------------------------------------------------------
@@ -484,13 +536,10 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--out", help="events file (JSON lines); stdout when omitted")
     simulate.add_argument("--truth", help="write the ground truth (JSON) here")
     simulate.add_argument("--list", action="store_true", help="list the scenarios")
-    for flag, what in (
-        ("--duplicates", "share of events sent twice (exact copies)"),
-        ("--out-of-order", "share of events held back and sent up to 50 events later"),
-        ("--malformed", "share of payment events followed by a malformed message (12 classes)"),
-        ("--redeliver", "chance per event that the last 200 lines are sent again"),
-    ):
-        simulate.add_argument(flag, type=float, default=0.0, metavar="RATE", help=what)
+    simulate.add_argument("--check", nargs="+", metavar="FILE",
+                          help="only check scenario files against simulators/scenario.schema.json "
+                          "and the rules; report every problem with its field path")
+    add_fault_flags(simulate)
     simulate.set_defaults(handler=cmd_simulate)
 
     run = sub.add_parser("run", help="run a file of events through the embedded pipeline")
@@ -512,12 +561,19 @@ def build_parser() -> argparse.ArgumentParser:
     migrate = sub.add_parser("migrate", help="apply schemas/clickhouse/NNN_*.sql in order")
     migrate.set_defaults(handler=cmd_migrate)
 
-    replay = sub.add_parser("replay", help="send a file of events to Kafka (server mode)")
-    replay.add_argument("--input", required=True, help="events file (JSON lines)")
+    replay = sub.add_parser("replay", help="send a file of events, or a scenario simulated on "
+                            "the fly, to Kafka (server mode or `serve`)")
+    replay.add_argument("--input", help="events file (JSON lines)")
+    replay.add_argument("--scenario", help="simulate this scenario (name or .yaml) and send it "
+                        "while it is generated")
+    replay.add_argument("--seed", type=int, default=0, help="with --scenario (default 0)")
+    replay.add_argument("--truth", help="with --scenario: write its ground truth here")
+    add_fault_flags(replay)
     replay.add_argument("--speed", type=float, default=None, metavar="FACTOR",
                         help="replay at FACTOR times event time (3600: an hour a second); "
                         "default: as fast as possible")
     replay.set_defaults(handler=cmd_replay)
+    add_verify_parser(sub).set_defaults(handler=cmd_verify)
 
     for command in (demo, run, replay):
         _file_events_option(command)

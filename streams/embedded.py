@@ -8,7 +8,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,6 +130,18 @@ def produce_file(
 ) -> Produced:
     """Send every line of `input_path` to the events topic (in payment files of
     `settings.replay_file_events` events), reporting progress in lines."""
+    with input_path.open("rb") as lines:
+        return produce_lines(settings, lines, total, observer, speed)
+
+
+def produce_lines(
+    settings: Settings,
+    lines: Iterable[bytes],
+    total: int | None,
+    observer: RunObserver,
+    speed: float | None = None,
+) -> Produced:
+    """Send event lines (a file, or a generator's output as it is made) to the events topic."""
     observer.started("produce", total)
     sent = 0
 
@@ -138,10 +150,12 @@ def produce_file(
         sent += n
         observer.advanced("produce", sent)
 
-    with input_path.open("rb") as lines, EventProducer(
+    with EventProducer(
         settings.kafka_bootstrap_servers, settings.events_topic, settings.replay_file_events,
     ) as producer:
         producer.send_lines(lines, on_sent, speed=speed)
+    if total is None:
+        observer.notice(f"sent {sent:,} events")
     return Produced(sent, producer.messages)
 
 

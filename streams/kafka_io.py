@@ -213,9 +213,14 @@ class EventProducer:
 class LagProbe:
     """Compares a group's committed offsets with a topic's end offsets."""
 
-    def __init__(self, bootstrap_servers: str, group: str, topic: str) -> None:
+    def __init__(
+        self, bootstrap_servers: str, group: str, topic: str, exact_end: bool = False
+    ) -> None:
         self.group = group
         self.topic = topic
+        self.bootstrap_servers = bootstrap_servers
+        # Tansu under-reports log ends (streams/end_offsets.py): read them exactly there.
+        self.exact_end = exact_end
         self._admin = admin_client(bootstrap_servers)
         self._consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers)
 
@@ -224,6 +229,13 @@ class LagProbe:
         partitions = self._consumer.partitions_for_topic(self.topic) or set()
         tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
         end = self._consumer.end_offsets(tps)
+        if self.exact_end:
+            from streams.end_offsets import exact_end_offsets
+
+            exact = exact_end_offsets(
+                self.bootstrap_servers, {(tp.topic, tp.partition): n for tp, n in end.items()}
+            )
+            end = {tp: exact[(tp.topic, tp.partition)] for tp in end}
         committed = self._admin.list_group_offsets(self.group).get(self.group, {})
         done = sum(max(committed[tp].offset, 0) for tp in tps if tp in committed)
         return done, sum(end.values())
