@@ -36,7 +36,7 @@ from streams.embedded import (
     produce_lines,
 )
 from streams.errors import InputError, WelfareMonitorError
-from streams.ops_commands import add_fault_flags, add_verify_parser
+from streams.ops_commands import add_fault_flags, add_serve_parser, add_verify_parser
 from streams.queries import Results
 from streams.report import (
     alerts_summary,
@@ -370,13 +370,18 @@ def cmd_replay(args: argparse.Namespace) -> int:
         raise InputError("replay takes --input FILE or --scenario NAME, not both")
     if args.scenario is None and (args.truth or _faults_given(args)):
         raise InputError("--truth and the fault flags go with --scenario NAME")
+    if args.data_dir:
+        from streams.ops_commands import served_settings
+        from streams.service import ServiceInfo
+
+        info = ServiceInfo.read(Path(args.data_dir))
+        if info is None:
+            raise InputError(f"no service is running for {args.data_dir}; start it with "
+                             f"`welfare-monitor serve --data-dir {args.data_dir}`")
+        settings = served_settings(settings, info)
     input_path = Path(args.input) if args.input else None
     total = count_lines(input_path) if input_path else None
-    ensure_topics(
-        settings.kafka_bootstrap_servers,
-        {settings.events_topic: settings.topic_partitions, settings.dead_letter_topic: 1,
-         settings.alerts_topic: 1},
-    )
+    ensure_topics(settings.kafka_bootstrap_servers, settings.topic_layout())
     with _progress() as progress:
         observer = ProgressObserver(progress)
         if input_path is not None and total is not None:
@@ -396,6 +401,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 def _faults_given(args: argparse.Namespace) -> bool:
     return any(getattr(args, f) for f in ("duplicates", "out_of_order", "malformed", "redeliver"))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from streams.ops_commands import cmd_serve as serve
+
+    return serve(args, _settings(args), out)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -568,12 +579,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "while it is generated")
     replay.add_argument("--seed", type=int, default=0, help="with --scenario (default 0)")
     replay.add_argument("--truth", help="with --scenario: write its ground truth here")
+    replay.add_argument("--data-dir", help="send to the embedded service serving this data "
+                        "dir (`serve`); default: KAFKA_BOOTSTRAP_SERVERS")
     add_fault_flags(replay)
     replay.add_argument("--speed", type=float, default=None, metavar="FACTOR",
                         help="replay at FACTOR times event time (3600: an hour a second); "
                         "default: as fast as possible")
     replay.set_defaults(handler=cmd_replay)
     add_verify_parser(sub).set_defaults(handler=cmd_verify)
+    add_serve_parser(sub).set_defaults(handler=cmd_serve)
 
     for command in (demo, run, replay):
         _file_events_option(command)

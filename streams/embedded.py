@@ -290,11 +290,7 @@ class EmbeddedPipeline:
                     "PSEUDONYM_KEY is not set: this run pseudonymises citizen IDs with an "
                     "ephemeral random key, so its pseudonyms match no other run."
                 )
-            ensure_topics(
-                settings.kafka_bootstrap_servers,
-                {settings.events_topic: settings.topic_partitions, settings.dead_letter_topic: 1,
-                 settings.alerts_topic: 1},
-            )
+            ensure_topics(settings.kafka_bootstrap_servers, settings.topic_layout())
             worker = WorkerHandle(settings, run_paths)
             worker.start()
             self.observer.notice(

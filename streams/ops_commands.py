@@ -8,6 +8,7 @@ one-line reason. `--format json` prints one JSON object for CI either way.
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,10 @@ from simulators.faults import FaultInjector, FaultSpec
 from simulators.generator import PaymentCycle
 from simulators.scenario import load_scenario
 from streams.alerts import AlertRules
-from streams.catchup import Undecided, wait_until_caught_up
+from streams.catchup import CaughtUp, Undecided, wait_until_caught_up
 from streams.errors import InputError, WelfareMonitorError
 from streams.queries import read_results
+from streams.service import EmbeddedService, ServiceInfo, describe, fetch_results
 from streams.settings import Settings
 from streams.verify import Difference, differences
 
@@ -51,6 +53,18 @@ def _store_settings(data_dir: str | None) -> Settings:
     if not chdb_path.is_dir():
         raise Undecided(f"{data_dir} holds no chDB data (expected {chdb_path})")
     return Settings().model_copy(update={"clickhouse_url": None, "chdb_path": chdb_path})
+
+
+def served_settings(base: Settings, info: ServiceInfo) -> Settings:
+    """`base` pointed at a running embedded service's broker and topics."""
+    return base.model_copy(
+        update={
+            "kafka_bootstrap_servers": info.bootstrap_servers,
+            "events_topic": info.events_topic,
+            "app_id": info.app_id,
+            "broker_exact_end_offsets": True,
+        }
+    )
 
 
 class GroupLag:
@@ -102,22 +116,39 @@ def _verdict(status: str, reason: str, diffs: list[Difference], waited: float | 
     )
 
 
+def _verify_store(args: argparse.Namespace) -> CaughtUp:
+    """Wait on the store itself: a data dir nobody serves, or the server settings."""
+    from streams.storage import open_store
+
+    settings = _store_settings(args.data_dir)
+    store = open_store(settings)
+    probe = _probe(settings, args.data_dir)
+    try:
+        return wait_until_caught_up(lambda: read_results(store), probe, args.timeout)
+    finally:
+        store.close()
+        if probe is not None:
+            probe.close()
+
+
 def cmd_verify(args: argparse.Namespace, out: Console, err: Console) -> int:
     """Wait until the deployment has caught up, then compare every level with the truth."""
     as_json = args.format == "json"
     try:
         truth = read_truth(Path(args.truth))
-        settings = _store_settings(args.data_dir)
-        from streams.storage import open_store
-
-        store = open_store(settings)
-        probe = _probe(settings, args.data_dir)
-        try:
-            caught = wait_until_caught_up(lambda: read_results(store), probe, args.timeout)
-        finally:
-            store.close()
-            if probe is not None:
-                probe.close()
+        info = ServiceInfo.read(Path(args.data_dir)) if args.data_dir else None
+        if info is not None:  # a running `serve`: its worker owns the store
+            settings = served_settings(Settings(), info)
+            lag = GroupLag(settings)
+            try:
+                caught = wait_until_caught_up(
+                    lambda: fetch_results(info.web_url), lag, args.timeout
+                )
+            finally:
+                lag.close()
+        else:
+            caught = _verify_store(args)
+            settings = Settings()
     except WelfareMonitorError as e:
         if as_json:
             out.print(_verdict("unknown", str(e), [], None).decode(), markup=False)
@@ -221,3 +252,41 @@ def add_verify_parser(sub: Any) -> argparse.ArgumentParser:
     )
     verify.add_argument("--format", choices=("table", "json"), default="table")
     return verify
+
+
+def cmd_serve(args: argparse.Namespace, base: Settings, out: Console) -> int:
+    """Keep the broker, the worker and the live page up for a data dir until Ctrl-C."""
+    data_dir = Path(args.data_dir)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    service = EmbeddedService(data_dir, base)
+    with service:
+        info = ServiceInfo.read(data_dir)
+        out.print(f"serving {data_dir}: {describe(info)}", markup=False, highlight=False)
+        out.print(
+            f"send events with `welfare-monitor replay --data-dir {data_dir} --input "
+            "FILE`; Ctrl-C stops",
+            markup=False,
+            highlight=False,
+        )
+        try:
+            while True:
+                time.sleep(1)
+                service.supervise()
+        except KeyboardInterrupt:
+            out.print("stopping", markup=False)
+    return 0
+
+
+def add_serve_parser(sub: Any) -> argparse.ArgumentParser:
+    """`welfare-monitor serve`."""
+    serve = sub.add_parser(
+        "serve",
+        help="keep the embedded broker, worker and live page up for a data dir "
+        "until Ctrl-C (send to it with `replay --data-dir`)",
+    )
+    serve.add_argument(
+        "--data-dir",
+        required=True,
+        help="where the chDB data, logs and the data dir's pseudonym key live (created if missing)",
+    )
+    return serve

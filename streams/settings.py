@@ -115,6 +115,11 @@ class Settings(BaseSettings):
         kind = self.table_store or ("rocksdb" if self.storage_kind == "server" else "memory")
         return f"{kind}://"
 
+    def topic_layout(self) -> dict[str, int]:
+        """Partitions of each topic the pipeline uses (created by `ensure_topics`)."""
+        return {self.events_topic: self.topic_partitions, self.dead_letter_topic: 1,
+                self.alerts_topic: 1}
+
     @classmethod
     def env_names(cls) -> set[str]:
         """Every environment variable these settings read."""

@@ -6,6 +6,7 @@ In embedded mode only the worker may open the chDB directory, so the worker serv
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -15,13 +16,14 @@ from faust.web import Request, Response, View
 from streams.errors import InputError, StorageError
 from streams.live_data import PageParams, run_panel, snapshot
 from streams.live_page import render_page
+from streams.queries import read_results
 from streams.storage.base import Store
 
 log = logging.getLogger(__name__)
 
 
 def register_live_page(app: faust.App, store: Store) -> None:
-    """Serve `/`, `/api/snapshot` and `/api/panel/{key}` from `store`."""
+    """Serve `/`, `/api/snapshot`, `/api/panel/{key}` and `/api/results` from `store`."""
 
     def failure(view: View, e: Exception) -> Response:
         if isinstance(e, InputError):
@@ -49,4 +51,14 @@ def register_live_page(app: faust.App, store: Store) -> None:
                 return self.json({"key": key, "rows": run_panel(
                     store, key, PageParams.parse(request.query))})
             except (InputError, StorageError) as e:
+                return failure(self, e)
+
+    @app.page("/api/results")
+    class AllResults(View):
+        """Every level of figures (`streams.queries.Results`), for `verify` and the test kit."""
+
+        async def get(self, request: Request, **kwargs: Any) -> Response:
+            try:
+                return self.json(dataclasses.asdict(read_results(store)))
+            except StorageError as e:
                 return failure(self, e)

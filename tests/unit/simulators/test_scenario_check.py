@@ -45,6 +45,11 @@ def test_every_bundled_scenario_passes(name: str) -> None:
     assert scenario is not None and scenario.name == name
 
 
+def test_the_commented_example_is_valid() -> None:
+    example = Path(__file__).resolve().parents[3] / "simulators/examples/custom-scenario.yaml"
+    assert check_file(example)[1] == []
+
+
 def test_three_mistakes_are_all_reported_with_their_paths(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
