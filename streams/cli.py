@@ -352,6 +352,35 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- import ---------------------------------------------------------------------------------
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from streams.importer.command import (
+        ImportRequest,
+        import_embedded,
+        import_server,
+        report_problems,
+    )
+
+    request = ImportRequest(
+        Path(args.file), args.kind, Path(args.mapping) if args.mapping else None, args.sheet,
+        Path(args.data_dir) if args.data_dir else None, args.errors)
+    with _progress() as progress:
+        observer = ProgressObserver(progress)
+        run = import_embedded if request.data_dir else import_server
+        outcome = run(request, _settings(args), progress, observer)
+    converted = outcome.converted
+    good = len(converted.events)
+    out.print(f"{converted.file_name}: {converted.rows:,} rows, {good:,} imported, "
+              f"{len(converted.problems):,} rejected", markup=False)
+    if outcome.corrected_rows:
+        out.print(f"{outcome.corrected_rows:,} rows replace an earlier version", markup=False)
+    report_problems(converted, err, outcome.errors_file)
+    if outcome.results is not None:
+        _print_results(outcome.results)
+    return 3 if converted.problems else 0
+
+
 # --- dashboards / export --------------------------------------------------------------------
 
 def cmd_dashboards_build(args: argparse.Namespace) -> int:
@@ -519,7 +548,20 @@ def build_parser() -> argparse.ArgumentParser:
                         "default: as fast as possible")
     replay.set_defaults(handler=cmd_replay)
 
-    for command in (demo, run, replay):
+    importer = sub.add_parser("import", help="import a spreadsheet (CSV or .xlsx): a roster, "
+                              "a payment report or a list of access points")
+    importer.add_argument("file", help=".csv or .xlsx file")
+    importer.add_argument("--kind", required=True, choices=("roster", "payments",
+                                                            "access-points"))
+    importer.add_argument("--mapping", help="YAML mapping of columns and values (default: the "
+                          "Vietnamese layout, see docs/import.md)")
+    importer.add_argument("--sheet", help="sheet of an .xlsx file (default: the first)")
+    importer.add_argument("--data-dir", help="import into this embedded data dir (default: "
+                          "server mode, KAFKA_BOOTSTRAP_SERVERS and CLICKHOUSE_URL)")
+    importer.add_argument("--errors", help="errors file (default FILE.errors.csv)")
+    importer.set_defaults(handler=cmd_import)
+
+    for command in (demo, run, replay, importer):
         _file_events_option(command)
     bench = sub.add_parser("bench", help="measure the embedded pipeline against the raw "
                            "Kafka client rate (make bench)")
