@@ -381,6 +381,68 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 3 if converted.problems else 0
 
 
+# --- targets --------------------------------------------------------------------------------
+
+def _targets_store(args: argparse.Namespace) -> tuple[Settings, Any]:
+    from streams.storage import open_store
+    from streams.storage.migrate import migrate
+
+    settings = _data_dir_settings(Path(args.data_dir)) if args.data_dir else Settings()
+    store = open_store(settings)
+    migrate(store)
+    return settings, store
+
+
+def cmd_targets_import(args: argparse.Namespace) -> int:
+    from streams.targets import evaluate_alerts, read_targets, store_targets
+
+    rows = read_targets(Path(args.file))
+    settings, store = _targets_store(args)
+    try:
+        store_targets(store, rows)
+        alerts = evaluate_alerts(store, settings)
+    finally:
+        store.close()
+    out.print(f"loaded {len(rows)} targets; behind_target alerts: {alerts.holding} active "
+              f"({len(alerts.raised)} raised, {len(alerts.cleared)} cleared)", markup=False)
+    return 0
+
+
+def cmd_targets_show(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from streams.targets import evaluate_alerts, progress
+
+    settings, store = _targets_store(args)
+    try:
+        evaluate_alerts(store, settings)
+        rows = progress(store, settings, args.period, behind_only=args.behind)
+    finally:
+        store.close()
+    rows = rows[: args.limit] if args.behind else rows
+    if args.format == "json":
+        if rows:
+            out.print(json_lines(rows), markup=False)
+        return 0
+    title = "Communes furthest behind their target" if args.behind else "Progress against target"
+    table = Table(title=f"{title} ({rows[0]['period'] if rows else 'no data'})")
+    for column in ("Commune", "Code", "Paid cashless / due", "Rate", "Target", "Progress",
+                   "Needed", "Deadline", "Days", "Responsible unit"):
+        table.add_column(column, justify="left" if column in ("Commune", "Responsible unit")
+                         else "right")
+    for r in rows:
+        table.add_row(
+            r["commune_name"] or "", str(r["commune_code"]),
+            f"{r['beneficiaries_paid_cashless']:,} / {r['beneficiaries_due']:,}",
+            f"{100 * (r['cashless_rate'] or 0):.2f}%",
+            f"{100 * r['target_rate']:.2f}% ({r['target_source']})",
+            f"{100 * (r['progress'] or 0):.0f}%", f"{r['needed']:,}",
+            str(r["deadline"] or "-"), "-" if r["days_left"] is None else str(r["days_left"]),
+            r["responsible_unit"] or "-")
+    out.print(table, width=max(out.width, 120))
+    return 0
+
+
 # --- dashboards / export --------------------------------------------------------------------
 
 def cmd_dashboards_build(args: argparse.Namespace) -> int:
@@ -572,6 +634,26 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(handler=cmd_bench)
 
     _file_events_option(bench)
+    targets = sub.add_parser("targets", help="cashless-rate targets per province or commune")
+    targets_sub = targets.add_subparsers(dest="targets_command", required=True, metavar="ACTION")
+    targets_import = targets_sub.add_parser("import", help="load targets from a CSV file "
+                                            "(docs/targets.md)")
+    targets_import.add_argument("file", help="CSV: province_code, commune_code, period_from, "
+                                "period_to, target_pct, deadline, responsible_unit")
+    targets_import.set_defaults(handler=cmd_targets_import)
+    for name, behind, what in (
+        ("progress", False, "every commune's progress against its target"),
+        ("behind", True, "the communes furthest behind their target as the deadline nears"),
+    ):
+        show = targets_sub.add_parser(name, help=what)
+        show.add_argument("--period", help="YYYY-MM (default: the latest)")
+        show.add_argument("--limit", type=int, default=20, help="rows of the ranking (20)")
+        show.add_argument("--format", choices=("table", "json"), default="table")
+        show.set_defaults(handler=cmd_targets_show, behind=behind)
+    for command in targets_sub.choices.values():
+        command.add_argument("--data-dir", help="data dir of an embedded run; default: "
+                             "CLICKHOUSE_URL or CHDB_PATH")
+
     dashboards = sub.add_parser("dashboards", help="Grafana dashboards as code")
     dash_sub = dashboards.add_subparsers(dest="dashboards_command", required=True,
                                          metavar="ACTION")
