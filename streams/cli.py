@@ -40,6 +40,7 @@ from streams.report import (
     nation_summary,
 )
 from streams.settings import Settings
+from streams.targets import targets_summary
 from streams.verify import compare
 
 DEFAULT_SCENARIO = "binh-dinh-2023-06"
@@ -213,7 +214,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 RESULT_LEVELS = {
     "nation": "nation", "province": "provinces", "commune": "communes",
     "programme": "programmes", "coverage": "coverage", "alerts": "alerts",
-    "dead-letters": "dead_letters",
+    "dead-letters": "dead_letters", "targets": "targets",
 }
 
 
@@ -276,6 +277,8 @@ def _print_results(results: Results, labels: dict[int, str] | None = None) -> No
             out.print(line, markup=False)
     if results.coverage:
         out.print(coverage_table(results.coverage), width=max(out.width, 100))
+    if results.targets:
+        out.print(targets_summary(results.targets), markup=False)
     out.print(alerts_summary(results.alerts), markup=False)
     if results.dead_letters:
         dead = ", ".join(f"{r['error_class']}: {r['events']}" for r in results.dead_letters)

@@ -8,7 +8,8 @@ all the underlying values (ClickHouse's quantileExact: the value at rank floor(q
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from streams.storage.base import Store
@@ -174,66 +175,6 @@ GROUP BY province_code, commune_code
 ORDER BY gap_score DESC, commune_code
 """
 
-LATEST_PERIOD_SQL = "SELECT max(period) AS period FROM commune_programme_stats"
-
-_INTS = frozenset({
-    "province_code", "commune_code", "beneficiaries_due", "beneficiaries_paid",
-    "beneficiaries_paid_cashless", "beneficiaries_paid_twice", "beneficiaries_paid_unknown",
-    "payments_returned", "events", "seconds_to_pay_p50", "seconds_to_pay_p90", "atms",
-    "bank_branches", "post_offices", "mobile_money_agents", "needed", "days_left",
-})
-_INT_MAPS = frozenset({"payments_by_channel", "amount_paid_vnd", "failures_by_reason"})
-
-
-def normalise(row: dict[str, Any]) -> dict[str, Any]:
-    """JSON output formats quote 64-bit integers; make them ints again."""
-    out: dict[str, Any] = {}
-    for k, v in row.items():
-        if v is not None and k in _INTS:
-            v = int(v)
-        elif k in _INT_MAPS:
-            v = {name: int(n) for name, n in sorted(v.items()) if int(n)}
-        out[k] = v
-    return out
-
-
-@dataclass(frozen=True)
-class Results:
-    """What a run produced, read back from ClickHouse."""
-
-    nation: list[dict[str, Any]]
-    provinces: list[dict[str, Any]]
-    communes: list[dict[str, Any]]
-    programmes: list[dict[str, Any]]
-    dead_letters: list[dict[str, Any]]
-    alerts: list[dict[str, Any]]
-    coverage: list[dict[str, Any]]
-
-
-def latest_period(store: Store) -> str | None:
-    """The most recent period with statistics, or None before any."""
-    rows = store.query(LATEST_PERIOD_SQL)
-    return rows[0]["period"] or None if rows else None
-
-
-def read_results(store: Store) -> Results:
-    """Every level of statistics, dead letters, active alerts and the coverage ranking."""
-    period = latest_period(store)
-
-    def rows(sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-        return [normalise(r) for r in store.query(sql, params)]
-
-    return Results(
-        nation=rows(NATION_TOTALS_SQL),
-        provinces=rows(PROVINCE_TOTALS_SQL),
-        communes=rows(COMMUNE_TOTALS_SQL),
-        programmes=rows(PROGRAMME_TOTALS_SQL),
-        dead_letters=rows(DEAD_LETTERS_BY_CLASS_SQL),
-        alerts=rows(ACTIVE_ALERTS_SQL),
-        coverage=rows(COVERAGE_GAPS_SQL, {"period": period}) if period else [],
-    )
-
-
 # Progress against targets (docs/targets.md), per commune in a period. A commune's target is
 # its own for the period, else its province's, else {default_target} (ALERT_CASHLESS_TARGET);
 # among overlapping ranges of one unit the one starting latest wins.
@@ -315,3 +256,72 @@ FROM ({TARGET_PROGRESS_SQL})
 WHERE needed > 0
 ORDER BY needed_per_day DESC NULLS LAST, gap DESC, commune_code
 """  # noqa: S608 (constant text; values go in as parameters)
+
+LATEST_PERIOD_SQL = "SELECT max(period) AS period FROM commune_programme_stats"
+
+_INTS = frozenset({
+    "province_code", "commune_code", "beneficiaries_due", "beneficiaries_paid",
+    "beneficiaries_paid_cashless", "beneficiaries_paid_twice", "beneficiaries_paid_unknown",
+    "payments_returned", "events", "seconds_to_pay_p50", "seconds_to_pay_p90", "atms",
+    "bank_branches", "post_offices", "mobile_money_agents", "needed", "days_left",
+})
+_INT_MAPS = frozenset({"payments_by_channel", "amount_paid_vnd", "failures_by_reason"})
+
+
+def normalise(row: dict[str, Any]) -> dict[str, Any]:
+    """JSON output formats quote 64-bit integers; make them ints again."""
+    out: dict[str, Any] = {}
+    for k, v in row.items():
+        if v is not None and k in _INTS:
+            v = int(v)
+        elif k in _INT_MAPS:
+            v = {name: int(n) for name, n in sorted(v.items()) if int(n)}
+        out[k] = v
+    return out
+
+
+@dataclass(frozen=True)
+class Results:
+    """What a run produced, read back from ClickHouse."""
+
+    nation: list[dict[str, Any]]
+    provinces: list[dict[str, Any]]
+    communes: list[dict[str, Any]]
+    programmes: list[dict[str, Any]]
+    dead_letters: list[dict[str, Any]]
+    alerts: list[dict[str, Any]]
+    coverage: list[dict[str, Any]]
+    # Progress against target per commune in the latest period (TARGET_PROGRESS_SQL).
+    targets: list[dict[str, Any]] = field(default_factory=list)
+
+
+def latest_period(store: Store) -> str | None:
+    """The most recent period with statistics, or None before any."""
+    rows = store.query(LATEST_PERIOD_SQL)
+    return rows[0]["period"] or None if rows else None
+
+
+def read_results(store: Store, default_target: float | None = None) -> Results:
+    """Every level of statistics, dead letters, active alerts, the coverage ranking and the
+    progress against targets (`default_target`: ALERT_CASHLESS_TARGET when not given)."""
+    period = latest_period(store)
+    if default_target is None:
+        from streams.settings import Settings
+
+        default_target = Settings().alert_cashless_target
+    target_params = {"period": period, "default_target": default_target,
+                     "today": datetime.now(UTC).date()}
+
+    def rows(sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        return [normalise(r) for r in store.query(sql, params)]
+
+    return Results(
+        nation=rows(NATION_TOTALS_SQL),
+        provinces=rows(PROVINCE_TOTALS_SQL),
+        communes=rows(COMMUNE_TOTALS_SQL),
+        programmes=rows(PROGRAMME_TOTALS_SQL),
+        dead_letters=rows(DEAD_LETTERS_BY_CLASS_SQL),
+        alerts=rows(ACTIVE_ALERTS_SQL),
+        coverage=rows(COVERAGE_GAPS_SQL, {"period": period}) if period else [],
+        targets=rows(TARGET_PROGRESS_SQL, target_params) if period else [],
+    )

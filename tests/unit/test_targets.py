@@ -135,3 +135,30 @@ def test_bad_target_rows_name_the_row_and_column(tmp_path: Path) -> None:
     path.write_text(TARGETS.replace("52,21583", "52,4", 1), encoding="utf-8")
     with pytest.raises(InputError, match="row 3, column commune_code"):
         read_targets(path)
+
+
+def test_progress_reaches_the_results_summary_and_the_live_page_data(
+    store: Store, tmp_path: Path
+) -> None:
+    from streams.live_data import PageParams, snapshot
+    from streams.queries import read_results
+    from streams.targets import targets_summary
+
+    path = tmp_path / "targets.csv"
+    path.write_text(TARGETS, encoding="utf-8")
+    store_targets(store, read_targets(path))
+    results = read_results(store, default_target=0.03)
+    by_commune = {r["commune_code"]: r for r in results.targets}
+    assert by_commune[21952]["target_source"] == "province"
+    assert by_commune[4]["target_rate"] == pytest.approx(0.03)
+    on_target = sum(
+        1
+        for _, c, due, cl in STATS
+        if cl >= math.ceil((EXPECTED_TARGET.get(c) or Fraction(3, 100)) * due)
+    )
+    assert targets_summary(results.targets).startswith(
+        f"Targets {PERIOD}: {on_target} of {len(STATS)} communes on target"
+    )
+    page = snapshot(store, PageParams.parse({"commune": "21609"}))
+    assert [r["commune_code"] for r in page["targets"]] == [21609]
+    assert page["targets"][0]["responsible_unit"] == "UBND Xã An Lão"
