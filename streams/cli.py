@@ -296,6 +296,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             cycle = _simulate_to(scenario, args.seed, events_path, progress)
             results = _run_pipeline(events_path, data_dir, progress, _settings(args),
                                     serve=args.serve)
+            results = _load_scenario_targets(scenario.name, data_dir, results)
         if args.report:
             write_report(data_dir, Path(args.report))
             err.print(f"static report: {args.report}", markup=False)
@@ -396,10 +397,45 @@ def _targets_store(args: argparse.Namespace) -> tuple[Settings, Any]:
     return settings, store
 
 
-def cmd_targets_import(args: argparse.Namespace) -> int:
-    from streams.targets import evaluate_alerts, read_targets, store_targets
+def _load_scenario_targets(name: str, data_dir: Path, results: Results) -> Results:
+    """Load a scenario's shipped targets (if any) into an embedded run's data; the results
+    with their progress."""
+    import dataclasses
 
-    rows = read_targets(Path(args.file))
+    from streams.storage import open_store
+    from streams.targets import (
+        evaluate_alerts,
+        progress,
+        read_targets,
+        scenario_targets,
+        store_targets,
+    )
+
+    path = scenario_targets(name)
+    if path is None:
+        return results
+    settings = _data_dir_settings(data_dir)
+    store = open_store(settings)
+    try:
+        store_targets(store, read_targets(path))
+        evaluate_alerts(store, settings)
+        return dataclasses.replace(results, targets=progress(store, settings))
+    finally:
+        store.close()
+
+
+def cmd_targets_import(args: argparse.Namespace) -> int:
+    from streams.targets import evaluate_alerts, read_targets, scenario_targets, store_targets
+
+    if args.scenario:
+        path = scenario_targets(args.scenario)
+        if path is None:
+            raise InputError(f"scenario {args.scenario} ships no targets")
+    elif args.file:
+        path = Path(args.file)
+    else:
+        raise InputError("targets import needs a FILE or --scenario NAME")
+    rows = read_targets(path)
     settings, store = _targets_store(args)
     try:
         store_targets(store, rows)
@@ -641,8 +677,10 @@ def build_parser() -> argparse.ArgumentParser:
     targets_sub = targets.add_subparsers(dest="targets_command", required=True, metavar="ACTION")
     targets_import = targets_sub.add_parser("import", help="load targets from a CSV file "
                                             "(docs/targets.md)")
-    targets_import.add_argument("file", help="CSV: province_code, commune_code, period_from, "
-                                "period_to, target_pct, deadline, responsible_unit")
+    targets_import.add_argument("file", nargs="?", help="CSV: province_code, commune_code, "
+                                "period_from, period_to, target_pct, deadline, responsible_unit")
+    targets_import.add_argument("--scenario", help="load the targets a scenario ships "
+                                "(binh-dinh-2023-06: illustrative, docs/targets.md)")
     targets_import.set_defaults(handler=cmd_targets_import)
     for name, behind, what in (
         ("progress", False, "every commune's progress against its target"),

@@ -145,6 +145,15 @@ def read_targets(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def scenario_targets(name: str) -> Path | None:
+    """The targets CSV a scenario ships (simulators/scenarios/NAME.targets.csv), if any.
+    Only the data file is read; no simulator code is used."""
+    from importlib import resources
+
+    path = Path(str(resources.files("simulators").joinpath("scenarios", f"{name}.targets.csv")))
+    return path if path.is_file() else None
+
+
 def store_targets(store: Store, rows: list[dict[str, Any]]) -> None:
     """Insert targets; a later import of a (unit, period_from) replaces the earlier one."""
     now = datetime.now(UTC)

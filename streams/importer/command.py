@@ -23,10 +23,11 @@ from streams.importer.run import (
     write_errors,
     write_lines,
 )
-from streams.queries import Results
+from streams.queries import Results, read_results
 from streams.settings import Settings
 from streams.storage import open_store
 from streams.storage.migrate import migrate
+from streams.targets import evaluate_alerts
 
 SHOWN_PROBLEMS = 50
 
@@ -105,17 +106,15 @@ def import_embedded(
     with tempfile.TemporaryDirectory(prefix="welfare-import-") as tmp:
         events = Path(tmp) / "events.jsonl"
         if register.write_events(events):
-            outcome.results = EmbeddedPipeline(settings, observer).run(events, request.data_dir)
+            EmbeddedPipeline(settings, observer).run(events, request.data_dir)
     store = open_store(
         settings.model_copy(update={"clickhouse_url": None, "chdb_path": request.data_dir / "chdb"})
     )
     try:
         migrate(store)
         store_dead_letters(store, converted)
-        if outcome.results is None:
-            from streams.queries import read_results
-
-            outcome.results = read_results(store)
+        evaluate_alerts(store, settings)
+        outcome.results = read_results(store, settings.alert_cashless_target)
     finally:
         store.close()
     return outcome
