@@ -127,9 +127,9 @@ def import_server(
     into ClickHouse's dead letters."""
     from streams.kafka_io import ensure_topics
 
-    if settings.pseudonym_key is None:
+    if settings.pseudonym_key is None or len(settings.pseudonym_key.get_secret_value()) < 16:
         raise InputError(
-            "server-mode import needs PSEUDONYM_KEY (the worker's key), so "
+            "server-mode import needs PSEUDONYM_KEY (the worker's key, 16+ bytes), so "
             "event ids stay the same across imports; or give --data-dir"
         )
     converted = _read(request, settings.pseudonym_key.get_secret_value().encode(), progress)

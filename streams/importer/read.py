@@ -65,12 +65,14 @@ def _csv_rows(path: Path) -> tuple[Iterator[tuple[int, list[Any]]], int]:
 
 
 def _xlsx_rows(path: Path, sheet: str | None) -> tuple[Iterator[tuple[int, list[Any]]], int]:
+    from zipfile import BadZipFile
+
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
     try:
         book = load_workbook(path, read_only=True, data_only=True)
-    except (OSError, InvalidFileException, KeyError, ValueError) as e:
+    except (OSError, InvalidFileException, BadZipFile, KeyError, ValueError) as e:
         raise InputError(f"cannot open {path.name} as an Excel workbook: {e}") from e
     if sheet is not None and sheet not in book.sheetnames:
         book.close()

@@ -21,19 +21,19 @@ SAMPLES = Path(__file__).parents[2] / "simulators" / "samples"
 CASHLESS = {"Chuyển khoản", "Ví điện tử"}
 
 
-def _rows(name: str) -> list[dict[str, str]]:
+def _rows(name: str | Path) -> list[dict[str, str]]:
     with (SAMPLES / name).open(encoding="utf-8-sig", newline="") as f:
         return list(csv.DictReader(f))
 
 
-def _expected() -> dict[int, tuple[int, int, int]]:
+def _expected(payments: str | Path = "payments.csv") -> dict[int, tuple[int, int, int]]:
     """Per commune: (due, paid, paid cashless) from the sample rows."""
     due: dict[int, set[str]] = defaultdict(set)
     for r in _rows("roster.csv"):
         due[int(r["Mã xã"])].add(r["Số CCCD"] + r["Chế độ"])
     paid: dict[int, set[str]] = defaultdict(set)
     cashless: dict[int, set[str]] = defaultdict(set)
-    for r in _rows("payments.csv"):
+    for r in _rows(payments):
         if r["Lý do"]:
             continue
         who = r["Số CCCD"] + r["Chế độ"]
@@ -170,3 +170,37 @@ def test_samples_give_their_figures_and_twice_changes_nothing(
         == 3
     )
     assert _figures(data) == (communes, points, {"import_row": len(marked)})
+
+
+@pytest.mark.integration
+def test_a_corrected_row_replaces_the_earlier_one(tmp_path: Path) -> None:
+    """A payment report re-sent with one row's channel corrected (cash -> bank transfer):
+    the figures follow the corrected file, nobody is paid twice, nothing is dead-lettered."""
+    data = tmp_path / "data"
+    rows = _rows("payments.csv")
+    index = next(
+        i for i, r in enumerate(rows) if not r["Lý do"] and r["Hình thức chi trả"] == "Tiền mặt"
+    )
+    rows[index]["Hình thức chi trả"] = "Chuyển khoản"
+    corrected = tmp_path / "payments-corrected.csv"
+    with corrected.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    for path, kind in (
+        (SAMPLES / "roster.csv", "roster"),
+        (SAMPLES / "payments.csv", "payments"),
+        (corrected, "payments"),
+    ):
+        assert main(["import", str(path), "--kind", kind, "--data-dir", str(data)]) == 0
+    communes, _, dead = _figures(data)
+    assert communes == _expected(corrected) != _expected()
+    assert dead == {}
+    store = open_store(_data_dir_settings(data))
+    try:
+        twice = store.query(
+            "SELECT sum(beneficiaries_paid_twice) AS n FROM commune_programme_stats FINAL"
+        )
+    finally:
+        store.close()
+    assert int(twice[0]["n"]) == 0
