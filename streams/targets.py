@@ -240,15 +240,27 @@ def targets_summary(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "Targets: no commune statistics yet"
     on_target = sum(1 for r in rows if r["needed"] == 0)
-    sources = {s: sum(1 for r in rows if r["target_source"] == s)
-               for s in ("commune", "province", "global")}
-    behind = sorted((r for r in rows if r["needed"] > 0),
-                    key=lambda r: (r["needed_per_day"] is None, -(r["needed_per_day"] or 0),
-                                   -r["needed"], r["commune_code"]))[:3]
+    sources = {
+        s: sum(1 for r in rows if r["target_source"] == s)
+        for s in ("commune", "province", "global")
+    }
+    behind = sorted(
+        (r for r in rows if r["needed"] > 0),
+        key=lambda r: (
+            r["needed_per_day"] is None,
+            -(r["needed_per_day"] or 0),
+            -r["needed"],
+            r["commune_code"],
+        ),
+    )[:3]
     names = "; ".join(
         f"{r['commune_name'] or r['commune_code']} {r['beneficiaries_paid_cashless']:,} / "
         f"{r['beneficiaries_due']:,} vs {100 * r['target_rate']:.2f}% "
-        f"({r['needed']:,} more needed)" for r in behind)
-    return (f"Targets {rows[0]['period']}: {on_target:,} of {len(rows):,} communes on target "
-            f"(targets: {sources['commune']} own, {sources['province']} province's, "
-            f"{sources['global']} global)" + (f"; furthest behind: {names}" if names else ""))
+        f"({r['needed']:,} more needed)"
+        for r in behind
+    )
+    return (
+        f"Targets {rows[0]['period']}: {on_target:,} of {len(rows):,} communes on target "
+        f"(targets: {sources['commune']} own, {sources['province']} province's, "
+        f"{sources['global']} global)" + (f"; furthest behind: {names}" if names else "")
+    )

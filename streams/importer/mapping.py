@@ -122,8 +122,12 @@ def load_mapping(kind: str, path: Path | None) -> Mapping:
         raise InputError(f"the mapping {path} is for kind {data['kind']!r}, not {kind!r}")
     merged = base.model_dump()
     for key, value in data.items():
-        if key in ("columns", "values") and isinstance(value, dict):
-            merged[key] = {**merged[key], **value}
+        if key == "columns" and isinstance(value, dict):
+            merged[key] = {**merged[key], **value}  # a field's headers are replaced
+        elif key == "values" and isinstance(value, dict):
+            for field, names in value.items():  # value names are added to the defaults
+                known = merged[key].get(field, {})
+                merged[key][field] = {**known, **names} if isinstance(names, dict) else names
         else:
             merged[key] = value
     known = set(REQUIRED[kind]) | set(OPTIONAL[kind])
