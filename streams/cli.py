@@ -286,6 +286,8 @@ def _print_results(results: Results, labels: dict[int, str] | None = None) -> No
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from streams.target_commands import load_scenario_targets
+
     scenario = load_scenario(args.scenario)
     with tempfile.TemporaryDirectory(prefix="welfare-demo-") as tmp, data_directory(
         Path(args.data_dir) if args.data_dir else None
@@ -296,7 +298,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             cycle = _simulate_to(scenario, args.seed, events_path, progress)
             results = _run_pipeline(events_path, data_dir, progress, _settings(args),
                                     serve=args.serve)
-            results = _load_scenario_targets(scenario.name, data_dir, results)
+            results = load_scenario_targets(scenario.name, _data_dir_settings(data_dir),
+                                            results)
         if args.report:
             write_report(data_dir, Path(args.report))
             err.print(f"static report: {args.report}", markup=False)
@@ -387,98 +390,28 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 # --- targets --------------------------------------------------------------------------------
 
-def _targets_store(args: argparse.Namespace) -> tuple[Settings, Any]:
-    from streams.storage import open_store
-    from streams.storage.migrate import migrate
-
-    settings = _data_dir_settings(Path(args.data_dir)) if args.data_dir else Settings()
-    store = open_store(settings)
-    migrate(store)
-    return settings, store
-
-
-def _load_scenario_targets(name: str, data_dir: Path, results: Results) -> Results:
-    """Load a scenario's shipped targets (if any) into an embedded run's data; the results
-    with their progress."""
-    import dataclasses
-
-    from streams.storage import open_store
-    from streams.targets import (
-        evaluate_alerts,
-        progress,
-        read_targets,
-        scenario_targets,
-        store_targets,
-    )
-
-    path = scenario_targets(name)
-    if path is None:
-        return results
-    settings = _data_dir_settings(data_dir)
-    store = open_store(settings)
-    try:
-        store_targets(store, read_targets(path))
-        evaluate_alerts(store, settings)
-        return dataclasses.replace(results, targets=progress(store, settings))
-    finally:
-        store.close()
+def _store_settings(args: argparse.Namespace) -> Settings:
+    return _data_dir_settings(Path(args.data_dir)) if args.data_dir else Settings()
 
 
 def cmd_targets_import(args: argparse.Namespace) -> int:
-    from streams.targets import evaluate_alerts, read_targets, scenario_targets, store_targets
+    from streams.target_commands import import_targets
 
-    if args.scenario:
-        path = scenario_targets(args.scenario)
-        if path is None:
-            raise InputError(f"scenario {args.scenario} ships no targets")
-    elif args.file:
-        path = Path(args.file)
-    else:
-        raise InputError("targets import needs a FILE or --scenario NAME")
-    rows = read_targets(path)
-    settings, store = _targets_store(args)
-    try:
-        store_targets(store, rows)
-        alerts = evaluate_alerts(store, settings)
-    finally:
-        store.close()
-    out.print(f"loaded {len(rows)} targets; behind_target alerts: {alerts.holding} active "
+    loaded, alerts = import_targets(_store_settings(args), args.file, args.scenario)
+    out.print(f"loaded {loaded} targets; behind_target alerts: {alerts.holding} active "
               f"({len(alerts.raised)} raised, {len(alerts.cleared)} cleared)", markup=False)
     return 0
 
 
 def cmd_targets_show(args: argparse.Namespace) -> int:
-    from rich.table import Table
+    from streams.target_commands import target_rows, target_table
 
-    from streams.targets import evaluate_alerts, progress
-
-    settings, store = _targets_store(args)
-    try:
-        evaluate_alerts(store, settings)
-        rows = progress(store, settings, args.period, behind_only=args.behind)
-    finally:
-        store.close()
-    rows = rows[: args.limit] if args.behind else rows
+    rows = target_rows(_store_settings(args), args.period, args.behind, args.limit)
     if args.format == "json":
         if rows:
             out.print(json_lines(rows), markup=False)
-        return 0
-    title = "Communes furthest behind their target" if args.behind else "Progress against target"
-    table = Table(title=f"{title} ({rows[0]['period'] if rows else 'no data'})")
-    for column in ("Commune", "Code", "Paid cashless / due", "Rate", "Target", "Progress",
-                   "Needed", "Deadline", "Days", "Responsible unit"):
-        table.add_column(column, justify="left" if column in ("Commune", "Responsible unit")
-                         else "right")
-    for r in rows:
-        table.add_row(
-            r["commune_name"] or "", str(r["commune_code"]),
-            f"{r['beneficiaries_paid_cashless']:,} / {r['beneficiaries_due']:,}",
-            f"{100 * (r['cashless_rate'] or 0):.2f}%",
-            f"{100 * r['target_rate']:.2f}% ({r['target_source']})",
-            f"{100 * (r['progress'] or 0):.0f}%", f"{r['needed']:,}",
-            str(r["deadline"] or "-"), "-" if r["days_left"] is None else str(r["days_left"]),
-            r["responsible_unit"] or "-")
-    out.print(table, width=max(out.width, 120))
+    else:
+        out.print(target_table(rows, args.behind), width=max(out.width, 120))
     return 0
 
 
