@@ -151,6 +151,7 @@ def import_server(
     if converted.problems:
         store = open_store(settings)
         try:
+            migrate(store)  # a no-op once the worker (or `migrate`) has applied them
             store_dead_letters(store, converted)
         finally:
             store.close()

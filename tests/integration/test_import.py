@@ -8,14 +8,23 @@ channel), independently of the importer's code.
 from __future__ import annotations
 
 import csv
+import io
 from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
+from rich.console import Console
+from rich.progress import Progress
 
+from streams.broker import EmbeddedBroker
 from streams.cli import _data_dir_settings, main
+from streams.embedded import EmbeddedPipeline, SilentObserver
+from streams.importer.command import ImportRequest, import_server
 from streams.queries import read_results
+from streams.settings import Settings
 from streams.storage import open_store
+from tests.conftest import unique
 
 SAMPLES = Path(__file__).parents[2] / "simulators" / "samples"
 CASHLESS = {"Chuyển khoản", "Ví điện tử"}
@@ -204,3 +213,40 @@ def test_a_corrected_row_replaces_the_earlier_one(tmp_path: Path) -> None:
     finally:
         store.close()
     assert int(twice[0]["n"]) == 0
+
+
+@pytest.mark.integration
+def test_server_mode_sends_to_a_running_broker(tmp_path: Path, broker: EmbeddedBroker) -> None:
+    """Server mode: events to the broker with the configured key (the same file twice, and
+    the bad-rows file), rejected rows into ClickHouse; a worker then reads the topic."""
+    data_dir = tmp_path / "data"
+    settings = Settings(
+        _env_file=None,
+        app_id=unique("wm"),
+        events_topic=unique("events"),
+        dead_letter_topic=unique("dlq"),
+        alerts_topic=unique("alerts"),
+        pseudonym_key=SecretStr("server-import-test-key-0123456789"),
+        replay_file_events=0,
+        kafka_bootstrap_servers=broker.bootstrap_servers,
+        clickhouse_url=None,
+        chdb_path=data_dir / "chdb",
+    )
+    sent: list[bytes] = []
+    progress = Progress(console=Console(file=io.StringIO()))
+    for name, kind in (
+        ("roster.xlsx", "roster"),
+        ("payments.csv", "payments"),
+        ("payments.xlsx", "payments"),
+        ("payments-bad-rows.csv", "payments"),
+    ):
+        request = ImportRequest(SAMPLES / name, kind, errors=str(tmp_path / "errors.csv"))
+        outcome = import_server(request, settings, progress, SilentObserver())
+        sent += outcome.converted.event_lines()
+    events = tmp_path / "sent.jsonl"
+    events.write_bytes(b"".join(line + b"\n" for line in sent))
+    EmbeddedPipeline(settings).run(events, data_dir, broker=broker, produce=False)
+    communes, _, dead = _figures(data_dir)
+    assert communes == _expected()
+    marked = sum(1 for r in _rows("payments-bad-rows.csv") if r["Ghi chú"].startswith("SAI"))
+    assert dead == {"import_row": marked}
