@@ -9,7 +9,7 @@ from typing import Any
 from rich.table import Table
 
 from streams.errors import InputError
-from streams.queries import Results
+from streams.queries import ACTIVE_ALERTS_SQL, Results, normalise
 from streams.settings import Settings
 from streams.storage import open_store
 from streams.storage.base import Store
@@ -40,7 +40,8 @@ def load_scenario_targets(name: str, settings: Settings, results: Results) -> Re
     try:
         store_targets(store, read_targets(path))
         evaluate_alerts(store, settings)
-        return dataclasses.replace(results, targets=progress(store, settings))
+        alerts = [normalise(r) for r in store.query(ACTIVE_ALERTS_SQL)]
+        return dataclasses.replace(results, targets=progress(store, settings), alerts=alerts)
     finally:
         store.close()
 

@@ -81,11 +81,17 @@ def report_problems(converted: Converted, console: Console, errors_file: Path | 
 
 def _errors_file(request: ImportRequest, converted: Converted) -> Path | None:
     path = errors_path(request.path, request.errors)
-    if converted.problems:
-        write_errors(path, converted)
-        return path
-    if request.errors is None and path.exists():
-        path.unlink()  # a stale list from an earlier import of this file
+    try:
+        if converted.problems:
+            write_errors(path, converted)
+            return path
+        if request.errors is None and path.exists():
+            path.unlink()  # a stale list from an earlier import of this file
+    except OSError as e:
+        raise InputError(
+            f"cannot write the errors file {path}: {e.strerror or e}; "
+            "give --errors FILE elsewhere (nothing was sent)"
+        ) from e
     return None
 
 
