@@ -162,3 +162,32 @@ def test_progress_reaches_the_results_summary_and_the_live_page_data(
     page = snapshot(store, PageParams.parse({"commune": "21609"}))
     assert [r["commune_code"] for r in page["targets"]] == [21609]
     assert page["targets"][0]["responsible_unit"] == "UBND Xã An Lão"
+
+
+def test_targets_commands_through_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`targets import`, `targets behind --format json` and a bad file, on a data dir."""
+    import orjson
+
+    from streams.cli import main
+
+    s = open_store(Settings(clickhouse_url=None, chdb_path=tmp_path / "chdb"))
+    migrate(s)
+    s.insert("commune_programme_stats", _stats_rows(STATS, 1))
+    s.close()
+    path = tmp_path / "targets.csv"
+    path.write_text(TARGETS, encoding="utf-8")
+    assert main(["targets", "import", str(path), "--data-dir", str(tmp_path)]) == 0
+    assert "loaded 3 targets" in capsys.readouterr().out
+    assert main(["targets", "behind", "--data-dir", str(tmp_path), "--format", "json"]) == 0
+    ranked = [orjson.loads(line) for line in capsys.readouterr().out.splitlines()]
+    default = Fraction(str(Settings().alert_cashless_target))  # the global fallback
+    short = {
+        c for _, c, due, cl in STATS if math.ceil((EXPECTED_TARGET.get(c) or default) * due) > cl
+    }
+    assert {r["commune_code"] for r in ranked} == short
+    assert all(r["needed"] > 0 for r in ranked)
+    path.write_text(TARGETS + "52,21583,2023-06,,150,31/12/2023,X\n", encoding="utf-8")
+    assert main(["targets", "import", str(path), "--data-dir", str(tmp_path)]) == 1
+    assert "row 5, column target_pct" in capsys.readouterr().err
