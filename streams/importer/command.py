@@ -19,6 +19,7 @@ from streams.importer.run import (
     convert,
     data_dir_key,
     errors_path,
+    publish_dead_letters,
     store_dead_letters,
     write_errors,
     write_lines,
@@ -129,8 +130,8 @@ def import_embedded(
 def import_server(
     request: ImportRequest, settings: Settings, progress: Progress, observer: RunObserver
 ) -> ImportOutcome:
-    """Import into a running deployment: events to KAFKA_BOOTSTRAP_SERVERS, rejected rows
-    into ClickHouse's dead letters."""
+    """Import into a running deployment: events to KAFKA_BOOTSTRAP_SERVERS, rejected rows to
+    the dead-letter topic and ClickHouse's dead letters."""
     from streams.kafka_io import ensure_topics
 
     if settings.pseudonym_key is None or len(settings.pseudonym_key.get_secret_value()) < 16:
@@ -141,7 +142,7 @@ def import_server(
     converted = _read(request, settings.pseudonym_key.get_secret_value().encode(), progress)
     outcome = ImportOutcome(converted, _errors_file(request, converted))
     lines = converted.event_lines()
-    if lines:
+    if lines or converted.problems:
         ensure_topics(
             settings.kafka_bootstrap_servers,
             {
@@ -150,11 +151,15 @@ def import_server(
                 settings.alerts_topic: 1,
             },
         )
+    if lines:
         with tempfile.TemporaryDirectory(prefix="welfare-import-") as tmp:
             events = Path(tmp) / "events.jsonl"
             write_lines(events, lines)
             produce_file(settings, events, len(lines), observer)
     if converted.problems:
+        publish_dead_letters(
+            settings.kafka_bootstrap_servers, settings.dead_letter_topic, converted
+        )
         store = open_store(settings)
         try:
             migrate(store)  # a no-op once the worker (or `migrate`) has applied them

@@ -114,6 +114,7 @@ def dead_letter_rows(converted: Converted, at: datetime | None = None) -> list[d
             "source_topic": f"import:{converted.digest[:16]}",
             "source_partition": 0,
             "source_offset": p.row,
+            "source_index": 0,
             "error_class": DEAD_LETTER_CLASS,
             "reason": redact(
                 f"{converted.file_name} row {p.row}"
@@ -129,6 +130,41 @@ def store_dead_letters(store: Store, converted: Converted) -> int:
     rows = dead_letter_rows(converted)
     if rows:
         store.insert("dead_letters", rows)
+    return len(rows)
+
+
+def publish_dead_letters(bootstrap_servers: str, topic: str, converted: Converted) -> int:
+    """Send the rejected rows' records to the dead-letter topic with the worker's KIP-298
+    headers (server mode); returns how many."""
+    from kafka import KafkaProducer
+    from kafka.errors import KafkaError
+
+    from streams.kafka_io import BOOTSTRAP_TIMEOUT_MS, unreachable
+
+    rows = dead_letter_rows(converted)
+    if not rows:
+        return 0
+    try:
+        producer = KafkaProducer(
+            bootstrap_servers=bootstrap_servers,
+            acks="all",
+            bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+        )
+        try:
+            for r in rows:
+                headers = [
+                    ("__connect.errors.topic", r["source_topic"].encode()),
+                    ("__connect.errors.partition", b"0"),
+                    ("__connect.errors.offset", str(r["source_offset"]).encode()),
+                    ("__connect.errors.exception.class.name", DEAD_LETTER_CLASS.encode()),
+                    ("__connect.errors.exception.message", r["reason"].encode()),
+                ]
+                producer.send(topic, orjson.dumps(r), headers=headers)
+            producer.flush()
+        finally:
+            producer.close()
+    except KafkaError as e:
+        raise unreachable(bootstrap_servers, e) from e
     return len(rows)
 
 

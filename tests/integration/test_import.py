@@ -13,6 +13,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
+from kafka import KafkaConsumer
 from pydantic import SecretStr
 from rich.console import Console
 from rich.progress import Progress
@@ -248,5 +249,18 @@ def test_server_mode_sends_to_a_running_broker(tmp_path: Path, broker: EmbeddedB
     EmbeddedPipeline(settings).run(events, data_dir, broker=broker, produce=False)
     communes, _, dead = _figures(data_dir)
     assert communes == _expected()
-    marked = sum(1 for r in _rows("payments-bad-rows.csv") if r["Ghi chú"].startswith("SAI"))
+    bad = _rows("payments-bad-rows.csv")
+    marked = sum(1 for r in bad if r["Ghi chú"].startswith("SAI"))
     assert dead == {"import_row": marked}
+    consumer = KafkaConsumer(
+        settings.dead_letter_topic,
+        bootstrap_servers=broker.bootstrap_servers,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=5000,
+    )
+    try:
+        letters = [m.value for m in consumer]
+    finally:
+        consumer.close()
+    assert len(letters) == marked
+    assert not any(r["Số CCCD"].encode() in letter for r in bad for letter in letters)
