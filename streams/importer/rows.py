@@ -28,6 +28,7 @@ SOURCE = "import/{kind}"
 # Dates in the files are local (UTC+7); an event happens at 08:00 local time that day.
 _LOCAL_MORNING = time(1, 0, tzinfo=UTC)
 _AMOUNT_DOTS = re.compile(r"^\d{1,3}(\.\d{3})+$")
+_AMOUNT_COMMAS = re.compile(r"^\d{1,3}(,\d{3})+$")
 _PERIOD_MY = re.compile(r"^(\d{1,2})\s*[/.-]\s*(\d{4})$")
 _PERIOD_YM = re.compile(r"^(\d{4})-(\d{1,2})$")
 _ACCESS_POINT_ID = re.compile(r"^[A-Za-z0-9_.:-]{3,64}$")
@@ -138,8 +139,8 @@ class RowReader:
             amount = int(value)
         else:
             text = re.sub(r"\s|đ$|đồng$|VND$|VNĐ$", "", str(value).strip(), flags=re.I)
-            if _AMOUNT_DOTS.match(text):
-                text = text.replace(".", "")
+            if _AMOUNT_DOTS.match(text) or _AMOUNT_COMMAS.match(text):
+                text = text.replace(".", "").replace(",", "")  # đồng have no decimals
             if not text.isdigit():
                 raise RowError(
                     "amount_vnd", f"{value!r} is not an amount in đồng (write 500.000 or 500000)"

@@ -114,3 +114,30 @@ def test_bad_mappings_are_one_line_errors(tmp_path: Path, content: str, message:
     path.write_text(content, encoding="utf-8")
     with pytest.raises(InputError, match=message):
         load_mapping("roster", path)
+
+
+@pytest.mark.parametrize(
+    ("cell", "amount"),
+    [
+        ("500.000", 500_000),
+        ("2.055.000 đ", 2_055_000),
+        ("2,055,000", 2_055_000),
+        ("500000", 500_000),
+        (500_000, 500_000),
+        (500_000.0, 500_000),
+        ("500,5", None),
+        ("1.5", None),
+        ("0", None),
+        (12.5, None),
+        ("năm trăm", None),
+    ],
+)
+def test_amounts_in_vietnamese_and_excel_forms(cell: object, amount: int | None) -> None:
+    from streams.importer.rows import RowError, RowReader
+
+    reader = RowReader("roster", load_mapping("roster", None), {"amount_vnd": 0}, KEY)
+    if amount is None:
+        with pytest.raises(RowError):
+            reader.amount([cell])
+    else:
+        assert reader.amount([cell]) == amount
