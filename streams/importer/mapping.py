@@ -55,18 +55,6 @@ class Mapping(BaseModel):
     date_format: str = "%d/%m/%Y"
     values: dict[str, dict[str, str]] = {}
 
-    def value_of(self, field: str, text: str) -> str | None:
-        """The contract value a spreadsheet text stands for, or None when unknown.
-
-        A contract value itself (e.g. `bank_account`) is accepted too.
-        """
-        names = self.values.get(field, {})
-        wanted = fold(text)
-        for name, value in names.items():
-            if fold(name) == wanted or fold(value) == wanted:
-                return value
-        return None
-
     def locate(self, headers: list[str]) -> dict[str, int]:
         """Column index of every mapped field found among `headers`."""
         folded = [fold(h) for h in headers]

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from streams.importer.mapping import Mapping
+from streams.importer.mapping import Mapping, fold
 from streams.reference import cccd_problem, commune_provinces
 
 SOURCE = "import/{kind}"
@@ -79,13 +79,19 @@ class RowReader:
         self.kind = kind
         self.mapping = mapping
         self.columns = columns
-        self._key = key
+        self._keyed = hmac.new(key, b"import:", hashlib.sha256)
         self._year = (today or datetime.now(UTC).date()).year
+        # Folded spreadsheet text -> contract value, per field (contract values accepted too).
+        self._values = {
+            field: {fold(v): v for v in names.values()} | {fold(k): v for k, v in names.items()}
+            for field, names in mapping.values.items()
+        }
 
     def digest(self, *parts: object) -> str:
         """Keyed hex digest of the parts (identities, payment ids, event ids)."""
-        message = "\x1f".join(map(str, parts)).encode()
-        return hmac.new(self._key, b"import:" + message, hashlib.sha256).hexdigest()
+        mac = self._keyed.copy()
+        mac.update("\x1f".join(map(str, parts)).encode())
+        return mac.hexdigest()
 
     # --- cells ------------------------------------------------------------------------------
 
@@ -125,7 +131,7 @@ class RowReader:
 
     def named(self, cells: list[Any], field: str) -> str:
         text = _text(self.required(cells, field))
-        value = self.mapping.value_of(field, text)
+        value = self._values.get(field, {}).get(fold(text))
         if value is None:
             known = ", ".join(sorted(self.mapping.values.get(field, {})))
             raise RowError(field, f"unknown value {text!r}; known: {known}")
