@@ -47,6 +47,7 @@ from streams.report import (
     nation_summary,
 )
 from streams.settings import Settings
+from streams.targets import targets_summary
 from streams.verify import compare
 
 DEFAULT_SCENARIO = "binh-dinh-2023-06"
@@ -239,7 +240,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 RESULT_LEVELS = {
     "nation": "nation", "province": "provinces", "commune": "communes",
     "programme": "programmes", "coverage": "coverage", "alerts": "alerts",
-    "dead-letters": "dead_letters",
+    "dead-letters": "dead_letters", "targets": "targets",
 }
 
 
@@ -302,6 +303,8 @@ def _print_results(results: Results, labels: dict[int, str] | None = None) -> No
             out.print(line, markup=False)
     if results.coverage:
         out.print(coverage_table(results.coverage), width=max(out.width, 100))
+    if results.targets:
+        out.print(targets_summary(results.targets), markup=False)
     out.print(alerts_summary(results.alerts), markup=False)
     if results.dead_letters:
         dead = ", ".join(f"{r['error_class']}: {r['events']}" for r in results.dead_letters)
@@ -309,6 +312,8 @@ def _print_results(results: Results, labels: dict[int, str] | None = None) -> No
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from streams.target_commands import load_scenario_targets
+
     scenario = load_scenario(args.scenario)
     with tempfile.TemporaryDirectory(prefix="welfare-demo-") as tmp, data_directory(
         Path(args.data_dir) if args.data_dir else None
@@ -319,6 +324,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             cycle = _simulate_to(scenario, args.seed, events_path, progress)
             results = _run_pipeline(events_path, data_dir, progress, _settings(args),
                                     serve=args.serve)
+            results = load_scenario_targets(scenario.name, _data_dir_settings(data_dir),
+                                            results)
         if args.report:
             write_report(data_dir, Path(args.report))
             err.print(f"static report: {args.report}", markup=False)
@@ -413,6 +420,62 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from streams.ops_commands import cmd_verify as verify
 
     return verify(args, out, err)
+
+
+# --- import ---------------------------------------------------------------------------------
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from streams.importer.command import (
+        ImportRequest,
+        import_embedded,
+        import_server,
+        report_problems,
+    )
+
+    request = ImportRequest(
+        Path(args.file), args.kind, Path(args.mapping) if args.mapping else None, args.sheet,
+        Path(args.data_dir) if args.data_dir else None, args.errors)
+    with _progress() as progress:
+        observer = ProgressObserver(progress)
+        run = import_embedded if request.data_dir else import_server
+        outcome = run(request, _settings(args), progress, observer)
+    converted = outcome.converted
+    good = len(converted.events)
+    out.print(f"{converted.file_name}: {converted.rows:,} rows, {good:,} imported, "
+              f"{len(converted.problems):,} rejected", markup=False)
+    if outcome.corrected_rows:
+        out.print(f"{outcome.corrected_rows:,} rows replace an earlier version", markup=False)
+    report_problems(converted, err, outcome.errors_file)
+    if outcome.results is not None:
+        _print_results(outcome.results)
+    return 3 if converted.problems else 0
+
+
+# --- targets --------------------------------------------------------------------------------
+
+def _store_settings(args: argparse.Namespace) -> Settings:
+    return _data_dir_settings(Path(args.data_dir)) if args.data_dir else Settings()
+
+
+def cmd_targets_import(args: argparse.Namespace) -> int:
+    from streams.target_commands import import_targets
+
+    loaded, alerts = import_targets(_store_settings(args), args.file, args.scenario)
+    out.print(f"loaded {loaded} targets; behind_target alerts: {alerts.holding} active "
+              f"({len(alerts.raised)} raised, {len(alerts.cleared)} cleared)", markup=False)
+    return 0
+
+
+def cmd_targets_show(args: argparse.Namespace) -> int:
+    from streams.target_commands import target_rows, target_table
+
+    rows = target_rows(_store_settings(args), args.period, args.behind, args.limit)
+    if args.format == "json":
+        if rows:
+            out.print(json_lines(rows), markup=False)
+    else:
+        out.print(target_table(rows, args.behind), width=max(out.width, 120))
+    return 0
 
 
 # --- dashboards / export --------------------------------------------------------------------
@@ -589,7 +652,20 @@ def build_parser() -> argparse.ArgumentParser:
     add_verify_parser(sub).set_defaults(handler=cmd_verify)
     add_serve_parser(sub).set_defaults(handler=cmd_serve)
 
-    for command in (demo, run, replay):
+    importer = sub.add_parser("import", help="import a spreadsheet (CSV or .xlsx): a roster, "
+                              "a payment report or a list of access points")
+    importer.add_argument("file", help=".csv or .xlsx file")
+    importer.add_argument("--kind", required=True, choices=("roster", "payments",
+                                                            "access-points"))
+    importer.add_argument("--mapping", help="YAML mapping of columns and values (default: the "
+                          "Vietnamese layout, see docs/import.md)")
+    importer.add_argument("--sheet", help="sheet of an .xlsx file (default: the first)")
+    importer.add_argument("--data-dir", help="import into this embedded data dir (default: "
+                          "server mode, KAFKA_BOOTSTRAP_SERVERS and CLICKHOUSE_URL)")
+    importer.add_argument("--errors", help="errors file (default FILE.errors.csv)")
+    importer.set_defaults(handler=cmd_import)
+
+    for command in (demo, run, replay, importer):
         _file_events_option(command)
     bench = sub.add_parser("bench", help="measure the embedded pipeline against the raw "
                            "Kafka client rate (make bench)")
@@ -600,6 +676,28 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(handler=cmd_bench)
 
     _file_events_option(bench)
+    targets = sub.add_parser("targets", help="cashless-rate targets per province or commune")
+    targets_sub = targets.add_subparsers(dest="targets_command", required=True, metavar="ACTION")
+    targets_import = targets_sub.add_parser("import", help="load targets from a CSV file "
+                                            "(docs/targets.md)")
+    targets_import.add_argument("file", nargs="?", help="CSV: province_code, commune_code, "
+                                "period_from, period_to, target_pct, deadline, responsible_unit")
+    targets_import.add_argument("--scenario", help="load the targets a scenario ships "
+                                "(binh-dinh-2023-06: illustrative, docs/targets.md)")
+    targets_import.set_defaults(handler=cmd_targets_import)
+    for name, behind, what in (
+        ("progress", False, "every commune's progress against its target"),
+        ("behind", True, "the communes furthest behind their target as the deadline nears"),
+    ):
+        show = targets_sub.add_parser(name, help=what)
+        show.add_argument("--period", help="YYYY-MM (default: the latest)")
+        show.add_argument("--limit", type=int, default=20, help="rows of the ranking (20)")
+        show.add_argument("--format", choices=("table", "json"), default="table")
+        show.set_defaults(handler=cmd_targets_show, behind=behind)
+    for command in targets_sub.choices.values():
+        command.add_argument("--data-dir", help="data dir of an embedded run; default: "
+                             "CLICKHOUSE_URL or CHDB_PATH")
+
     dashboards = sub.add_parser("dashboards", help="Grafana dashboards as code")
     dash_sub = dashboards.add_subparsers(dest="dashboards_command", required=True,
                                          metavar="ACTION")

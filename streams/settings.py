@@ -67,6 +67,10 @@ class Settings(BaseSettings):
     alert_rate_drop_points: float = Field(
         0.05, gt=0, le=1, description="Alert when the rate falls this much from last period."
     )
+    alert_target_warn_days: int = Field(
+        90, ge=0, description="behind_target alerts start this many days before a target's "
+        "deadline (and stay while the commune is short of it, past the deadline too)."
+    )
     alert_min_beneficiaries: int = Field(
         20, ge=1, description="Commune alerts need at least this many beneficiaries due."
     )

@@ -123,7 +123,8 @@ def differences(
                                        dead.get(cls, 0)))
     got_alerts = dict.fromkeys((LOW_RATE, RATE_DROP, PAID_TWICE, UNKNOWN_BENEFICIARY), 0)
     for a in results.alerts:
-        got_alerts[a["kind"]] += 1
+        if a["kind"] in got_alerts:  # behind_target depends on targets, not in the truth
+            got_alerts[a["kind"]] += 1
     want_alerts = expected_alerts(truth, rules)
     for kind in sorted(want_alerts):
         if got_alerts[kind] != want_alerts[kind]:
