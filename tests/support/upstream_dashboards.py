@@ -48,7 +48,8 @@ def plugin_settings(version: str) -> dict[str, int | str]:
     the provisioning does not set (driver.go:173-175 at v4.10.2, upstream #1294).
     """
     provisioning = ROOT / "dashboards/provisioning/datasources/clickhouse.yaml"
-    [source] = yaml.safe_load(provisioning.read_text(encoding="utf-8"))["datasources"]
+    sources = yaml.safe_load(provisioning.read_text(encoding="utf-8"))["datasources"]
+    [source] = [s for s in sources if s.get("type") == "grafana-clickhouse-datasource"]
     json_data = source.get("jsonData") or {}
     settings: dict[str, int | str] = {
         s["setting"]: int(s["value"]) if str(s["value"]).isdigit() else s["value"]
@@ -127,9 +128,10 @@ def resolve_variables(
             options = options_from_rows(runner.query(sql))
         except Exception as e:
             raise AssertionError(f"{board['uid']} variable {model['name']}: {e}\n{sql}") from e
-        pick = picks.get(model["name"])
-        if pick == "first":
-            pick = options[0][0] if options else None
+        pick: str | list[str] | None = picks.get(model["name"])
+        if pick == "first":  # the first option ([first] for a multi-value variable)
+            first = options[0][0] if options else None
+            pick = [first] if first is not None and model.get("multi") else first
         resolved.append(Variable.from_dashboard(model, options, pick))
     return resolved
 
