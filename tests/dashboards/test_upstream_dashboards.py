@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from dashboards.macros import TimeRange
+from dashboards.panels import PANELS
 from streams.storage.chdb_store import ChdbStore
 from streams.storage.migrate import migrate
 from tests.conftest import Run, unique
@@ -47,13 +48,17 @@ def test_the_oracle_follows_the_plugin_version_compose_installs() -> None:
 
 
 def failures(data_dir: Path, database: str, picks: dict[str, str | None]) -> dict[str, str]:
+    """Every dashboard's variable and panel queries as Grafana sends them; each panel's query
+    must also return the columns its panel reads (dashboards/panels.py)."""
+    columns = {q.sql: q.columns for q in PANELS}
     settings = plugin_settings(pinned_plugin_version())
     errors: dict[str, str] = {}
     with readonly_chdb(data_dir, database, settings) as ch:
         for path in BOARDS:
             board = load(path)
             variables = resolve_variables(board, ch, START, END, picks)
-            errors |= {k: v for k, v in run_targets(board, ch, variables, START, END).items() if v}
+            ran = run_targets(board, ch, variables, START, END, columns=columns)
+            errors |= {k: v for k, v in ran.items() if v}
     return errors
 
 

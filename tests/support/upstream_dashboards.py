@@ -143,8 +143,10 @@ def run_targets(
     start: datetime,
     end: datetime,
     interval_s: float = 60,
+    columns: dict[str, tuple[str, ...]] | None = None,
 ) -> dict[str, str | None]:
-    """Each target's error (None when it ran), keyed by title."""
+    """Each target's error (None when it ran), keyed by title. With `columns` (raw SQL ->
+    the columns its panel reads), a query missing one of them is an error too."""
     found = targets(board)
     sqls = grafana_sql(
         [Interpolation(t.sql, tuple(variables)) for t in found], start, end, interval_s
@@ -158,6 +160,11 @@ def run_targets(
         try:
             runner.query(sql)
             out[key] = None
+            wanted = (columns or {}).get(target.sql, ())
+            if wanted:
+                got = {row["name"] for row in runner.query(f"DESCRIBE ({sql})")}
+                missing = sorted(set(wanted) - got)
+                out[key] = f"missing columns {missing}\n{sql}" if missing else None
         except Exception as e:
             out[key] = f"{e}\n--- SQL sent ---\n{sql}"
     return out
