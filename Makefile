@@ -40,7 +40,7 @@ tools:
 
 $(UPSTREAM)/expand: $(UPSTREAM_GO)
 	@mkdir -p $(UPSTREAM)
-	cd tests/upstream/go && GOFLAGS=-mod=readonly go build -o $(CURDIR)/$@ .
+	cd tests/upstream/go && GOFLAGS="-mod=readonly -buildvcs=false" go build -o $(CURDIR)/$@ .
 
 $(UPSTREAM)/interpolate.mjs: $(UPSTREAM_NODE)
 	@mkdir -p $(UPSTREAM)

@@ -144,6 +144,7 @@ def test_todays_raw_all_value_fails_under_upstream_substitution(binh_dinh_run: R
     own expander, which quoted it, let them pass."""
     board = load(FIXTURE)
     run = binh_dinh_run
+    # The settings of a plugin without the `limit` defect (issue 14 item 1), to see this one.
     with readonly_chdb(
         run.data_dir / "chdb", run.settings.clickhouse_database, plugin_settings("4.10.2")
     ) as ch:
