@@ -6,14 +6,17 @@
 // real npm code. Usage: node build.mjs OUTFILE
 import { build } from 'esbuild';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url)); // not import.meta.dirname: Node 18 too
 
 // The names Scenes imports from each stubbed package, so that the stub can export them.
 function importedNames() {
   const names = new Map();
   const pattern = /import\s+(?:[\w$]+\s*,\s*)?\{([^}]*)\}\s*from\s*['"]([^'"]+)['"]/g;
   for (const pkg of ['@grafana/scenes', '@grafana/data']) {
-   const root = join(import.meta.dirname, 'node_modules', pkg, 'dist/esm');
+   const root = join(HERE, 'node_modules', pkg, 'dist/esm');
    for (const entry of readdirSync(root, { recursive: true })) {
     if (!/\.m?js$/.test(entry)) continue;
     for (const m of readFileSync(join(root, entry), 'utf8').matchAll(pattern)) {
@@ -42,14 +45,14 @@ const stub = {
         'export default stub;',
         ...[...(NAMES.get(args.path) ?? [])].map((n) => `export const ${n} = stub.${n};`),
       ].join('\n'),
-      resolveDir: import.meta.dirname,
+      resolveDir: HERE,
       loader: 'js',
     }));
   },
 };
 
 await build({
-  entryPoints: [`${import.meta.dirname}/interpolate.mjs`],
+  entryPoints: [`${HERE}/interpolate.mjs`],
   bundle: true,
   platform: 'node',
   format: 'esm',
