@@ -4,12 +4,20 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv tools demo test bench lint typecheck unit integration clean
+.PHONY: venv tools upstream-tools demo test bench lint typecheck unit integration clean
 
 # Debian packages the tests use: docker-compose (1.29) validates docker-compose.yml without
 # a Docker engine; chromium and chromedriver run the live page's browser test. Installed only
 # when missing (as root, or through sudo).
-DEBIAN_TOOLS := docker-compose chromium chromedriver
+DEBIAN_TOOLS := docker-compose chromium chromedriver go node npm
+
+# Grafana's own code as the tests' oracle (docs/testing.md): a Go program around the
+# ClickHouse data source's macro expansion and a Node bundle of Scenes' interpolation, built
+# from tests/upstream/ into an ignored cache; rebuilt only when their sources change.
+UPSTREAM := .cache/upstream
+UPSTREAM_GO := $(wildcard tests/upstream/go/*.go) tests/upstream/go/go.mod tests/upstream/go/go.sum
+UPSTREAM_NODE := tests/upstream/node/package-lock.json tests/upstream/node/build.mjs \
+  tests/upstream/node/interpolate.mjs tests/upstream/node/stub-module.cjs
 
 # The virtualenv is rebuilt whenever pyproject.toml is newer than the last install.
 $(STAMP): pyproject.toml
@@ -22,13 +30,23 @@ venv: $(STAMP)
 tools:
 	@missing=""; for tool in $(DEBIAN_TOOLS); do \
 	  command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
-	missing=$$(echo "$$missing" | sed 's/chromedriver/chromium-driver/'); \
+	missing=$$(echo "$$missing" | sed 's/chromedriver/chromium-driver/; s/\bgo\b/golang-go/; s/\bnode\b/nodejs/'); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
 	  $$sudo apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing \
 	    >/dev/null; fi
+
+$(UPSTREAM)/expand: $(UPSTREAM_GO)
+	@mkdir -p $(UPSTREAM)
+	cd tests/upstream/go && GOFLAGS="-mod=readonly -buildvcs=false" go build -o $(CURDIR)/$@ .
+
+$(UPSTREAM)/interpolate.mjs: $(UPSTREAM_NODE)
+	@mkdir -p $(UPSTREAM)
+	cd tests/upstream/node && npm ci --silent --no-audit --no-fund && node build.mjs $(CURDIR)/$@
+
+upstream-tools: tools $(UPSTREAM)/expand $(UPSTREAM)/interpolate.mjs
 
 demo: $(STAMP)
 	$(BIN)/welfare-monitor demo
@@ -47,11 +65,11 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -m "not integration"
 
-integration: $(STAMP) tools
+integration: $(STAMP) upstream-tools
 	$(BIN)/pytest -m integration
 
-test: lint typecheck tools
+test: lint typecheck upstream-tools
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info data
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info data .cache tests/upstream/node/node_modules
