@@ -28,7 +28,7 @@ from simulators.generator import PaymentCycle
 from simulators.jsonl import write_lines
 from simulators.scenario import Scenario, load_scenario, scenario_names
 from streams.alerts import AlertRules
-from streams.embedded import EmbeddedPipeline, count_lines, data_directory, produce_file
+from streams.embedded import EmbeddedPipeline, Produced, count_events, data_directory, produce_file
 from streams.errors import InputError, WelfareMonitorError
 from streams.queries import Results
 from streams.report import (
@@ -163,8 +163,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _run_pipeline(
     input_path: Path, data_dir: Path, progress: Progress, settings: Settings,
-    serve: bool = False,
+    serve: bool = False, produced: list[Produced] | None = None,
 ) -> Results:
+    """Run the embedded pipeline; what the producer sent is appended to `produced`."""
     pipeline = EmbeddedPipeline(settings, ProgressObserver(progress))
 
     def keep_serving(settings: Settings) -> None:
@@ -177,7 +178,10 @@ def _run_pipeline(
         except KeyboardInterrupt:
             progress.console.print("stopping")
 
-    return pipeline.run(input_path, data_dir, on_processed=keep_serving if serve else None)
+    results = pipeline.run(input_path, data_dir, on_processed=keep_serving if serve else None)
+    if produced is not None and pipeline.produced is not None:
+        produced.append(pipeline.produced)
+    return results
 
 
 def _data_dir_settings(data_dir: Path) -> Settings:
@@ -219,10 +223,14 @@ RESULT_LEVELS = {
 
 def cmd_run(args: argparse.Namespace) -> int:
     input_path = Path(args.input)
-    count_lines(input_path)  # fail fast, before any process starts, if it is unreadable
+    total = count_events(input_path)  # fail fast, before any process starts: unreadable, empty
+    produced: list[Produced] = []
     with data_directory(Path(args.data_dir) if args.data_dir else None) as data_dir:
         with _progress() as progress:
-            results = _run_pipeline(input_path, data_dir, progress, _settings(args))
+            results = _run_pipeline(input_path, data_dir, progress, _settings(args),
+                                    produced=produced)
+    if produced and produced[0].objects == 0:
+        return _no_events(input_path, total, results, args.format)
     if args.format == "json":
         rows = getattr(results, RESULT_LEVELS[args.level])
         if rows:
@@ -232,6 +240,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.truth:
         return _verify(results, _read_truth(Path(args.truth)))
     return 0
+
+
+def _no_events(input_path: Path, lines: int, results: Results, fmt: str) -> int:
+    """Say that no line of the input was an event, with the dead-letter counts; exit 1."""
+    dead = {str(r["error_class"]): int(r["events"]) for r in results.dead_letters}
+    counts = ", ".join(f"{name}: {count:,}" for name, count in sorted(dead.items())) or "none"
+    err.print(f"error: no line of {input_path} is an event (none of its {lines:,} lines is a "
+              f"JSON object); dead-lettered by class: {counts}", markup=False, highlight=False)
+    if fmt == "json":
+        out.print(json_lines([{"error": "no_events", "input": str(input_path), "lines": lines,
+                               "dead_letters": dead}]), markup=False)
+    return 1
 
 
 def _read_truth(path: Path) -> dict[str, Any]:
@@ -339,7 +359,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     input_path = Path(args.input)
-    total = count_lines(input_path)
+    total = count_events(input_path)
     ensure_topics(
         settings.kafka_bootstrap_servers,
         {settings.events_topic: settings.topic_partitions, settings.dead_letter_topic: 1,
@@ -349,6 +369,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
         sent = produce_file(settings, input_path, total, ProgressObserver(progress), args.speed)
     out.print(f"replayed {sent.lines:,} events in {sent.messages:,} messages to "
               f"{settings.events_topic}")
+    if sent.oversize:
+        lines = ", ".join(str(n) for n in sent.oversize[:10])
+        err.print(f"dead-lettered as oversize (too big to send): line {lines}"
+                  + (" ..." if len(sent.oversize) > 10 else ""), markup=False, highlight=False)
+    if sent.objects == 0:
+        err.print(f"error: no line of {input_path} is an event (none of its {sent.lines:,} "
+                  "lines is a JSON object); the worker dead-letters them all",
+                  markup=False, highlight=False)
+        return 1
     return 0
 
 
