@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import faust
@@ -40,30 +40,38 @@ def app() -> Iterator[faust.App]:
     )
     app.Table("buckets", default=None, partitions=2)
     app.GlobalTable("access-points", default=None, partitions=1)
-    app.topics._acking_topics.add(EVENTS)  # as subscribing an agent to it does
+    app.topics.acking_topics.add(EVENTS)  # as subscribing an agent to it does
     yield app
     asyncio.set_event_loop(None)
     loop.close()
 
 
 def consumer_with(
-    app: faust.App, tp: TP, committed: int | None, acked: list[int], gap: list[tuple[int, int]] = ()
-) -> Consumer:  # type: ignore[assignment]
+    app: faust.App,
+    tp: TP,
+    committed: int | None,
+    acked: list[int],
+    gap: Sequence[tuple[int, int]] = (),
+) -> Any:
     consumer: Any = app.consumer
     consumer._committed_offset[tp] = committed
     consumer._acked[tp] = list(acked)
     consumer._acked_index[tp] = set(acked)
     for begin, end in gap:
         consumer._gap[tp].addi(begin, end)
-    return consumer  # type: ignore[no-any-return]
+    return consumer
 
 
 def upstream_new_offset(
-    app: faust.App, tp: TP, committed: int | None, acked: list[int], gap: list[tuple[int, int]] = ()
-) -> int | None:  # type: ignore[assignment]
+    app: faust.App,
+    tp: TP,
+    committed: int | None,
+    acked: list[int],
+    gap: Sequence[tuple[int, int]] = (),
+) -> int | None:
     fresh = faust.App(f"u{uuid.uuid4().hex[:8]}", broker="kafka://127.0.0.1:1", autodiscover=False)
     consumer = consumer_with(fresh, tp, committed, acked, gap)
-    return UPSTREAM["Consumer._new_offset"](consumer, tp)  # type: ignore[no-any-return]
+    return UPSTREAM["Consumer._new_offset"](consumer, tp)
 
 
 def message(offset: int, tracked: bool, partition: int = 0) -> ConsumerMessage:
@@ -84,7 +92,7 @@ def test_a_message_no_stream_took_is_not_acknowledged(app: faust.App) -> None:
     skipped, taken = message(7, tracked=False), message(8, tracked=True)
     assert consumer.ack(skipped) is False and skipped.acked is False
     assert consumer.ack(taken) is True
-    assert consumer._acked[tp] == [8]  # type: ignore[attr-defined]
+    assert consumer._acked[tp] == [8]
     assert consumer._new_offset(tp) is None  # 7 was skipped: nothing may be committed
 
 
@@ -95,7 +103,7 @@ def test_a_gap_at_the_committed_offset_is_committed_across(app: faust.App) -> No
     assert upstream_new_offset(app, tp, 11, [12, 13], gap=[(11, 12)]) == 14
     consumer = consumer_with(app, tp, committed=11, acked=[12, 13], gap=[(11, 12)])
     assert consumer._new_offset(tp) == 14
-    assert consumer._acked[tp] == [] and not consumer._gap[tp]  # type: ignore[attr-defined]
+    assert consumer._acked[tp] == [] and not consumer._gap[tp]
 
 
 def test_gaps_between_acknowledged_offsets_are_committed_across(app: faust.App) -> None:
@@ -105,8 +113,8 @@ def test_gaps_between_acknowledged_offsets_are_committed_across(app: faust.App) 
     )
     # 8 is neither acknowledged nor a gap: stop there; the gap beyond 9 stays for later.
     assert consumer._new_offset(tp) == 8
-    assert consumer._acked[tp] == [9]  # type: ignore[attr-defined]
-    assert sorted((i.begin, i.end) for i in consumer._gap[tp]) == [(20, 25)]  # type: ignore[attr-defined]
+    assert consumer._acked[tp] == [9]
+    assert sorted((i.begin, i.end) for i in consumer._gap[tp]) == [(20, 25)]
 
 
 def test_no_commit_past_an_unacknowledged_committed_offset(app: faust.App) -> None:
@@ -124,7 +132,7 @@ def test_offsets_below_the_committed_one_are_dropped(app: faust.App) -> None:
     tp = TP(EVENTS, 0)
     consumer = consumer_with(app, tp, committed=30, acked=[30, 31], gap=[(5, 9)])
     assert consumer._new_offset(tp) == 32
-    assert consumer._acked[tp] == []  # type: ignore[attr-defined]
+    assert consumer._acked[tp] == []
 
 
 def test_a_gap_holds_exactly_the_offsets_jumped_over(app: faust.App) -> None:
