@@ -30,7 +30,8 @@ from simulators.scenario import Scenario, load_scenario, scenario_names
 from streams.alerts import AlertRules
 from streams.embedded import (
     EmbeddedPipeline,
-    count_lines,
+    Produced,
+    count_events,
     data_directory,
     produce_file,
     produce_lines,
@@ -190,8 +191,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _run_pipeline(
     input_path: Path, data_dir: Path, progress: Progress, settings: Settings,
-    serve: bool = False,
+    serve: bool = False, produced: list[Produced] | None = None,
 ) -> Results:
+    """Run the embedded pipeline; what the producer sent is appended to `produced`."""
     pipeline = EmbeddedPipeline(settings, ProgressObserver(progress))
 
     def keep_serving(settings: Settings) -> None:
@@ -204,7 +206,10 @@ def _run_pipeline(
         except KeyboardInterrupt:
             progress.console.print("stopping")
 
-    return pipeline.run(input_path, data_dir, on_processed=keep_serving if serve else None)
+    results = pipeline.run(input_path, data_dir, on_processed=keep_serving if serve else None)
+    if produced is not None and pipeline.produced is not None:
+        produced.append(pipeline.produced)
+    return results
 
 
 def _data_dir_settings(data_dir: Path) -> Settings:
@@ -246,10 +251,14 @@ RESULT_LEVELS = {
 
 def cmd_run(args: argparse.Namespace) -> int:
     input_path = Path(args.input)
-    count_lines(input_path)  # fail fast, before any process starts, if it is unreadable
+    total = count_events(input_path)  # fail fast, before any process starts: unreadable, empty
+    produced: list[Produced] = []
     with data_directory(Path(args.data_dir) if args.data_dir else None) as data_dir:
         with _progress() as progress:
-            results = _run_pipeline(input_path, data_dir, progress, _settings(args))
+            results = _run_pipeline(input_path, data_dir, progress, _settings(args),
+                                    produced=produced)
+    if produced and produced[0].objects == 0:
+        return _no_events(input_path, total, results, args.format)
     if args.format == "json":
         rows = getattr(results, RESULT_LEVELS[args.level])
         if rows:
@@ -259,6 +268,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.truth:
         return _verify(results, _read_truth(Path(args.truth)))
     return 0
+
+
+def _no_events(input_path: Path, lines: int, results: Results, fmt: str) -> int:
+    """Say that no line of the input was an event, with the dead-letter counts; exit 1."""
+    dead = {str(r["error_class"]): int(r["events"]) for r in results.dead_letters}
+    counts = ", ".join(f"{name}: {count:,}" for name, count in sorted(dead.items())) or "none"
+    err.print(f"error: no line of {input_path} is an event (none of its {lines:,} lines is a "
+              f"JSON object); dead-lettered by class: {counts}", markup=False, highlight=False)
+    if fmt == "json":
+        out.print(json_lines([{"error": "no_events", "input": str(input_path), "lines": lines,
+                               "dead_letters": dead}]), markup=False)
+    return 1
 
 
 def _read_truth(path: Path) -> dict[str, Any]:
@@ -387,7 +408,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
                              f"`welfare-monitor serve --data-dir {args.data_dir}`")
         settings = served_settings(settings, info)
     input_path = Path(args.input) if args.input else None
-    total = count_lines(input_path) if input_path else None
+    total = count_events(input_path) if input_path else None
     ensure_topics(settings.kafka_bootstrap_servers, settings.topic_layout())
     with _progress() as progress:
         observer = ProgressObserver(progress)
@@ -403,6 +424,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
                 write_truth(cycle, Path(args.truth))
     out.print(f"replayed {sent.lines:,} events in {sent.messages:,} messages to "
               f"{settings.events_topic}" + (f"; truth in {args.truth}" if args.truth else ""))
+    if sent.oversize:
+        lines = ", ".join(str(n) for n in sent.oversize[:10])
+        err.print(f"dead-lettered as oversize (too big to send): line {lines}"
+                  + (" ..." if len(sent.oversize) > 10 else ""), markup=False, highlight=False)
+    if sent.objects == 0:
+        err.print(f"error: no line of {input_path} is an event (none of its {sent.lines:,} "
+                  "lines is a JSON object); the worker dead-letters them all",
+                  markup=False, highlight=False)
+        return 1
     return 0
 
 

@@ -74,6 +74,14 @@ def count_lines(path: Path) -> int:
         raise InputError(f"cannot read {path}: {e.strerror or e}") from e
 
 
+def count_events(path: Path) -> int:
+    """Non-blank lines of an input file; InputError when it has none."""
+    total = count_lines(path)
+    if total == 0:
+        raise InputError(f"{path} is empty: give a file of events, one JSON object per line")
+    return total
+
+
 @contextmanager
 def data_directory(data_dir: Path | None) -> Iterator[Path]:
     """`data_dir` (kept) or a temporary directory (removed afterwards)."""
@@ -119,6 +127,8 @@ class Produced:
 
     lines: int
     messages: int  # fewer than lines when events travel in payment files
+    objects: int = 0  # lines that are JSON objects: the others cannot be events
+    oversize: tuple[int, ...] = ()  # line numbers too big to send (dead-lettered)
 
 
 def produce_file(
@@ -156,7 +166,7 @@ def produce_lines(
         producer.send_lines(lines, on_sent, speed=speed)
     if total is None:
         observer.notice(f"sent {sent:,} events")
-    return Produced(sent, producer.messages)
+    return Produced(sent, producer.messages, producer.objects, tuple(producer.oversize))
 
 
 def count_messages(input_path: Path, file_events: int) -> int:
@@ -260,6 +270,7 @@ class EmbeddedPipeline:
         self.base = base
         self.observer = observer or SilentObserver()
         self.stall_timeout_s = stall_timeout_s
+        self.produced: Produced | None = None  # what the last run sent
 
     def run(
         self,
@@ -276,7 +287,7 @@ class EmbeddedPipeline:
         into a fresh consumer group. `on_processed` runs once every event is stored, while
         the worker (and its live page) still runs.
         """
-        total = count_lines(input_path)
+        total = count_events(input_path)
         run_paths = EmbeddedRun(data_dir)
         own_broker = broker is None
         broker = broker or EmbeddedBroker(run_paths.broker_log)
@@ -298,7 +309,8 @@ class EmbeddedPipeline:
                 "(open it to watch the counts climb)"
             )
             if produce:
-                messages = self._produce(settings, input_path, total).messages
+                self.produced = self._produce(settings, input_path, total)
+                messages = self.produced.messages
             else:
                 messages = count_messages(input_path, settings.replay_file_events)
             self.observer.started("process", messages)

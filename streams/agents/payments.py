@@ -17,17 +17,14 @@ import logging
 import os
 import socket
 import time
-import weakref
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import faust
 import orjson
-from faust.streams import _current_event
 from faust.types import EventT, StreamT
 
 from streams.access import access_point_row, merge_access_point
@@ -54,9 +51,9 @@ from streams.alerts import (
     low_rate,
     rate_drop,
 )
-from streams.app import reread_skipped
 from streams.batching import BatchingStream
 from streams.durable_tables import ChangelogReceipts
+from streams.faust_ext import event_scope, read_offset, reread_skipped
 from streams.ingest import (
     Arrival,
     Ingested,
@@ -84,20 +81,6 @@ SELECT kind, period, province_code, commune_code, subject
 FROM alerts FINAL
 WHERE active = 1
 """
-
-
-@contextmanager
-def event_scope(event: EventT) -> Iterator[None]:
-    """Make `event` Faust's current event while a table key is written.
-
-    Faust routes a table write to the changelog partition of the current event; inside
-    `take_events` there is none, so we set it, as Faust's own iteration does.
-    """
-    token = _current_event.set(weakref.ref(event))
-    try:
-        yield
-    finally:
-        _current_event.reset(token)
 
 
 def dead_letter(
@@ -405,7 +388,7 @@ class PaymentsAgent:
             for tp in consumer.assignment():
                 if tp.topic != self.settings.events_topic:
                     continue
-                read = consumer._read_offset.get(tp)  # type: ignore[attr-defined]  # no public API
+                read = read_offset(consumer, tp)
                 highwater = consumer.highwater(tp)
                 if highwater is not None and highwater >= 0:
                     lag += max(0, highwater - (read + 1 if read is not None else 0))
