@@ -243,6 +243,28 @@ def _drill(s: dict[str, Any], lang: Lang) -> list[str]:
     ]
 
 
+def _exact_rates(s: dict[str, Any]) -> dict[str, Any]:
+    """The snapshot with each rate recomputed from its counts: the SQL rounds rates to six
+    digits, and rounding that again for display can be off by one in the last digit shown
+    (28 / 318 = 8.805..% would show as 8.80%)."""
+    panels: dict[str, Any] = {}
+    for key, rows in (s.get("panels") or {}).items():
+        fixed = []
+        for row in rows:
+            for num, den in (
+                ("paid_cashless", "due"),
+                ("beneficiaries_paid_cashless", "beneficiaries_due"),
+            ):
+                if row.get(num) is not None and row.get(den):
+                    row = {**row, "cashless_rate": row[num] / row[den]}
+            fixed.append(row)
+        panels[key] = fixed
+    scope = s.get("scope")
+    if scope and scope.get("due"):
+        scope = {**scope, "cashless_rate": scope["paid_cashless"] / scope["due"]}
+    return {**s, "panels": panels, "scope": scope}
+
+
 def render_content(
     snapshot: dict[str, Any] | None,
     lang: Lang,
@@ -252,7 +274,7 @@ def render_content(
 ) -> str:
     """The page's content (header and sections), also what `/fragment` returns live.
     `query` holds the page's parameters, for the language switch (none in a report)."""
-    s = snapshot or {"period": "", "generated_at": "", "panels": {}}
+    s = _exact_rates(snapshot or {"period": "", "generated_at": "", "panels": {}})
     national = not s.get("scope")
     sections = [_headline(s, lang)]
     if national:

@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from streams.errors import InputError, WelfareMonitorError
-from streams.i18n import Lang
-from streams.live_data import PageParams, run_panel, snapshot
+from streams.i18n import Lang, _
+from streams.live_data import _PERIOD, PageParams, run_panel, snapshot
 from streams.live_page import render_page
 from streams.storage.base import Store
 
@@ -36,30 +36,39 @@ class Scope:
     commune: int | None = None
 
 
-def _code(value: str | None, what: str) -> int | None:
+def _code(value: str | None, message: str) -> int | None:
     if value is None:
         return None
-    if not value.isdigit():
-        raise InputError(f"{what} must be a {what} code (a number), not {value!r}")
+    if not (value.isascii() and value.isdigit()):
+        raise InputError(message.format(value=value))
     return int(value)
 
 
 def parse_scope(period: str | None, province: str | None, commune: str | None) -> Scope:
     """The report's scope from the CLI's strings; InputError for a malformed value."""
     if province is not None and commune is not None:
-        raise InputError("give --province or --commune, not both")
-    PageParams.parse({"period": period} if period else {})  # the period's format
-    return Scope(period, _code(province, "province"), _code(commune, "commune"))
+        raise InputError(_("give --province or --commune, not both"))
+    if period is not None and not _PERIOD.match(period):
+        raise InputError(
+            _("the period must look like 2023-06 (YYYY-MM), not {value}").format(value=period)
+        )
+    return Scope(
+        period,
+        _code(province, _("--province takes a province code (a number), not {value}")),
+        _code(commune, _("--commune takes a commune code (a number), not {value}")),
+    )
 
 
 def report_data(store: Store, scope: Scope, lang: Lang) -> dict[str, Any]:
     """The snapshot of `scope`, narrowed to it; InputError when it has no data."""
     periods = [r["period"] for r in run_panel(store, "trend", PageParams())]
     if not periods:
-        raise InputError("there are no statistics yet: run the pipeline first")
+        raise InputError(_("there are no statistics yet: run the pipeline first"))
     if scope.period and scope.period not in periods:
         raise InputError(
-            f"no data for period {scope.period}; periods with data: {', '.join(periods)}"
+            _("no data for period {period}; periods with data: {periods}").format(
+                period=scope.period, periods=", ".join(periods)
+            )
         )
     data = snapshot(store, PageParams(period=scope.period, commune=scope.commune))
     panels = data["panels"]
@@ -68,8 +77,13 @@ def report_data(store: Store, scope: Scope, lang: Lang) -> dict[str, Any]:
         row = provinces.get(scope.province)
         if row is None:
             raise InputError(
-                f"no data for province {scope.province} in {data['period']}; "
-                f"provinces: {', '.join(str(c) for c in sorted(provinces))}"
+                _(
+                    "no data for province {province} in {period}; provinces with data: {codes}"
+                ).format(
+                    province=scope.province,
+                    period=data["period"],
+                    codes=", ".join(str(c) for c in sorted(provinces)),
+                )
             )
         panels["province_stats"] = [row]
         panels["commune_table"] = [
@@ -88,8 +102,10 @@ def report_data(store: Store, scope: Scope, lang: Lang) -> dict[str, Any]:
         ]
         if not rows:
             raise InputError(
-                f"no data for commune {scope.commune} in {data['period']}: "
-                "check the commune code (`export coverage` lists them)"
+                _(
+                    "no data for commune {commune} in {period}: check the commune "
+                    "code (`export coverage` lists them)"
+                ).format(commune=scope.commune, period=data["period"])
             )
         panels["commune_table"] = rows
         panels["province_stats"] = []
@@ -119,7 +135,7 @@ def print_pdf(html_path: Path, pdf_path: Path) -> None:
     """Print `html_path` to `pdf_path` with headless Chromium's print-to-PDF."""
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
     if binary is None:
-        raise PdfError("report --pdf needs Chromium: `make tools` installs it (Debian chromium)")
+        raise PdfError(_("report --pdf needs Chromium: `make tools` installs it (Debian chromium)"))
     pdf_path = pdf_path.resolve()
     with tempfile.TemporaryDirectory(prefix="welfare-pdf-") as profile:
         command = [
@@ -142,9 +158,19 @@ def print_pdf(html_path: Path, pdf_path: Path) -> None:
                 command, capture_output=True, text=True, timeout=PDF_TIMEOUT_S, check=False
             )
         except subprocess.TimeoutExpired as e:
-            raise PdfError(f"Chromium did not print {html_path} within {PDF_TIMEOUT_S} s") from e
+            raise PdfError(
+                _("Chromium did not print {path} within {seconds} s").format(
+                    path=html_path, seconds=PDF_TIMEOUT_S
+                )
+            ) from e
         except OSError as e:
-            raise PdfError(f"cannot start Chromium ({binary}): {e}") from e
+            raise PdfError(
+                _("cannot start Chromium ({binary}): {reason}").format(binary=binary, reason=e)
+            ) from e
     if done.returncode != 0 or not pdf_path.is_file() or pdf_path.stat().st_size == 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise PdfError(f"Chromium could not print the report to {pdf_path}: {last}")
+        raise PdfError(
+            _("Chromium could not print the report to {path}: {reason}").format(
+                path=pdf_path, reason=last
+            )
+        )

@@ -50,4 +50,6 @@ def test_an_empty_or_missing_data_dir_is_a_clear_error(
     tmp_path: object, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["export", "coverage", "--data-dir", str(tmp_path)]) == 1
+    assert "lỗi:" in (err := capsys.readouterr().err) and "không chứa dữ liệu chDB" in err
+    assert main(["export", "coverage", "--data-dir", str(tmp_path), "--lang", "en"]) == 1
     assert "holds no chDB data" in capsys.readouterr().err

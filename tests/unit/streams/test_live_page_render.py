@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from html.parser import HTMLParser
 from typing import Any
 
 import pytest
 
 from streams.i18n import Lang
 from streams.live_page import render_content, render_page
+from tests.support.html_text import visible_text
 
 SNAPSHOT: dict[str, Any] = {
     "period": "2023-06",
@@ -62,31 +62,6 @@ SNAPSHOT: dict[str, Any] = {
         ],
     },
 }
-
-
-class Text(HTMLParser):
-    """The text a reader sees without scripts: no <script>, no <style>."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.parts: list[str] = []
-        self._skip = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        self._skip += tag in ("script", "style")
-
-    def handle_endtag(self, tag: str) -> None:
-        self._skip -= tag in ("script", "style")
-
-    def handle_data(self, data: str) -> None:
-        if not self._skip:
-            self.parts.append(data)
-
-
-def visible_text(page: str) -> str:
-    parser = Text()
-    parser.feed(page)
-    return " ".join(" ".join(parser.parts).split())
 
 
 @pytest.mark.parametrize(
