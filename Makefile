@@ -36,8 +36,8 @@ tools:
 # compiles a missing or older .mo in memory, so `make test` needs no step of its own.
 LOCALES := streams/locale
 i18n: $(STAMP)
-	$(BIN)/pybabel extract --sort-output --add-location=file --no-wrap --project=welfare-monitor \
-	  -o $(LOCALES)/messages.pot streams dashboards
+	$(BIN)/pybabel extract -F babel.cfg --sort-output --add-location=file --no-wrap \
+	  --project=welfare-monitor -o $(LOCALES)/messages.pot .
 	$(BIN)/pybabel update --no-wrap --no-fuzzy-matching -i $(LOCALES)/messages.pot -d $(LOCALES) -l vi
 	$(BIN)/pybabel compile --statistics -d $(LOCALES)
 
