@@ -53,6 +53,7 @@ _STAGES = {
 }
 # The worker's progress is its committed offsets: messages, each an event or a payment file.
 _UNITS = {"process": N_("messages/s")}
+_EVENTS_PER_S = N_("events/s")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -86,7 +87,7 @@ class ProgressObserver:
         task_id = self._tasks[stage]
         task = self.progress.tasks[task_id]
         elapsed = task.elapsed or 0.0
-        unit = _(_UNITS.get(stage, N_("events/s")))
+        unit = _(_UNITS.get(stage, _EVENTS_PER_S))
         speed = f"{i18n.current().number(completed / elapsed)} {unit}" if elapsed > 0.5 else ""
         self.progress.update(task_id, completed=completed, rate=speed)
 

@@ -54,7 +54,7 @@ def bars(rows: Sequence[tuple[str, float, str]], empty: str, css: str = "bar") -
     """A horizontal bar chart as inline SVG: one (label, value, value as text) per bar."""
     if not rows:
         return f'<p class="muted">{esc(empty)}</p>'
-    width, height, left = 420, 22, 170
+    width, height, left = 440, 22, 200
     top = max((value for _, value, _ in rows), default=0.0) or 1.0
     parts = []
     for i, (label, value, text) in enumerate(rows):

@@ -35,6 +35,18 @@ def headline(row: Mapping[str, Any], label: str | None = None) -> str:
     )
 
 
+def _table(title: str, texts: list[str], numbers: list[str], rows: list[list[str]]) -> Table:
+    """A table whose cells never shrink below their value: headers wrap, figures stay whole
+    (Vietnamese headers are long; a pipe or a CI log is 80 columns wide)."""
+    table = Table(title=title)
+    for i, header in enumerate([*texts, *numbers]):
+        widest = max((len(row[i]) for row in rows), default=0)
+        table.add_column(header, min_width=widest, justify="left" if i < len(texts) else "right")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
 def lowest_rate_table(communes: list[dict[str, Any]], limit: int = 10) -> Table:
     """The communes with the lowest cashless rates (larger communes first among equals)."""
     lang = current()
@@ -46,13 +58,8 @@ def lowest_rate_table(communes: list[dict[str, Any]], limit: int = 10) -> Table:
             r["commune_code"],
         ),
     )[:limit]
-    table = Table(title=_("{n} communes with the lowest cashless rate").format(n=len(ranked)))
-    for column in (_("Commune"), _("Code"), _("Province"), _("Period")):
-        table.add_column(column, no_wrap=True)
-    for column in (_("Due"), _("Paid"), _("Cashless"), _("Rate")):
-        table.add_column(column, justify="right")
-    for r in ranked:
-        table.add_row(
+    rows = [
+        [
             r.get("commune_name") or "?",
             str(r["commune_code"]),
             r.get("province_name") or str(r["province_code"]),
@@ -61,8 +68,15 @@ def lowest_rate_table(communes: list[dict[str, Any]], limit: int = 10) -> Table:
             lang.number(r["beneficiaries_paid"]),
             lang.number(r["beneficiaries_paid_cashless"]),
             lang.percent(rate(r["beneficiaries_paid_cashless"], r["beneficiaries_due"])),
-        )
-    return table
+        ]
+        for r in ranked
+    ]
+    return _table(
+        _("{n} communes with the lowest cashless rate").format(n=len(ranked)),
+        [_("Commune"), _("Code"), _("Province"), _("Period")],
+        [_("Due"), _("Paid"), _("Cashless"), _("Rate")],
+        rows,
+    )
 
 
 def json_lines(rows: list[dict[str, Any]]) -> str:
@@ -73,34 +87,35 @@ def json_lines(rows: list[dict[str, Any]]) -> str:
 def coverage_table(coverage: list[dict[str, Any]], limit: int = 10) -> Table:
     """The communes with the largest coverage gaps (the ranking banks work from)."""
     lang = current()
-    table = Table(
-        title=_("{n} communes with the largest coverage gap").format(n=min(limit, len(coverage)))
-    )
-    for column in (_("Rank"), _("Commune"), _("Code")):
-        table.add_column(column, no_wrap=True)
-    for column in (
-        _("Due"),
-        _("Cashless"),
-        _("Access points / 10,000"),
-        _("ATMs"),
-        _("Nearest ATM (km)"),
-        _("Gap score"),
-    ):
-        table.add_column(column, justify="right")
+    rows = []
     for rank, r in enumerate(coverage[:limit], start=1):
         nearest = r.get("nearest_atm_km")
-        table.add_row(
-            str(rank),
-            r.get("commune_name") or "?",
-            str(r["commune_code"]),
-            lang.number(r["beneficiaries_due"]),
-            lang.number(r["beneficiaries_paid_cashless"]),
-            lang.number(r.get("access_points_per_10k") or 0, 1),
-            lang.number(r.get("atms") or 0),
-            _("none") if nearest is None else lang.number(nearest, 1),
-            lang.number(r["gap_score"]),
+        rows.append(
+            [
+                str(rank),
+                r.get("commune_name") or "?",
+                str(r["commune_code"]),
+                lang.number(r["beneficiaries_due"]),
+                lang.number(r["beneficiaries_paid_cashless"]),
+                lang.number(r.get("access_points_per_10k") or 0, 1),
+                lang.number(r.get("atms") or 0),
+                _("none") if nearest is None else lang.number(nearest, 1),
+                lang.number(r["gap_score"]),
+            ]
         )
-    return table
+    return _table(
+        _("{n} communes with the largest coverage gap").format(n=len(rows)),
+        [_("Rank"), _("Commune"), _("Code")],
+        [
+            _("Due"),
+            _("Cashless"),
+            _("Access points / 10,000"),
+            _("ATMs"),
+            _("Nearest ATM (km)"),
+            _("Gap score"),
+        ],
+        rows,
+    )
 
 
 def nation_summary(row: Mapping[str, Any]) -> list[str]:
