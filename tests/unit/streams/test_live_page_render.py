@@ -128,3 +128,14 @@ def test_the_live_page_polls_and_offers_the_other_language() -> None:
 def test_an_empty_page_says_there_is_no_data_yet() -> None:
     text = visible_text(render_page(None, live=True, lang=Lang("vi")))
     assert "chưa có dữ liệu" in text and "– / – (–)" in text
+
+
+def test_the_page_language_comes_from_lang_and_is_validated() -> None:
+    from streams.agents.web import page_language
+    from streams.errors import InputError
+
+    lang, rest = page_language({"lang": "en", "period": "2023-06"}, "vi")
+    assert lang == Lang("en") and rest == {"period": "2023-06"}
+    assert page_language({}, "vi")[0] == Lang("vi")
+    with pytest.raises(InputError, match="language must be one of vi, en"):
+        page_language({"lang": "fr"}, "vi")
