@@ -197,3 +197,9 @@ FAILURE_REASONS = {
     "identity_not_verified": N_("identity not verified"),
     "beneficiary_absent": N_("beneficiary absent"),
 }
+ALERT_KINDS = {
+    "low_cashless_rate": N_("cashless rate under target"),
+    "cashless_rate_drop": N_("cashless rate dropped"),
+    "paid_twice": N_("paid twice"),
+    "unknown_beneficiary": N_("payment to no one on the list"),
+}

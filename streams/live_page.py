@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from streams.html_parts import Column, bars, esc, point_map, table
-from streams.i18n import CHANNELS, FAILURE_REASONS, LANGUAGE_NAMES, LANGUAGES, Lang
+from streams.i18n import ALERT_KINDS, CHANNELS, FAILURE_REASONS, LANGUAGE_NAMES, LANGUAGES, Lang
 
 ASSETS = files("streams") / "assets"
 
@@ -229,7 +229,7 @@ def _drill(s: dict[str, Any], lang: Lang) -> list[str]:
         "alerts",
         P.get("commune_alerts") or [],
         [
-            Column("kind", _("Alert")),
+            Column("kind", _("Alert"), lambda v: lang.label(ALERT_KINDS, v)),
             Column("period", _("Period"), lang.period),
             Column("message", _("Message")),
             Column("raised_at", _("Raised"), lang.moment),
