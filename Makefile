@@ -4,12 +4,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv tools upstream-tools demo test bench lint typecheck unit integration clean
+.PHONY: venv tools upstream-tools demo test bench lint typecheck unit integration clean i18n
 
 # Debian packages the tests use: docker-compose (1.29) validates docker-compose.yml without
-# a Docker engine; chromium and chromedriver run the live page's browser test. Installed only
+# a Docker engine; chromium and chromedriver run the live page's browser test and print the
+# report to PDF; pdftotext (poppler-utils) reads that PDF back in its test. Installed only
 # when missing (as root, or through sudo).
-DEBIAN_TOOLS := docker-compose chromium chromedriver go node npm
+DEBIAN_TOOLS := docker-compose chromium chromedriver pdftotext go node npm
 
 # Grafana's own code as the tests' oracle (docs/testing.md): a Go program around the
 # ClickHouse data source's macro expansion and a Node bundle of Scenes' interpolation, built
@@ -30,7 +31,7 @@ venv: $(STAMP)
 tools:
 	@missing=""; for tool in $(DEBIAN_TOOLS); do \
 	  command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
-	missing=$$(echo "$$missing" | sed 's/chromedriver/chromium-driver/; s/\bgo\b/golang-go/; s/\bnode\b/nodejs/'); \
+	missing=$$(echo "$$missing" | sed 's/chromedriver/chromium-driver/; s/pdftotext/poppler-utils/; s/\bgo\b/golang-go/; s/\bnode\b/nodejs/'); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
@@ -47,6 +48,15 @@ $(UPSTREAM)/interpolate.mjs: $(UPSTREAM_NODE)
 	cd tests/upstream/node && npm ci --silent --no-audit --no-fund && node build.mjs $(CURDIR)/$@
 
 upstream-tools: tools $(UPSTREAM)/expand $(UPSTREAM)/interpolate.mjs
+# Translations (docs/languages.md): extract the marked text into the template, merge it into
+# the committed vi catalogue (then translate its new entries), compile the .mo files. The code
+# compiles a missing or older .mo in memory, so `make test` needs no step of its own.
+LOCALES := streams/locale
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --sort-output --add-location=file --no-wrap \
+	  --project=welfare-monitor -o $(LOCALES)/messages.pot .
+	$(BIN)/pybabel update --no-wrap --no-fuzzy-matching -i $(LOCALES)/messages.pot -d $(LOCALES) -l vi
+	$(BIN)/pybabel compile --statistics -d $(LOCALES)
 
 demo: $(STAMP)
 	$(BIN)/welfare-monitor demo

@@ -105,8 +105,8 @@ def dashboard(
     }
 
 
-def build_all() -> dict[str, dict[str, Any]]:
-    """Every dashboard by uid."""
+def source_boards() -> dict[str, dict[str, Any]]:
+    """The dashboards in their source language (English) by uid; see `build_all`."""
     period = query_variable("period", "Period", p.PERIOD_VARIABLE)
     province = query_variable("province", "Province", p.PROVINCE_VARIABLE)
     commune = query_variable("commune", "Commune", p.COMMUNE_VARIABLE)
@@ -195,6 +195,19 @@ def build_all() -> dict[str, dict[str, Any]]:
         ),
     ]
     return {b["uid"]: b for b in boards}
+
+
+def build_all() -> dict[str, dict[str, Any]]:
+    """Every dashboard by uid: one set per language (dashboards.i18n), Vietnamese with the
+    source uids, English with `-en` uids."""
+    from dashboards.i18n import translate
+    from streams.i18n import LANGUAGES
+
+    return {
+        board["uid"]: board
+        for language in LANGUAGES
+        for board in (translate(b, language) for b in source_boards().values())
+    }
 
 
 def render(board: dict[str, Any]) -> str:

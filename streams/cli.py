@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -27,6 +28,7 @@ from simulators.faults import FaultInjector, FaultSpec
 from simulators.generator import PaymentCycle
 from simulators.jsonl import write_lines
 from simulators.scenario import Scenario, load_scenario, scenario_names
+from streams import i18n
 from streams.alerts import AlertRules
 from streams.embedded import (
     EmbeddedPipeline,
@@ -37,6 +39,7 @@ from streams.embedded import (
     produce_lines,
 )
 from streams.errors import InputError, WelfareMonitorError
+from streams.i18n import N_, _
 from streams.ops_commands import add_fault_flags, add_serve_parser, add_verify_parser
 from streams.queries import Results
 from streams.report import (
@@ -53,12 +56,13 @@ from streams.verify import compare
 
 DEFAULT_SCENARIO = "binh-dinh-2023-06"
 _STAGES = {
-    "simulate": "Simulating events",
-    "produce": "Sending to Kafka",
-    "process": "Messages processed",
+    "simulate": N_("Simulating events"),
+    "produce": N_("Sending to Kafka"),
+    "process": N_("Messages processed"),
 }
 # The worker's progress is its committed offsets: messages, each an event or a payment file.
-_UNITS = {"process": "messages"}
+_UNITS = {"process": N_("messages/s")}
+_EVENTS_PER_S = N_("events/s")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -85,15 +89,15 @@ class ProgressObserver:
 
     def started(self, stage: str, total: int | None) -> None:
         self._tasks[stage] = self.progress.add_task(
-            _STAGES.get(stage, stage), total=total, rate=""
+            _(_STAGES[stage]) if stage in _STAGES else stage, total=total, rate=""
         )
 
     def advanced(self, stage: str, completed: int) -> None:
         task_id = self._tasks[stage]
         task = self.progress.tasks[task_id]
         elapsed = task.elapsed or 0.0
-        unit = _UNITS.get(stage, "events")
-        speed = f"{completed / elapsed:,.0f} {unit}/s" if elapsed > 0.5 else ""
+        unit = _(_UNITS.get(stage, _EVENTS_PER_S))
+        speed = f"{i18n.current().number(completed / elapsed)} {unit}" if elapsed > 0.5 else ""
         self.progress.update(task_id, completed=completed, rate=speed)
 
     def notice(self, message: str) -> None:
@@ -160,7 +164,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             out.print(f"{name:<24} {load_scenario(name).title}")
         return 0
     if not args.scenario:
-        raise SimulatorError("simulate needs --scenario NAME or FILE.yaml (see --list)")
+        raise SimulatorError(_("simulate needs --scenario NAME or FILE.yaml (see --list)"))
     scenario = load_scenario(args.scenario)
     faults = _faults(args)
     if args.out:
@@ -181,8 +185,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 # --- run / demo -----------------------------------------------------------------------------
 
 def _settings(args: argparse.Namespace) -> Settings:
-    """Settings from the environment, with the command's --file-events when given."""
-    settings = Settings()
+    """Settings from the environment, with the command's --file-events and --lang."""
+    settings = Settings().model_copy(update={"language": i18n.current().code})
     file_events = getattr(args, "file_events", None)
     if file_events is not None:
         settings = settings.model_copy(update={"replay_file_events": file_events})
@@ -197,14 +201,14 @@ def _run_pipeline(
     pipeline = EmbeddedPipeline(settings, ProgressObserver(progress))
 
     def keep_serving(settings: Settings) -> None:
-        progress.console.print(
-            f"[bold]All events are stored. The live page stays up at "
-            f"http://{settings.web_host}:{settings.web_port}/ until Ctrl-C.[/]")
+        progress.console.print("[bold]" + _(
+            "All events are stored. The live page stays up at {url} until Ctrl-C."
+        ).format(url=f"http://{settings.web_host}:{settings.web_port}/") + "[/]")
         try:
             while True:
                 time.sleep(1)
         except KeyboardInterrupt:
-            progress.console.print("stopping")
+            progress.console.print(_("stopping"))
 
     results = pipeline.run(input_path, data_dir, on_processed=keep_serving if serve else None)
     if produced is not None and pipeline.produced is not None:
@@ -216,29 +220,42 @@ def _data_dir_settings(data_dir: Path) -> Settings:
     """Settings that read the chDB data an embedded run kept in `data_dir`."""
     chdb_path = data_dir / "chdb"
     if not chdb_path.is_dir():
-        raise InputError(f"{data_dir} holds no chDB data (expected {chdb_path})")
+        raise InputError(_("{data_dir} holds no chDB data (expected {chdb_path})").format(
+            data_dir=data_dir, chdb_path=chdb_path))
     return Settings().model_copy(update={"clickhouse_url": None, "chdb_path": chdb_path})
 
 
-def write_report(data_dir: Path, out_path: Path, period: str | None = None) -> int:
-    """Write the static HTML report of an embedded run's data; returns communes shown."""
-    from streams.live_data import PageParams, snapshot
-    from streams.live_page import render_page
+def write_report(data_dir: Path, out_path: Path, period: str | None = None,
+                 province: str | None = None, commune: str | None = None,
+                 pdf: Path | None = None) -> int:
+    """Write the static report (HTML, and PDF when `pdf` is given) of an embedded run's data,
+    in the current language; returns the number of communes in its table."""
+    from streams.static_report import parse_scope, print_pdf, render_report
     from streams.storage import open_store
 
-    settings = _data_dir_settings(data_dir)
-    store = open_store(settings)
+    scope = parse_scope(period, province, commune)
+    store = open_store(_data_dir_settings(data_dir))
     try:
-        data = snapshot(store, PageParams.parse({"period": period} if period else {}))
+        page, communes = render_report(store, scope, i18n.current())
     finally:
         store.close()
-    out_path.write_text(render_page(data, live=False), encoding="utf-8")
-    return len(data["panels"].get("commune_table", []))
+    try:
+        out_path.write_text(page, encoding="utf-8")
+    except OSError as e:
+        raise InputError(_("cannot write {path}: {reason}").format(
+            path=out_path, reason=e.strerror or e)) from e
+    if pdf is not None:
+        print_pdf(out_path, pdf)
+    return communes
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    communes = write_report(Path(args.data_dir), Path(args.out), args.period)
-    out.print(f"wrote {args.out} ({communes} communes)")
+    communes = write_report(Path(args.data_dir), Path(args.out), args.period, args.province,
+                            args.commune, Path(args.pdf) if args.pdf else None)
+    lang = i18n.current()
+    written = f"{args.out}, {args.pdf}" if args.pdf else args.out
+    out.print(_("wrote {files} ({communes} communes)").format(
+        files=written, communes=lang.number(communes)), markup=False)
     return 0
 
 
@@ -286,7 +303,8 @@ def _read_truth(path: Path) -> dict[str, Any]:
     try:
         truth: dict[str, Any] = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError) as e:
-        raise InputError(f"cannot read the truth file {path}: {e}") from e
+        raise InputError(_("cannot read the truth file {path}: {reason}").format(
+            path=path, reason=e)) from e
     return truth
 
 
@@ -298,15 +316,16 @@ def _verify(results: Results, truth: dict[str, Any]) -> int:
     problems = compare(results, truth, rules)
     totals = truth["totals"]
     if not problems:
-        out.print(
-            f"Ground truth {totals['beneficiaries_paid_cashless']:,} / "
-            f"{totals['beneficiaries_due']:,}: the pipeline's result matches the simulator's at "
-            "every level (nation, province, commune, programme), dead letters by class, "
-            "alerts and the coverage-gap ranking.", markup=False, highlight=False,
-        )
+        out.print(_(
+            "Ground truth {counts}: the pipeline's result matches the simulator's at every "
+            "level (nation, province, commune, programme), dead letters by class, alerts and "
+            "the coverage-gap ranking."
+        ).format(counts=i18n.current().counts(totals["beneficiaries_paid_cashless"],
+                                              totals["beneficiaries_due"])),
+            markup=False, highlight=False)
         return 0
-    err.print(f"The pipeline's result DIFFERS FROM the ground truth in {len(problems)} places:",
-              markup=False)
+    err.print(_("The pipeline's result DIFFERS FROM the ground truth in {n} places:").format(
+        n=len(problems)), markup=False)
     for line in problems[:20]:
         err.print(f"  {line}", markup=False, highlight=False)
     return 1
@@ -328,8 +347,10 @@ def _print_results(results: Results, labels: dict[int, str] | None = None) -> No
         out.print(targets_summary(results.targets), markup=False)
     out.print(alerts_summary(results.alerts), markup=False)
     if results.dead_letters:
-        dead = ", ".join(f"{r['error_class']}: {r['events']}" for r in results.dead_letters)
-        out.print(f"Dead-lettered events by class: {dead}", markup=False)
+        dead = ", ".join(f"{r['error_class']}: {i18n.current().number(r['events'])}"
+                         for r in results.dead_letters)
+        out.print(_("Dead-lettered events by class: {classes}").format(classes=dead),
+                  markup=False)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -349,7 +370,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
                                             results)
         if args.report:
             write_report(data_dir, Path(args.report))
-            err.print(f"static report: {args.report}", markup=False)
+            err.print(_("static report: {path}").format(path=args.report), markup=False)
     region = scenario.region
     labels = (
         {region.province_codes[0]: region.label}
@@ -358,9 +379,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     _print_results(results, labels)
     if region.label:
-        out.print(
-            f"[dim]{region.label} is a former province: {region.mapping_note}[/]", highlight=False
-        )
+        out.print("[dim]" + _("{label} is a former province: {note}").format(
+            label=region.label, note=region.mapping_note) + "[/]", highlight=False)
     return _verify(results, cycle.truth.to_json())
 
 
@@ -384,7 +404,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     finally:
         store.close()
     target = settings.clickhouse_url or f"chDB at {settings.chdb_path}"
-    out.print(f"migrated {target}: applied {', '.join(applied) or 'nothing (up to date)'}")
+    out.print(_("migrated {target}: applied {files}").format(
+        target=target, files=", ".join(applied) or _("nothing (up to date)")))
     return 0
 
 
@@ -422,8 +443,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
                                  args.speed)
             if args.truth:
                 write_truth(cycle, Path(args.truth))
-    out.print(f"replayed {sent.lines:,} events in {sent.messages:,} messages to "
-              f"{settings.events_topic}" + (f"; truth in {args.truth}" if args.truth else ""))
+    lang = i18n.current()
+    out.print(_("replayed {events} events in {messages} messages to {topic}").format(
+        events=lang.number(sent.lines), messages=lang.number(sent.messages),
+        topic=settings.events_topic))
+    if args.truth:
+        out.print(_("ground truth written to {path}").format(path=args.truth), markup=False)
     if sent.oversize:
         lines = ", ".join(str(n) for n in sent.oversize[:10])
         err.print(f"dead-lettered as oversize (too big to send): line {lines}"
@@ -516,13 +541,14 @@ def cmd_dashboards_build(args: argparse.Namespace) -> int:
     if args.check:
         outdated = stale()
         if outdated:
-            err.print(f"out of date: {', '.join(outdated)}; run `welfare-monitor dashboards "
-                      "build` and commit dashboards/json", markup=False)
+            err.print(_("out of date: {names}; run `welfare-monitor dashboards build` and "
+                        "commit dashboards/json").format(names=", ".join(outdated)),
+                      markup=False)
             return 1
-        out.print(f"dashboards in {JSON_DIR} are up to date")
+        out.print(_("dashboards in {path} are up to date").format(path=JSON_DIR))
         return 0
     for path in write_all():
-        out.print(f"wrote {path}")
+        out.print(_("wrote {path}").format(path=path))
     return 0
 
 
@@ -535,16 +561,18 @@ def cmd_dashboards_push(args: argparse.Namespace) -> int:
     token = args.token or (settings.grafana_token.get_secret_value()
                            if settings.grafana_token else None)
     if not token:
-        raise DashboardError("dashboards push needs a Grafana service-account token: "
-                             "--token TOKEN or GRAFANA_TOKEN")
+        raise DashboardError(_("dashboards push needs a Grafana service-account token: "
+                               "--token TOKEN or GRAFANA_TOKEN"))
     password = settings.grafana_clickhouse_password
     report = push(url, token, DataSourceConfig(
         host=settings.grafana_clickhouse_host, port=settings.grafana_clickhouse_port,
         database=settings.clickhouse_database, user=settings.grafana_clickhouse_user,
         password=password.get_secret_value() if password else None,
     ))
-    out.print(f"Grafana {url}: folder {report.folder}, data source {report.datasource}, "
-              f"dashboards {', '.join(report.dashboards)}", markup=False)
+    out.print(_("Grafana {url}: folder {folder}, data source {datasource}, dashboards "
+                "{dashboards}").format(url=url, folder=report.folder,
+                                       datasource=report.datasource,
+                                       dashboards=", ".join(report.dashboards)), markup=False)
     return 0
 
 
@@ -558,10 +586,11 @@ def cmd_export_coverage(args: argparse.Namespace) -> int:
         rows = coverage_rows(store, args.period)
     finally:
         store.close()
-    text = to_csv(rows) if args.format == "csv" else to_geojson(rows)
+    text = to_csv(rows, i18n.current()) if args.format == "csv" else to_geojson(rows)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
-        err.print(f"wrote {len(rows)} communes to {args.out}", markup=False)
+        err.print(_("wrote {n} communes to {path}").format(n=len(rows), path=args.out),
+                  markup=False)
     else:
         sys.stdout.write(text)
     return 0
@@ -632,6 +661,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--data-dir", required=True, help="data dir of `run`/`demo --data-dir`")
     report.add_argument("--out", default="report.html", help="HTML file (default report.html)")
     report.add_argument("--period", help="YYYY-MM (default: the latest)")
+    report.add_argument("--province", metavar="CODE", help="only this province (its code)")
+    report.add_argument("--commune", metavar="CODE", help="only this commune (its code)")
+    report.add_argument("--pdf", metavar="FILE", help="also print the report to this PDF "
+                        "(headless Chromium)")
     report.set_defaults(handler=cmd_report)
 
     simulate = sub.add_parser("simulate", help="generate a scenario's events and ground truth")
@@ -750,17 +783,37 @@ def build_parser() -> argparse.ArgumentParser:
     coverage.add_argument("--period", help="YYYY-MM (default: the latest)")
     coverage.add_argument("--out", help="file to write (default: stdout)")
     coverage.set_defaults(handler=cmd_export_coverage)
+    _lang_option(parser)
     return parser
+
+
+def _lang_option(parser: argparse.ArgumentParser) -> None:
+    """`--lang` on every command, at any depth (it overrides the LANGUAGE setting)."""
+    subcommands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subcommands:
+        parser.add_argument("--lang", choices=i18n.LANGUAGES, default=argparse.SUPPRESS,
+                            help="language of what users read: vi or en (default: the "
+                            "LANGUAGE setting, vi)")
+    for action in subcommands:
+        for child in action.choices.values():
+            _lang_option(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `welfare-monitor` console script."""
     args = build_parser().parse_args(argv)
     try:
+        i18n.use(getattr(args, "lang", None) or Settings().language)
         return int(args.handler(args))
     except (WelfareMonitorError, SimulatorError, ContractError) as e:
-        err.print(f"[bold red]error:[/] {e}", markup=True, highlight=False)
+        err.print("[bold red]" + _("error:") + f"[/] {e}", markup=True, highlight=False)
+        return 1
+    except ValidationError as e:
+        first = e.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        err.print("[bold red]" + _("error:") + f"[/] {name}: {first['msg']}", markup=True,
+                  highlight=False)
         return 1
     except KeyboardInterrupt:
-        err.print("interrupted; child processes stopped")
+        err.print(_("interrupted; child processes stopped"))
         return 130

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from streams.broker import EmbeddedBroker, free_port
 from streams.errors import InputError, PipelineError
+from streams.i18n import _
 from streams.ingest import redact
 from streams.kafka_io import EventProducer, LagProbe, ensure_topics, event_lines
 from streams.payment_files import FilePacker
@@ -297,17 +298,15 @@ class EmbeddedPipeline:
                 broker.start()
             settings = embedded_settings(self.base, data_dir, broker.bootstrap_servers)
             if self.base.pseudonym_key is None:
-                self.observer.notice(
+                self.observer.notice(_(
                     "PSEUDONYM_KEY is not set: this run pseudonymises citizen IDs with an "
                     "ephemeral random key, so its pseudonyms match no other run."
-                )
+                ))
             ensure_topics(settings.kafka_bootstrap_servers, settings.topic_layout())
             worker = WorkerHandle(settings, run_paths)
             worker.start()
-            self.observer.notice(
-                f"live page: http://{settings.web_host}:{settings.web_port}/ "
-                "(open it to watch the counts climb)"
-            )
+            self.observer.notice(_("live page: {url} (open it to watch the counts climb)").format(
+                url=f"http://{settings.web_host}:{settings.web_port}/"))
             if produce:
                 self.produced = self._produce(settings, input_path, total)
                 messages = self.produced.messages

@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from streams.i18n import DEFAULT_LANGUAGE, Language, parse_language
 
 
 class Settings(BaseSettings):
@@ -107,6 +109,17 @@ class Settings(BaseSettings):
     )
 
     log_level: Literal["debug", "info", "warn", "error", "crit"] = "warn"
+
+    language: Language = Field(
+        DEFAULT_LANGUAGE, description="Language of what users read (pages, reports, CLI, "
+        "dashboards): vi (default) or en; `--lang` overrides it. GNU-style values such as "
+        "en_US.UTF-8 or fr:en are read as their first supported language."
+    )
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _language(cls, value: object) -> str:
+        return parse_language(str(value))
 
     @property
     def storage_kind(self) -> Literal["server", "chdb"]:

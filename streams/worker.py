@@ -49,7 +49,7 @@ def run_worker(settings: Settings, *, apply_migrations: bool = False) -> None:
                           settings.worker_gc_thresholds)
         register_payments_agent(app, settings, ClickHouseSink(store), pool)
         if settings.web_enabled:
-            register_live_page(app, store)
+            register_live_page(app, store, settings.language)
         worker = faust.Worker(app, loglevel=settings.log_level, quiet=True)
         # Faust's console spinner sets the root logger to DEBUG so it can spin on every
         # record: each debug call in Faust and aiokafka then built a record (~5% of the

@@ -36,9 +36,10 @@ def test_generation_is_deterministic() -> None:
     }
 
 
-def test_four_dashboards_with_stable_uids_and_tags() -> None:
+def test_four_dashboards_per_language_with_stable_uids_and_tags() -> None:
     boards = build_all()
-    assert sorted(boards) == ["wm-commune", "wm-coverage", "wm-overview", "wm-pipeline"]
+    four = ["wm-commune", "wm-coverage", "wm-overview", "wm-pipeline"]
+    assert sorted(boards) == sorted([*four, *(f"{uid}-en" for uid in four)])
     for board in boards.values():
         assert "welfare-monitor" in board["tags"]
         ids = [p["id"] for p in board["panels"]]
