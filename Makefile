@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv tools demo test bench lint typecheck unit integration clean
+.PHONY: venv tools chdb258 demo test bench lint typecheck unit integration clean
 
 # Debian packages the tests use: docker-compose (1.29) validates docker-compose.yml without
 # a Docker engine; chromium and chromedriver run the live page's browser test. Installed only
@@ -18,6 +18,17 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# ClickHouse 25.8, the server version docker-compose.yml pins, embedded by chdb 4.0.0, in an
+# interpreter of its own (the project's chDB is newer): the dashboards' read-only test runs
+# every Grafana query in it (tests/support/chdb258_runner.py).
+CHDB258 := .venv-chdb258
+$(CHDB258)/.installed-stamp:
+	@test -x $(CHDB258)/bin/python || $(PYTHON) -m venv $(CHDB258)
+	$(CHDB258)/bin/python -m pip install --quiet --disable-pip-version-check 'chdb==4.0.0'
+	@touch $@
+
+chdb258: $(CHDB258)/.installed-stamp
 
 tools:
 	@missing=""; for tool in $(DEBIAN_TOOLS); do \
@@ -47,11 +58,11 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -m "not integration"
 
-integration: $(STAMP) tools
+integration: $(STAMP) tools chdb258
 	$(BIN)/pytest -m integration
 
-test: lint typecheck tools
+test: lint typecheck tools chdb258
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info data
+	rm -rf $(VENV) $(CHDB258) .pytest_cache .mypy_cache .ruff_cache *.egg-info data

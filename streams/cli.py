@@ -322,9 +322,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from streams.storage import open_store
     from streams.storage.migrate import migrate
+    from streams.storage.wait import wait_for_store
 
     settings = Settings()
-    store = open_store(settings)
+    store = wait_for_store(lambda: open_store(settings), args.wait)
     try:
         applied = migrate(store)
     finally:
@@ -382,13 +383,15 @@ def cmd_dashboards_push(args: argparse.Namespace) -> int:
         raise DashboardError("dashboards push needs a Grafana service-account token: "
                              "--token TOKEN or GRAFANA_TOKEN")
     password = settings.grafana_clickhouse_password
-    report = push(url, token, DataSourceConfig(
+    source = None if args.datasource_uid else DataSourceConfig(
         host=settings.grafana_clickhouse_host, port=settings.grafana_clickhouse_port,
         database=settings.clickhouse_database, user=settings.grafana_clickhouse_user,
         password=password.get_secret_value() if password else None,
-    ))
-    out.print(f"Grafana {url}: folder {report.folder}, data source {report.datasource}, "
-              f"dashboards {', '.join(report.dashboards)}", markup=False)
+    )
+    report = push(url, token, source, datasource_uid=args.datasource_uid)
+    out.print(f"Grafana {url}: folders {report.folder}, data source {report.datasource} "
+              f"({report.datasource_uid}), dashboards {', '.join(report.dashboards)}",
+              markup=False)
     return 0
 
 
@@ -510,6 +513,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(handler=cmd_worker)
 
     migrate = sub.add_parser("migrate", help="apply schemas/clickhouse/NNN_*.sql in order")
+    migrate.add_argument("--wait", type=float, default=0, metavar="SECONDS",
+                         help="retry connecting to ClickHouse for up to SECONDS (default 0: "
+                         "one attempt); compose waits 120 s for a server still starting")
     migrate.set_defaults(handler=cmd_migrate)
 
     replay = sub.add_parser("replay", help="send a file of events to Kafka (server mode)")
@@ -541,6 +547,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "dashboards through the Grafana HTTP API")
     push_cmd.add_argument("--url", help="Grafana URL (default GRAFANA_URL)")
     push_cmd.add_argument("--token", help="service-account token (default GRAFANA_TOKEN)")
+    push_cmd.add_argument("--datasource-uid", metavar="UID",
+                          help="use this existing ClickHouse data source (its uid) instead of "
+                          "creating or updating one")
     push_cmd.set_defaults(handler=cmd_dashboards_push)
 
     export = sub.add_parser("export", help="exports for banks")
