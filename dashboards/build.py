@@ -111,7 +111,6 @@ def query_variable(name: str, label: str, sql: str, *, include_all: bool = False
     """A template variable filled by a ClickHouse query."""
     variable: dict[str, Any] = {
         "datasource": DATASOURCE,
-        "definition": sql,
         "includeAll": include_all,
         "label": label,
         "multi": False,

@@ -50,7 +50,8 @@ def test_every_panel_query_runs_and_returns_its_columns(
             query: PanelQuery = BY_SQL[raw]
             sql = expand(raw, values, RANGE)
             rows: list[dict[str, Any]] = store.query(sql)
-            assert rows, f"{uid} / {title}: no rows"
+            # One programme in one commune may legitimately have no failures ("No data").
+            assert rows or not all_programme, f"{uid} / {title}: no rows"
             assert set(query.columns) <= set(columns(store, sql)), f"{uid} / {title}"
             checked += 1
     assert checked == len(PANELS)  # each panel query is used once
