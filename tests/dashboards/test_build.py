@@ -101,6 +101,12 @@ def test_provisioning_matches_the_folders_and_the_data_source() -> None:
         provider = by_folder[folder.uid]
         assert provider["folder"] == folder.title
         assert f"./dashboards/json/{folder.uid}:{provider['options']['path']}:ro" in mounts
+    home = compose["services"]["grafana"]["environment"][
+        "GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"
+    ]
+    host = {v.split(":")[1]: v.split(":")[0] for v in mounts if v.startswith("./")}
+    directory, name = home.rsplit("/", 1)
+    assert (ROOT / host[directory] / name).is_file(), home
 
 
 def test_the_bank_facing_dashboard_has_a_folder_of_its_own() -> None:
