@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv tools upstream-tools demo test bench lint typecheck unit integration clean i18n
+.PHONY: venv tools upstream-tools chdb258 demo test bench lint typecheck unit integration clean i18n
 
 # Debian packages the tests use: docker-compose (1.29) validates docker-compose.yml without
 # a Docker engine; chromium and chromedriver run the live page's browser test and print the
@@ -27,6 +27,17 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# ClickHouse 25.8, the server version docker-compose.yml pins, embedded by chdb 4.0.0, in an
+# interpreter of its own (the project's chDB is newer): the dashboards' read-only test runs
+# every Grafana query in it (tests/support/chdb258_runner.py).
+CHDB258 := .venv-chdb258
+$(CHDB258)/.installed-stamp:
+	@test -x $(CHDB258)/bin/python || $(PYTHON) -m venv $(CHDB258)
+	$(CHDB258)/bin/python -m pip install --quiet --disable-pip-version-check 'chdb==4.0.0'
+	@touch $@
+
+chdb258: $(CHDB258)/.installed-stamp
 
 tools:
 	@missing=""; for tool in $(DEBIAN_TOOLS); do \
@@ -75,11 +86,11 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -m "not integration"
 
-integration: $(STAMP) upstream-tools
+integration: $(STAMP) upstream-tools chdb258
 	$(BIN)/pytest -m integration
 
-test: lint typecheck upstream-tools
+test: lint typecheck upstream-tools chdb258
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info data .cache tests/upstream/node/node_modules
+	rm -rf $(VENV) $(CHDB258) .pytest_cache .mypy_cache .ruff_cache *.egg-info data .cache tests/upstream/node/node_modules

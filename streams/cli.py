@@ -396,9 +396,10 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from streams.storage import open_store
     from streams.storage.migrate import migrate
+    from streams.storage.wait import wait_for_store
 
     settings = Settings()
-    store = open_store(settings)
+    store = wait_for_store(lambda: open_store(settings), args.wait)
     try:
         applied = migrate(store)
     finally:
@@ -564,14 +565,15 @@ def cmd_dashboards_push(args: argparse.Namespace) -> int:
         raise DashboardError(_("dashboards push needs a Grafana service-account token: "
                                "--token TOKEN or GRAFANA_TOKEN"))
     password = settings.grafana_clickhouse_password
-    report = push(url, token, DataSourceConfig(
+    source = None if args.datasource_uid else DataSourceConfig(
         host=settings.grafana_clickhouse_host, port=settings.grafana_clickhouse_port,
         database=settings.clickhouse_database, user=settings.grafana_clickhouse_user,
         password=password.get_secret_value() if password else None,
-    ))
-    out.print(_("Grafana {url}: folder {folder}, data source {datasource}, dashboards "
+    )
+    report = push(url, token, source, datasource_uid=args.datasource_uid)
+    out.print(_("Grafana {url}: folders {folder}, data source {datasource} ({uid}), dashboards "
                 "{dashboards}").format(url=url, folder=report.folder,
-                                       datasource=report.datasource,
+                                       datasource=report.datasource, uid=report.datasource_uid,
                                        dashboards=", ".join(report.dashboards)), markup=False)
     return 0
 
@@ -696,6 +698,9 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(handler=cmd_worker)
 
     migrate = sub.add_parser("migrate", help="apply schemas/clickhouse/NNN_*.sql in order")
+    migrate.add_argument("--wait", type=float, default=0, metavar="SECONDS",
+                         help="retry connecting to ClickHouse for up to SECONDS (default 0: "
+                         "one attempt); compose waits 120 s for a server still starting")
     migrate.set_defaults(handler=cmd_migrate)
 
     replay = sub.add_parser("replay", help="send a file of events, or a scenario simulated on "
@@ -772,6 +777,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "dashboards through the Grafana HTTP API")
     push_cmd.add_argument("--url", help="Grafana URL (default GRAFANA_URL)")
     push_cmd.add_argument("--token", help="service-account token (default GRAFANA_TOKEN)")
+    push_cmd.add_argument("--datasource-uid", metavar="UID",
+                          help="use this existing ClickHouse data source (its uid) instead of "
+                          "creating or updating one")
     push_cmd.set_defaults(handler=cmd_dashboards_push)
 
     export = sub.add_parser("export", help="exports for banks")
