@@ -225,6 +225,8 @@ def test_the_cli_passes_the_datasource_uid(
         TOKEN,
         "--datasource-uid",
         "abc123",
+        "--lang",
+        "en",
     ]
     assert main(args) == 0
     assert "data source reused (abc123)" in capsys.readouterr().out
