@@ -39,9 +39,20 @@ from streams.sink import ClickHouseSink
 PAYMENTS_TABLE = "ledger_payments"
 EVENTS_TABLE = "ledger_events"
 IDS_TABLE = "ledger_ids"
-PAYMENT_COLUMNS = ("event_id", "event_type", "period", "programme", "beneficiary",
-                   "province_code", "commune_code", "channel", "occurred_ms", "amount_vnd",
-                   "reason", "attempt")
+PAYMENT_COLUMNS = (
+    "event_id",
+    "event_type",
+    "period",
+    "programme",
+    "beneficiary",
+    "province_code",
+    "commune_code",
+    "channel",
+    "occurred_ms",
+    "amount_vnd",
+    "reason",
+    "attempt",
+)
 
 KNOWN_IDS_SQL = """
 SELECT event_id, groupUniqArray(digest) AS digests
@@ -72,8 +83,10 @@ def digest(item: PaymentFact | Ingested) -> str:
     if isinstance(item, PaymentFact):
         content = orjson.dumps(list(item))
     else:
-        content = orjson.dumps([item.event_id, item.event_type, item.occurred_ms, item.payload],
-                               option=orjson.OPT_SORT_KEYS)
+        content = orjson.dumps(
+            [item.event_id, item.event_type, item.occurred_ms, item.payload],
+            option=orjson.OPT_SORT_KEYS,
+        )
     return hashlib.blake2b(content, digest_size=16).hexdigest()
 
 
@@ -86,11 +99,16 @@ def event_row(item: Ingested, at: datetime) -> dict[str, Any]:
     """The ledger_events row of a non-payment event."""
     p = item.payload
     subject = p.get("access_point_id") or p.get("beneficiary") or ""
-    return {"event_id": item.event_id, "event_type": item.event_type, "subject": str(subject),
-            "province_code": p.get("province_code", 0), "commune_code": p.get("commune_code", 0),
-            "occurred_ms": item.occurred_ms,
-            "payload": orjson.dumps(p, option=orjson.OPT_SORT_KEYS).decode(),
-            "received_at": at}
+    return {
+        "event_id": item.event_id,
+        "event_type": item.event_type,
+        "subject": str(subject),
+        "province_code": p.get("province_code", 0),
+        "commune_code": p.get("commune_code", 0),
+        "occurred_ms": item.occurred_ms,
+        "payload": orjson.dumps(p, option=orjson.OPT_SORT_KEYS).decode(),
+        "received_at": at,
+    }
 
 
 async def known_digests(sink: ClickHouseSink, ids: Sequence[str]) -> dict[str, set[str]]:
@@ -101,31 +119,52 @@ async def known_digests(sink: ClickHouseSink, ids: Sequence[str]) -> dict[str, s
     return {r["event_id"]: set(r["digests"]) for r in rows}
 
 
-async def store(sink: ClickHouseSink, new: Sequence[tuple[PaymentFact | Ingested, str]],
-                at: datetime) -> None:
+async def store(
+    sink: ClickHouseSink, new: Sequence[tuple[PaymentFact | Ingested, str]], at: datetime
+) -> None:
     """Add new events to the ledger: their rows first, their ids last (see module doc)."""
-    await sink.write(PAYMENTS_TABLE, [payment_row(item, at) for item, _ in new
-                                      if isinstance(item, PaymentFact)])
-    await sink.write(EVENTS_TABLE, [event_row(item, at) for item, _ in new
-                                    if isinstance(item, Ingested)])
-    await sink.write(IDS_TABLE, [{"event_id": item.event_id, "digest": d, "received_at": at}
-                                 for item, d in new])
+    await sink.write(
+        PAYMENTS_TABLE, [payment_row(item, at) for item, _ in new if isinstance(item, PaymentFact)]
+    )
+    await sink.write(
+        EVENTS_TABLE, [event_row(item, at) for item, _ in new if isinstance(item, Ingested)]
+    )
+    await sink.write(
+        IDS_TABLE, [{"event_id": item.event_id, "digest": d, "received_at": at} for item, d in new]
+    )
 
 
 def fact_of(row: dict[str, Any]) -> PaymentFact:
     """A payment fact from a ledger_payments row (JSON output quotes 64-bit integers)."""
     return PaymentFact(
-        row["event_id"], row["event_type"], row["period"], row["programme"],
-        row["beneficiary"], int(row["province_code"]), int(row["commune_code"]),
-        row["channel"], int(row["occurred_ms"]), int(row["amount_vnd"]), row["reason"],
+        row["event_id"],
+        row["event_type"],
+        row["period"],
+        row["programme"],
+        row["beneficiary"],
+        int(row["province_code"]),
+        int(row["commune_code"]),
+        row["channel"],
+        int(row["occurred_ms"]),
+        int(row["amount_vnd"]),
+        row["reason"],
         int(row["attempt"]),
     )
 
 
 def fold_order(fact: PaymentFact) -> tuple[Any, ...]:
     """A total order of a commune-period's events, so the fold never depends on read order."""
-    return (fact.beneficiary, fact.occurred_ms, KINDS[fact.event_type], fact.channel,
-            fact.amount_vnd, fact.event_id, fact.reason, fact.attempt, fact.programme)
+    return (
+        fact.beneficiary,
+        fact.occurred_ms,
+        KINDS[fact.event_type],
+        fact.channel,
+        fact.amount_vnd,
+        fact.event_id,
+        fact.reason,
+        fact.attempt,
+        fact.programme,
+    )
 
 
 @dataclass
@@ -171,23 +210,28 @@ def figures_of(commune: CommuneId, facts: Sequence[PaymentFact]) -> Figures:
     an older one wrote."""
     by_beneficiary = records(facts)
     per_programme = stats_by_programme(
-        [(who, status_of(record)) for who, record in by_beneficiary.items()] for _ in (0,))
+        [(who, status_of(record)) for who, record in by_beneficiary.items()] for _ in (0,)
+    )
     for fact in facts:
         per_programme.setdefault(fact.programme, Stats())
     ids = {fact.event_id for fact in facts}
     return Figures(commune, per_programme, len(ids))
 
 
-async def read_figures(sink: ClickHouseSink, communes: Iterable[CommuneId]
-                       ) -> dict[CommuneId, Figures]:
+async def read_figures(
+    sink: ClickHouseSink, communes: Iterable[CommuneId]
+) -> dict[CommuneId, Figures]:
     """Recompute `communes` (commune-periods) from the ledger, in one query."""
     wanted = set(communes)
     if not wanted:
         return {}
-    rows = await sink.query(COMMUNE_PERIODS_SQL, {
-        "periods": list(sorted({c.period for c in wanted})),
-        "communes": list(sorted({c.commune_code for c in wanted})),
-    })
+    rows = await sink.query(
+        COMMUNE_PERIODS_SQL,
+        {
+            "periods": list(sorted({c.period for c in wanted})),
+            "communes": list(sorted({c.commune_code for c in wanted})),
+        },
+    )
     facts: dict[CommuneId, list[PaymentFact]] = {c: [] for c in wanted}
     for row in rows:
         fact = fact_of(row)
@@ -197,17 +241,20 @@ async def read_figures(sink: ClickHouseSink, communes: Iterable[CommuneId]
     return {c: figures_of(c, f) for c, f in facts.items()}
 
 
-async def read_access_points(sink: ClickHouseSink, ids: Iterable[str]
-                             ) -> dict[str, dict[str, Any]]:
+async def read_access_points(sink: ClickHouseSink, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """The current record of each access point, folded from all its ledger events in event
     order; its `version` counts the changes, so it only grows with the ledger."""
     wanted = sorted(set(ids))
     if not wanted:
         return {}
     rows = await sink.query(ACCESS_POINT_EVENTS_SQL, {"ids": list(wanted)})
-    events = sorted(((int(r["occurred_ms"]), r["event_type"], r["event_id"],
-                      orjson.loads(r["payload"])) for r in rows),
-                    key=lambda e: (access_version(e[1], e[0]), e[2]))
+    events = sorted(
+        (
+            (int(r["occurred_ms"]), r["event_type"], r["event_id"], orjson.loads(r["payload"]))
+            for r in rows
+        ),
+        key=lambda e: (access_version(e[1], e[0]), e[2]),
+    )
     out: dict[str, dict[str, Any]] = {}
     for ms, event_type, _, payload in events:
         ap_id = payload["access_point_id"]
@@ -217,5 +264,12 @@ async def read_access_points(sink: ClickHouseSink, ids: Iterable[str]
     return out
 
 
-__all__ = ["ConflictingDuplicate", "Figures", "digest", "known_digests",
-           "read_access_points", "read_figures", "store"]
+__all__ = [
+    "ConflictingDuplicate",
+    "Figures",
+    "digest",
+    "known_digests",
+    "read_access_points",
+    "read_figures",
+    "store",
+]
