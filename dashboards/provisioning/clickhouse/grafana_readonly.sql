@@ -7,4 +7,12 @@ CREATE SETTINGS PROFILE IF NOT EXISTS grafana_readonly
 CREATE USER IF NOT EXISTS __USER__
     IDENTIFIED WITH sha256_password BY '__PASSWORD__'
     SETTINGS PROFILE 'grafana_readonly';
-GRANT SELECT ON __DATABASE__.* TO __USER__;
+-- Least privilege: only the aggregate tables the dashboards read. Never the ledger
+-- (ledger_payments, ledger_events, ledger_ids: one row per person and event, see
+-- docs/ledger.md); a new table the dashboards need gets its own GRANT here.
+GRANT SELECT ON __DATABASE__.commune_programme_stats TO __USER__;
+GRANT SELECT ON __DATABASE__.admin_units TO __USER__;
+GRANT SELECT ON __DATABASE__.access_points TO __USER__;
+GRANT SELECT ON __DATABASE__.alerts TO __USER__;
+GRANT SELECT ON __DATABASE__.dead_letters TO __USER__;
+GRANT SELECT ON __DATABASE__.pipeline_health TO __USER__;
