@@ -90,6 +90,7 @@ def test_explain_names_as_many_pseudonyms_as_each_figure_counts(
             c["commune_code"],
         ),
     )
+    assert communes[0]["beneficiaries_paid_twice"] + communes[0]["beneficiaries_paid_unknown"]
     for c in communes[:4]:
         want = {
             "unpaid": c["beneficiaries_due"] - c["beneficiaries_paid"],
