@@ -174,3 +174,38 @@ def test_alerts_are_reconciled_from_the_table_and_never_stored_unannounced(
     again = Topic()
     process(agent_on(store), [orjson.dumps(e) for e in scheduled], alerts=again)
     assert again.sent == []
+
+
+def test_workers_sharing_communes_in_any_order_equal_one_worker(
+    store: ChdbStore, events: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """Events keyed by nothing (`--key none`): three workers with no shared memory take
+    random slices of every commune, in shuffled order, with repeats; the rows they leave
+    equal what one worker writes from all events in order."""
+    import random
+
+    rng = random.Random(7)
+    shuffled = events + rng.sample(events, len(events) // 10)  # some redelivered
+    rng.shuffle(shuffled)
+    workers = [agent_on(store) for _ in range(3)]
+    alerts = Topic()
+    for i in range(0, len(shuffled), 23):
+        process(rng.choice(workers), [orjson.dumps(e) for e in shuffled[i : i + 23]], alerts)
+    shared = final_stats(store)
+    shared_alerts = store.query(
+        "SELECT * EXCEPT raised_at FROM alerts FINAL WHERE active = 1 ORDER BY ALL"
+    )
+    assert shared and shared_alerts
+    store.close()
+    alone = ChdbStore(tmp_path / "alone", unique("test"))
+    alone.open()
+    try:
+        migrate(alone)
+        process(agent_on(alone), [orjson.dumps(e) for e in events])
+        assert shared == final_stats(alone)
+        assert shared_alerts == alone.query(
+            "SELECT * EXCEPT raised_at FROM alerts FINAL WHERE active = 1 ORDER BY ALL"
+        )
+    finally:
+        alone.close()
+        store.open()  # the fixture closes it
