@@ -143,7 +143,6 @@ class Health:
 class BatchOutput:
     """What one batch produced."""
 
-    accepted: dict[str, tuple[PaymentFact | Ingested, str]] = field(default_factory=dict)
     order: list[tuple[EventT, int, PaymentFact | Ingested, str]] = field(default_factory=list)
     communes: set[CommuneId] = field(default_factory=set)
     access_points: set[str] = field(default_factory=set)
@@ -171,23 +170,15 @@ class PaymentsAgent:
         self.batches_done = 0  # acknowledged batches (set by the agent loop)
 
     def _take(self, event: EventT, result: MessageResult, out: BatchOutput) -> int:
-        """Note one message's ingested events in the batch, dead-letter the bad ones and
-        those whose id came earlier in the batch with other content; returns how many events
-        the message held."""
+        """Note one message's ingested events in the batch and dead-letter the bad ones;
+        returns how many events the message held."""
         is_file, items = result
         for index, item in enumerate(items, start=1 if is_file else 0):
             if isinstance(item, Rejection):
                 self._reject(event, item.error_class, item.reason, index, out)
                 continue
             self.health.saw(item.occurred_ms)
-            content = ledger.digest(item)
-            first = out.accepted.get(item.event_id)
-            if first is not None and first[1] != content:
-                self._conflict(event, item.event_id, index, out)
-                continue
-            if first is None:
-                out.accepted[item.event_id] = (item, content)
-            out.order.append((event, index, item, content))
+            out.order.append((event, index, item, ledger.digest(item)))
         return len(items)
 
     def _reject(self, event: EventT, error_class: str, reason: str, index: int,
@@ -200,25 +191,28 @@ class PaymentsAgent:
                      f"event_id {event_id} was seen before with other content", index, out)
 
     async def _check_ledger(self, out: BatchOutput) -> list[tuple[PaymentFact | Ingested, str]]:
-        """Drop the batch's events the ledger holds, dead-letter those it holds with other
-        content, and note what every kept or repeated event touches; returns the new ones.
+        """Drop the batch's duplicates and dead-letter its conflicting duplicates, and note
+        what every kept or repeated event touches; returns the new events.
 
-        A repeated event still touches its commune: after a crash between the ledger and
-        the statistics, processing it again rewrites the rows."""
-        known = await ledger.known_digests(self.sink, list(out.accepted))
+        An id the ledger holds is judged against the ledger's content, whenever it came; an
+        id new to the ledger against its first copy in the batch. A repeated event still
+        touches its commune: after a crash between the ledger and the statistics,
+        processing it again rewrites the rows."""
+        known = await ledger.known_digests(self.sink, list({i.event_id for _, _, i, _ in
+                                                            out.order}))
         new: list[tuple[PaymentFact | Ingested, str]] = []
         for event, index, item, content in out.order:
             stored = known.get(item.event_id)
-            if stored is not None and content not in stored:
+            if stored is None:
+                known[item.event_id] = {content}
+                new.append((item, content))
+            elif content not in stored:
                 self._conflict(event, item.event_id, index, out)
                 continue
             if isinstance(item, PaymentFact):
                 out.communes.add(CommuneId(item.period, item.province_code, item.commune_code))
             elif item.event_type.startswith("access_point."):
                 out.access_points.add(item.payload["access_point_id"])
-            if stored is None and out.accepted.get(item.event_id) == (item, content):
-                new.append((item, content))
-                out.accepted.pop(item.event_id)  # once
         return new
 
     def alerts_of(self, figures: Figures, before: Figures | None) -> list[Alert]:

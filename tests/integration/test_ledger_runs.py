@@ -126,3 +126,35 @@ def test_sending_a_file_twice_changes_nothing(
         if (e := orjson.loads(line))["event_type"].startswith("payment.")
     }
     assert ledger_count(data_dir) == len(payment_ids)
+
+
+def test_a_conflicting_duplicate_of_an_earlier_run_is_dead_lettered(
+    split: tuple[list[Path], dict[str, Any]], session_broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    paths, _ = split
+    data_dir = tmp_path / "data"
+    first = EmbeddedPipeline(settings_for_one_run()).run(paths[1], data_dir, broker=session_broker)
+    assert first.dead_letters == []
+    lines = paths[1].read_bytes().splitlines()
+    original = next(
+        orjson.loads(line)
+        for line in lines
+        if orjson.loads(line)["event_type"] == "payment.succeeded"
+    )
+    conflicting = {
+        **original,
+        "payload": {**original["payload"], "amount_vnd": original["payload"]["amount_vnd"] + 1000},
+    }
+    second_file = tmp_path / "second.jsonl"
+    second_file.write_bytes(orjson.dumps(conflicting) + b"\n" + orjson.dumps(original) + b"\n")
+    second = EmbeddedPipeline(settings_for_one_run()).run(
+        second_file, data_dir, broker=session_broker
+    )
+    assert [(r["error_class"], r["events"]) for r in second.dead_letters] == [
+        ("conflicting_duplicate", 1)
+    ]
+    assert (second.nation, second.communes, second.programmes) == (
+        first.nation,
+        first.communes,
+        first.programmes,
+    )
