@@ -638,6 +638,80 @@ def _file_events_option(command: argparse.ArgumentParser) -> None:
              "(default REPLAY_FILE_EVENTS, 500); 0 sends one event per message")
 
 
+def _ledger_store(args: argparse.Namespace) -> tuple[Settings, Any]:
+    """Settings and an open store for `explain`/`lookup` (a data dir's chDB, or the server)."""
+    from streams.storage import open_store
+
+    settings = _data_dir_settings(Path(args.data_dir)) if args.data_dir else Settings()
+    return settings, open_store(settings)
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from streams.explain import explain
+
+    _, store = _ledger_store(args)
+    try:
+        found = explain(store, args.period, args.commune, args.status)
+    finally:
+        store.close()
+    if args.format == "json":
+        for item in found:
+            sys.stdout.write(orjson.dumps(item.as_json()).decode() + "\n")
+        return 0
+    table = Table(title=f"{args.period}, commune {args.commune}: {args.status or 'due or paid'}"
+                  f" ({len(found)})")
+    for column in ("beneficiary", "programme", "counts", "time (UTC)", "event", "channel",
+                   "amount", "reason"):
+        table.add_column(column)
+    for item in found:
+        for i, e in enumerate(item.events):
+            head = (item.beneficiary, item.programme, ", ".join(item.counts)) if i == 0 else (
+                "", "", "")
+            table.add_row(*head, e["time"], e["type"], e["channel"], f"{e['amount_vnd']:,}",
+                          e["reason"])
+    out.print(table)
+    return 0
+
+
+def cmd_lookup(args: argparse.Namespace) -> int:
+    import getpass
+
+    from pydantic import SecretStr
+    from rich.table import Table
+
+    from streams.embedded import KEY_FILE
+    from streams.explain import lookup, read_cccd
+    from streams.pseudonym import Pseudonymizer
+
+    settings, store = _ledger_store(args)
+    try:
+        key = settings.pseudonym_key
+        if key is None and args.data_dir and (Path(args.data_dir) / KEY_FILE).is_file():
+            key = SecretStr((Path(args.data_dir) / KEY_FILE).read_text().strip())
+        if key is None:
+            raise InputError("lookup needs the pseudonym key: set PSEUDONYM_KEY (or use "
+                             "--data-dir of an embedded run, which keeps its own key)")
+        text = (getpass.getpass("CCCD: ") if sys.stdin.isatty() else sys.stdin.readline())
+        pseudonym, events = lookup(store, Pseudonymizer(key.get_secret_value().encode()),
+                                   read_cccd(text))
+    finally:
+        store.close()
+    if args.format == "json":
+        sys.stdout.write(orjson.dumps({"beneficiary": pseudonym, "events": events}).decode()
+                         + "\n")
+        return 0
+    table = Table(title=f"pseudonym {pseudonym}: {len(events)} events")
+    for column in ("time (UTC)", "event", "period", "commune", "channel", "amount", "reason"):
+        table.add_column(column)
+    for e in events:
+        table.add_row(e["time"], e["type"], e["period"], str(e["commune_code"]), e["channel"],
+                      f"{e['amount_vnd']:,}", e["reason"])
+    out.print(table)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="welfare-monitor",
@@ -791,6 +865,24 @@ def build_parser() -> argparse.ArgumentParser:
     coverage.add_argument("--period", help="YYYY-MM (default: the latest)")
     coverage.add_argument("--out", help="file to write (default: stdout)")
     coverage.set_defaults(handler=cmd_export_coverage)
+    explain_cmd = sub.add_parser(
+        "explain", help="the pseudonyms and ledger events behind a commune's figure "
+        "(operators only: it reads individual rows; see docs/ledger.md)")
+    explain_cmd.add_argument("--period", required=True, help="YYYY-MM")
+    explain_cmd.add_argument("--commune", required=True, type=int, help="commune code")
+    explain_cmd.add_argument("--status", choices=("unpaid", "failed", "paid_twice", "unknown",
+                                                  "cashless"),
+                             help="only the beneficiaries behind this figure (default: "
+                             "everyone due or paid)")
+    lookup_cmd = sub.add_parser(
+        "lookup", help="one person's ledger history; reads the CCCD from standard input "
+        "(operators only; see docs/ledger.md)")
+    for command in (explain_cmd, lookup_cmd):
+        command.add_argument("--data-dir", help="data dir of an embedded run; default: "
+                             "CLICKHOUSE_URL or CHDB_PATH")
+        command.add_argument("--format", choices=("table", "json"), default="table")
+    explain_cmd.set_defaults(handler=cmd_explain)
+    lookup_cmd.set_defaults(handler=cmd_lookup)
     _lang_option(parser)
     return parser
 

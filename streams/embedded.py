@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from pydantic import SecretStr
+
 from streams.broker import EmbeddedBroker, free_port
 from streams.errors import InputError, PipelineError
 from streams.i18n import _
@@ -97,9 +99,29 @@ def data_directory(data_dir: Path | None) -> Iterator[Path]:
         shutil.rmtree(temp, ignore_errors=True)
 
 
+KEY_FILE = "pseudonym.key"
+
+
+def data_dir_key(data_dir: Path) -> SecretStr:
+    """The data dir's own pseudonym key (`D/pseudonym.key`, readable by its owner only),
+    created on first use: every run into the dir gives a citizen the same pseudonym, so the
+    ledger continues and duplicates across runs are recognised."""
+    path = data_dir / KEY_FILE
+    try:
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(Pseudonymizer.ephemeral_key_secret().get_secret_value())
+        return SecretStr(path.read_text().strip())
+    except OSError as e:
+        raise InputError(f"cannot read or create the pseudonym key {path}: "
+                         f"{e.strerror or e}; check the data dir's permissions") from e
+
+
 def embedded_settings(base: Settings, data_dir: Path, bootstrap_servers: str) -> Settings:
-    """Settings for a worker of an embedded run: chDB in `data_dir`, an ephemeral key."""
-    key = base.pseudonym_key or Pseudonymizer.ephemeral_key_secret()
+    """Settings for a worker of an embedded run: chDB in `data_dir`, PSEUDONYM_KEY or the
+    data dir's own key."""
+    key = base.pseudonym_key or data_dir_key(data_dir)
     return base.model_copy(
         update={
             "kafka_bootstrap_servers": bootstrap_servers,
@@ -299,9 +321,9 @@ class EmbeddedPipeline:
             settings = embedded_settings(self.base, data_dir, broker.bootstrap_servers)
             if self.base.pseudonym_key is None:
                 self.observer.notice(_(
-                    "PSEUDONYM_KEY is not set: this run pseudonymises citizen IDs with an "
-                    "ephemeral random key, so its pseudonyms match no other run."
-                ))
+                    "PSEUDONYM_KEY is not set: citizen IDs are pseudonymised with the data "
+                    "dir's own key ({path}); keep it with the data."
+                ).format(path=data_dir / KEY_FILE))
             ensure_topics(settings.kafka_bootstrap_servers, settings.topic_layout())
             worker = WorkerHandle(settings, run_paths)
             worker.start()

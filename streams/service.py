@@ -5,15 +5,14 @@
 where it is: `replay --data-dir D` sends to its broker, `verify --data-dir D` asks its worker
 for the figures (only the worker may open the chDB directory while it runs).
 
-The pseudonym key of a served data dir is kept in `D/secrets/pseudonym.key` (mode 0600)
-unless PSEUDONYM_KEY is set, so pseudonyms stay the same across restarts.
+The pseudonym key of a served data dir is kept in `D/pseudonym.key` (mode 0600) unless
+PSEUDONYM_KEY is set, so pseudonyms stay the same across restarts (`embedded_settings`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import secrets
 import time
 import urllib.error
 import urllib.request
@@ -23,8 +22,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from pydantic import SecretStr
-
 from streams.broker import EmbeddedBroker, port_in_use
 from streams.embedded import EmbeddedRun, WorkerHandle, embedded_settings
 from streams.errors import PipelineError, WelfareMonitorError
@@ -33,7 +30,6 @@ from streams.queries import Results
 from streams.settings import Settings
 
 SERVICE_FILE = "service.json"
-KEY_FILE = Path("secrets") / "pseudonym.key"
 MAX_WORKER_RESTARTS = 5
 READY_TIMEOUT_S = 180.0
 
@@ -68,17 +64,6 @@ class ServiceInfo:
         except PermissionError:
             pass
         return info
-
-
-def persistent_key(data_dir: Path) -> SecretStr:
-    """The data dir's own pseudonym key, created (random, 0600) on first use."""
-    path = data_dir / KEY_FILE
-    if not path.is_file():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(secrets.token_hex(32))
-    return SecretStr(path.read_text(encoding="utf-8").strip())
 
 
 def fetch_results(web_url: str, timeout_s: float = 30.0) -> Results:
@@ -119,9 +104,7 @@ class EmbeddedService:
                 f"(broker {running.bootstrap_servers}); stop it first"
             )
         self.paths.worker_log.parent.mkdir(parents=True, exist_ok=True)
-        base = self.base
-        if base.pseudonym_key is None:
-            base = base.model_copy(update={"pseudonym_key": persistent_key(self.data_dir)})
+        base = self.base  # without PSEUDONYM_KEY, embedded_settings uses the data dir's key
         self.broker = EmbeddedBroker(self.paths.broker_log)
         self.broker.start()
         settings = embedded_settings(base, self.data_dir, self.broker.bootstrap_servers)

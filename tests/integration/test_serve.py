@@ -46,7 +46,7 @@ def test_serve_replay_verify_then_ctrl_c(tmp_path: Path) -> None:
             time.sleep(0.5)
         info = json.loads((data_dir / "service.json").read_text())
         assert info["pid"] == serve.pid
-        key = data_dir / "secrets" / "pseudonym.key"
+        key = data_dir / "pseudonym.key"
         assert key.stat().st_mode & 0o777 == 0o600
 
         second = subprocess.run(
