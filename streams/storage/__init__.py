@@ -1,4 +1,4 @@
-"""ClickHouse storage: one protocol, two adapters (chDB embedded, clickhouse-connect server)."""
+"""ClickHouse storage: one protocol, one clickhouse-connect adapter for chDB and server."""
 
 from streams.storage.base import Row, Store
 from streams.storage.factory import open_store

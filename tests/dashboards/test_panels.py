@@ -11,7 +11,8 @@ import pytest
 from dashboards.build import build_all
 from dashboards.macros import TimeRange, expand
 from dashboards.panels import ALL, NATION_STAT, PANELS, VARIABLE_QUERIES, PanelQuery
-from streams.storage.chdb_store import ChdbStore
+from streams.storage.clickhouse_store import ClickHouseStore
+from streams.storage.factory import chdb_dsn
 from tests.conftest import Run
 
 pytestmark = pytest.mark.integration
@@ -22,15 +23,15 @@ RANGE = TimeRange(NOW - timedelta(days=7), NOW + timedelta(hours=1), 60)
 
 
 @pytest.fixture
-def store(request: pytest.FixtureRequest) -> Iterator[ChdbStore]:
+def store(request: pytest.FixtureRequest) -> Iterator[ClickHouseStore]:
     run: Run = request.getfixturevalue(request.param)
-    opened = ChdbStore(run.data_dir / "chdb", run.settings.clickhouse_database)
+    opened = ClickHouseStore(chdb_dsn(run.data_dir / "chdb"), run.settings.clickhouse_database)
     opened.open()
     yield opened
     opened.close()
 
 
-def variables_for(store: ChdbStore) -> dict[str, str]:
+def variables_for(store: ClickHouseStore) -> dict[str, str]:
     """Pick the first value of each template variable, in dependency order, as Grafana does."""
     values = {"programme": ALL}
     for name in ("period", "province", "commune"):
@@ -50,12 +51,12 @@ def targets() -> list[tuple[str, str, str]]:
     return out
 
 
-def columns(store: ChdbStore, sql: str) -> list[str]:
+def columns(store: ClickHouseStore, sql: str) -> list[str]:
     return [r["name"] for r in store.query(f"DESCRIBE ({sql})")]
 
 
 @pytest.mark.parametrize("store", ["binh_dinh_run", "drill_run"], indirect=True)
-def test_every_panel_query_runs_and_returns_its_columns(store: ChdbStore) -> None:
+def test_every_panel_query_runs_and_returns_its_columns(store: ClickHouseStore) -> None:
     values = variables_for(store)
     checked = 0
     for uid, title, raw in targets():
@@ -69,14 +70,14 @@ def test_every_panel_query_runs_and_returns_its_columns(store: ChdbStore) -> Non
 
 
 @pytest.mark.parametrize("store", ["binh_dinh_run"], indirect=True)
-def test_the_overview_stat_for_binh_dinh_is_142_of_127450(store: ChdbStore) -> None:
+def test_the_overview_stat_for_binh_dinh_is_142_of_127450(store: ClickHouseStore) -> None:
     [row] = store.query(expand(NATION_STAT.sql, {"period": "2023-06"}, RANGE))
     assert (int(row["paid_cashless"]), int(row["due"])) == (142, 127_450)
     assert row["headline"] == "142 / 127450 (0.11%)"
 
 
 @pytest.mark.parametrize("store", ["drill_run"], indirect=True)
-def test_a_hostile_variable_value_stays_a_string(store: ChdbStore) -> None:
+def test_a_hostile_variable_value_stays_a_string(store: ClickHouseStore) -> None:
     values = variables_for(store) | {"period": "2023-06' OR 1=1 --"}
     [row] = store.query(expand(NATION_STAT.sql, values, RANGE))
     assert int(row["due"]) == 0

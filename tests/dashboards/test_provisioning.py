@@ -5,14 +5,14 @@ from pathlib import Path
 
 import pytest
 
-from streams.storage.chdb_store import ChdbStore
+from streams.storage.clickhouse_store import ClickHouseStore
 
 CLICKHOUSE = Path(__file__).resolve().parents[2] / "dashboards" / "provisioning" / "clickhouse"
 
 pytestmark = pytest.mark.integration
 
 
-def test_read_only_user_ddl_parses_in_clickhouse(chdb_store: ChdbStore) -> None:
+def test_read_only_user_ddl_parses_in_clickhouse(chdb_store: ClickHouseStore) -> None:
     text = (CLICKHOUSE / "grafana_readonly.sql").read_text()
     text = "\n".join(line for line in text.splitlines() if not line.startswith("--"))
     filled = (text.replace("__USER__", "grafana").replace("__PASSWORD__", "p")
