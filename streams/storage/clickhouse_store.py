@@ -18,13 +18,11 @@ from streams.storage.base import Row, quote_identifier
 
 
 def redact_dsn(dsn: str) -> str:
-    """The DSN without its password, for messages and logs."""
+    """The DSN without its user and password, for messages and logs."""
     parts = urlsplit(dsn)
-    if parts.password is None:
+    if "@" not in parts.netloc:
         return dsn
-    host = parts.netloc.rpartition("@")[2]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 class ClickHouseStore:
@@ -58,7 +56,7 @@ class ClickHouseStore:
             client = clickhouse_connect.get_client(dsn=self.dsn)
         except (Error, OSError) as e:
             raise StorageError(
-                f"cannot open ClickHouse at {self._where()}: {e}. {self._hint()}"
+                f"cannot reach ClickHouse at {self._where()}: {e}. {self._hint()}"
             ) from e
         try:
             client.command(f"CREATE DATABASE IF NOT EXISTS {quote_identifier(self.database)}")
