@@ -340,3 +340,36 @@ def test_a_dsn_that_cannot_hold_the_path_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="contains"):
         chdb_dsn(tmp_path / "odd?dir")
     assert chdb_dsn(tmp_path / "with space") == f"chdb://{tmp_path.resolve()}/with space"
+
+
+def test_the_live_page_snapshot_serialises_timestamps_as_clickhouse_text(
+    store: ClickHouseStore,
+) -> None:
+    """The client returns DateTime64 as datetime; the page (`render_page`, `json.dumps`) and the
+    JSON outputs show ClickHouse's text form, as the old JSONEachRow path did."""
+    from streams.live_data import PageParams, snapshot
+    from streams.live_page import render_page
+
+    now = datetime.now(UTC)
+    store.insert("commune_programme_stats", [stats_row(1, 120)])
+    store.insert(
+        "pipeline_health",
+        [
+            {
+                "at": now,
+                "worker": "w-1",
+                "events": 10,
+                "events_per_s": 2.5,
+                "dead_letters": 0,
+                "dead_letters_by_class": {},
+                "consumer_lag": 0,
+                "latest_event_at": AT,
+                "freshness_s": 1.0,
+            }
+        ],
+    )
+    data = snapshot(store, PageParams.parse({}))
+    [health] = data["panels"]["freshness"]
+    assert health["latest_event_at"] == "2023-06-20 07:30:15.123"
+    assert health["last_health_row"] == now.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+    assert "2023-06-20 07:30:15.123" in render_page(data, live=False)
