@@ -373,3 +373,17 @@ def test_the_live_page_snapshot_serialises_timestamps_as_clickhouse_text(
     assert health["latest_event_at"] == "2023-06-20 07:30:15.123"
     assert health["last_health_row"] == now.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
     assert "2023-06-20 07:30:15.123" in render_page(data, live=False)
+
+
+def test_inserts_follow_schema_changes_and_name_unknown_columns(store: ClickHouseStore) -> None:
+    """The store caches each table's column types (one statement per insert instead of
+    clickhouse-connect's DESCRIBE + INSERT); DDL through `command` must drop that cache."""
+    row = {"kind": "k", "subject": "s", "version": 1, "raised_at": AT}
+    store.insert("alerts", [row])
+    with pytest.raises(StorageError, match="has no column note"):
+        store.insert("alerts", [{**row, "note": "n"}])
+    store.command("ALTER TABLE alerts ADD COLUMN note String")
+    store.insert("alerts", [{**row, "version": 2, "note": "n"}])
+    assert store.query("SELECT note FROM alerts ORDER BY version") == [{"note": ""}, {"note": "n"}]
+    with pytest.raises(StorageError, match="UNKNOWN_TABLE.*migrate"):
+        store.insert("no_such_table", [row])
