@@ -11,6 +11,7 @@ path per process; any number of handles on it (`_open_handle`, `ChdbClient.__ini
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -387,3 +388,30 @@ def test_inserts_follow_schema_changes_and_name_unknown_columns(store: ClickHous
     assert store.query("SELECT note FROM alerts ORDER BY version") == [{"note": ""}, {"note": "n"}]
     with pytest.raises(StorageError, match="UNKNOWN_TABLE.*migrate"):
         store.insert("no_such_table", [row])
+
+
+def test_timestamps_are_utc_whatever_the_process_time_zone(tmp_path: Path) -> None:
+    """chDB reports the host process's time zone as the server's (clickhouse-connect 1.12.0
+    `driver/_chdbclient.py` docstring); a worker in Vietnam must still store and read UTC."""
+    child = (
+        "import sys\n"
+        "from datetime import UTC, datetime\n"
+        "from streams.storage.clickhouse_store import ClickHouseStore\n"
+        "s = ClickHouseStore(sys.argv[1], 'tz')\n"
+        "s.open()\n"
+        "s.command('CREATE TABLE t (at DateTime64(3, \\'UTC\\')) ENGINE = Memory')\n"
+        "s.insert('t', [{'at': datetime(2023, 6, 20, 23, 30, tzinfo=UTC)}])\n"
+        "[r] = s.query('SELECT toString(at) AS text, at FROM t')\n"
+        "print(r['text'], r['at'].isoformat())\n"
+        "s.close()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", child, chdb_dsn(tmp_path / "tz")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "TZ": "Asia/Ho_Chi_Minh"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["2023-06-20", "23:30:00.000", "2023-06-20T23:30:00"]
