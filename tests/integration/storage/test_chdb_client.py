@@ -29,6 +29,7 @@ from tests.conftest import unique
 pytestmark = pytest.mark.integration
 
 AT = datetime(2023, 6, 20, 7, 30, 15, 123000, tzinfo=UTC)
+RECENT = datetime.now(UTC).replace(microsecond=456000)
 
 
 @pytest.fixture
@@ -119,7 +120,7 @@ def test_insert_each_other_table_as_the_agents_build_its_rows(store: ClickHouseS
             "raised_at": AT,
         },
         "pipeline_health": {
-            "at": AT,
+            "at": RECENT,  # pipeline_health has a 30-day TTL on `at`
             "worker": "w-1",
             "events": 10,
             "events_per_s": 2.5,
@@ -132,7 +133,9 @@ def test_insert_each_other_table_as_the_agents_build_its_rows(store: ClickHouseS
     }
     for table, row in rows.items():
         store.insert(table, [row])
-        [back] = store.query(f"SELECT * FROM {table}")  # noqa: S608 (table names above)
+        found = store.query(f"SELECT * FROM {table}")  # noqa: S608 (table names above)
+        assert len(found) == 1, (table, found)
+        [back] = found
         for column, value in row.items():
             got = back[column]
             if isinstance(value, datetime):
@@ -145,7 +148,7 @@ def test_insert_each_other_table_as_the_agents_build_its_rows(store: ClickHouseS
                 **rows["pipeline_health"],
                 "latest_event_at": AT,
                 "freshness_s": 1.5,
-                "at": datetime(2024, 1, 1, tzinfo=UTC),
+                "at": RECENT.replace(microsecond=0),
             }
         ],
     )
