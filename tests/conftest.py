@@ -20,7 +20,8 @@ from streams.broker import EmbeddedBroker
 from streams.embedded import EmbeddedPipeline
 from streams.queries import Results
 from streams.settings import Settings
-from streams.storage.chdb_store import ChdbStore
+from streams.storage.clickhouse_store import ClickHouseStore
+from streams.storage.factory import chdb_dsn
 
 
 @pytest.fixture(autouse=True)
@@ -48,9 +49,9 @@ def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
 
 
 @pytest.fixture
-def chdb_store(tmp_path: Path) -> Iterator[ChdbStore]:
+def chdb_store(tmp_path: Path) -> Iterator[ClickHouseStore]:
     """An open chDB store on a fresh directory with a unique database name."""
-    store = ChdbStore(tmp_path / "chdb", unique("test"))
+    store = ClickHouseStore(chdb_dsn(tmp_path / "chdb"), unique("test"))
     store.open()
     yield store
     store.close()
