@@ -92,7 +92,7 @@ def test_replay_scenario_then_verify(
     )
     truth = json.loads(truth_path.read_text())
     assert sum(truth["malformed_by_class"].values()) > 0
-    assert "truth in" in capsys.readouterr().out
+    assert str(truth_path) in capsys.readouterr().out
 
     worker = WorkerHandle(settings, EmbeddedRun(data_dir))
     worker.start()
