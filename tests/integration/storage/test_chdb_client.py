@@ -284,7 +284,8 @@ def test_the_live_page_snapshot_serialises_timestamps_as_clickhouse_text(
     [health] = data["panels"]["freshness"]
     assert health["latest_event_at"] == "2023-06-20 07:30:15.123"
     assert health["last_health_row"] == now.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-    assert "2023-06-20 07:30:15.123" in render_page(data, live=False)
+    # The page shows it in the reader's format (vi by default): the same instant, in UTC.
+    assert "07:30:15 20/06/2023 UTC" in render_page(data, live=False)
 
 
 def test_inserts_follow_schema_changes_and_name_unknown_columns(store: ClickHouseStore) -> None:
