@@ -218,15 +218,27 @@ class LagProbe:
         self.topic = topic
         self._admin = admin_client(bootstrap_servers)
         self._consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers)
+        self._last = (0, 0)
 
     def offsets(self) -> tuple[int, int]:
-        """(sum of committed offsets, sum of end offsets) over the topic's partitions."""
-        partitions = self._consumer.partitions_for_topic(self.topic) or set()
-        tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
-        end = self._consumer.end_offsets(tps)
-        committed = self._admin.list_group_offsets(self.group).get(self.group, {})
+        """(sum of committed offsets, sum of end offsets) over the topic's partitions.
+
+        A retriable error (Apache Kafka's group coordinator still loading right after the
+        broker starts, a broker restarting) answers the last known offsets; the caller
+        polls again. Other errors are a BrokerError.
+        """
+        try:
+            partitions = self._consumer.partitions_for_topic(self.topic) or set()
+            tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+            end = self._consumer.end_offsets(tps)
+            committed = self._admin.list_group_offsets(self.group).get(self.group, {})
+        except KafkaError as e:
+            if getattr(e, "retriable", False):
+                return self._last
+            raise BrokerError(f"cannot read the offsets of group {self.group}: {e}") from e
         done = sum(max(committed[tp].offset, 0) for tp in tps if tp in committed)
-        return done, sum(end.values())
+        self._last = (done, sum(end.values()))
+        return self._last
 
     def close(self) -> None:
         """Close both clients."""
