@@ -140,6 +140,7 @@ def produce_file(
 
     with input_path.open("rb") as lines, EventProducer(
         settings.kafka_bootstrap_servers, settings.events_topic, settings.replay_file_events,
+        delivery_timeout_s=settings.replay_delivery_timeout_s,
     ) as producer:
         producer.send_lines(lines, on_sent, speed=speed)
     return Produced(sent, producer.messages)
