@@ -40,7 +40,7 @@ from streams.embedded import (
     produce_file,
     worker_env,
 )
-from streams.kafka_io import ensure_topics
+from streams.kafka_io import LagProbe, ensure_topics
 from streams.process import python_module_args
 from streams.queries import read_results
 from streams.settings import Settings
@@ -262,11 +262,19 @@ def test_kill_9_of_the_kafka_broker_mid_replay_loses_nothing(
             cluster.worker.start()
             replay = subprocess.Popen(
                 python_module_args("streams", "replay", "--input", str(drill.path),
-                                   "--speed", str(replay_speed(drill.path, 40))),
+                                   "--speed", str(replay_speed(drill.path, 60))),
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                 env=worker_env(cluster.settings),
             )
-            cluster.wait_until(lambda done: done >= 0.15 * messages)
+            probe = LagProbe(kafka.bootstrap_servers, cluster.settings.app_id,
+                             cluster.settings.events_topic)
+            deadline = time.monotonic() + 120
+            try:  # Kafka's end offsets are exact: kill once a quarter is in the topic
+                while probe.offsets()[1] < 0.25 * messages and time.monotonic() < deadline:
+                    assert replay.poll() is None, "the replay ended before the broker was killed"
+                    time.sleep(0.1)
+            finally:
+                probe.close()
             assert replay.poll() is None, "the replay ended before the broker was killed"
             kafka.kill()
             time.sleep(3)
