@@ -4,14 +4,23 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv tools kafka-jars demo test bench lint typecheck unit integration clean
+.PHONY: venv tools upstream-tools kafka-jars chdb258 demo test bench lint typecheck unit integration clean i18n
 
 # Debian packages the tests use: docker-compose (1.29) validates docker-compose.yml without
-# a Docker engine; chromium and chromedriver run the live page's browser test; a JDK 17+ and
-# Maven run Apache Kafka from Maven Central's jars (tests/kafka/pom.xml). Installed only
-# when missing (as root, or through sudo).
-DEBIAN_TOOLS := docker-compose chromium chromedriver mvn
+# a Docker engine; chromium and chromedriver run the live page's browser test and print the
+# report to PDF; pdftotext (poppler-utils) reads that PDF back in its test; Maven and a JDK
+# 17+ (the first of JDK_PACKAGES the distribution has) run Apache Kafka from Maven Central's
+# jars (tests/kafka/pom.xml). Installed only when missing (as root, or through sudo).
+DEBIAN_TOOLS := docker-compose chromium chromedriver pdftotext go node npm mvn
 JDK_PACKAGES := openjdk-17-jdk-headless openjdk-21-jdk-headless openjdk-25-jdk-headless
+
+# Grafana's own code as the tests' oracle (docs/testing.md): a Go program around the
+# ClickHouse data source's macro expansion and a Node bundle of Scenes' interpolation, built
+# from tests/upstream/ into an ignored cache; rebuilt only when their sources change.
+UPSTREAM := .cache/upstream
+UPSTREAM_GO := $(wildcard tests/upstream/go/*.go) tests/upstream/go/go.mod tests/upstream/go/go.sum
+UPSTREAM_NODE := tests/upstream/node/package-lock.json tests/upstream/node/build.mjs \
+  tests/upstream/node/interpolate.mjs tests/upstream/node/stub-module.cjs
 
 # The virtualenv is rebuilt whenever pyproject.toml is newer than the last install.
 $(STAMP): pyproject.toml
@@ -21,10 +30,21 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# ClickHouse 25.8, the server version docker-compose.yml pins, embedded by chdb 4.0.0, in an
+# interpreter of its own (the project's chDB is newer): the dashboards' read-only test runs
+# every Grafana query in it (tests/support/chdb258_runner.py).
+CHDB258 := .venv-chdb258
+$(CHDB258)/.installed-stamp:
+	@test -x $(CHDB258)/bin/python || $(PYTHON) -m venv $(CHDB258)
+	$(CHDB258)/bin/python -m pip install --quiet --disable-pip-version-check 'chdb==4.0.0'
+	@touch $@
+
+chdb258: $(CHDB258)/.installed-stamp
+
 tools:
 	@missing=""; for tool in $(DEBIAN_TOOLS); do \
 	  command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
-	missing=$$(echo "$$missing" | sed 's/chromedriver/chromium-driver/; s/mvn/maven/'); \
+	missing=$$(echo "$$missing" | sed 's/chromedriver/chromium-driver/; s/pdftotext/poppler-utils/; s/\bgo\b/golang-go/; s/\bnode\b/nodejs/; s/\bmvn\b/maven/'); \
 	java=$$(java -version 2>&1 | sed -n 's/.* version "\([0-9]*\).*/\1/p' | head -n 1); \
 	if [ -n "$$missing" ] || [ "$${java:-0}" -lt 17 ]; then \
 	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
@@ -36,9 +56,29 @@ tools:
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing \
 	    >/dev/null; fi
 
+$(UPSTREAM)/expand: $(UPSTREAM_GO)
+	@mkdir -p $(UPSTREAM)
+	cd tests/upstream/go && GOFLAGS="-mod=readonly -buildvcs=false" go build -o $(CURDIR)/$@ .
+
+$(UPSTREAM)/interpolate.mjs: $(UPSTREAM_NODE)
+	@mkdir -p $(UPSTREAM)
+	cd tests/upstream/node && npm ci --silent --no-audit --no-fund && node build.mjs $(CURDIR)/$@
+
+upstream-tools: tools $(UPSTREAM)/expand $(UPSTREAM)/interpolate.mjs
+
 # Apache Kafka's jars for the tests, resolved by Maven once into .cache/kafka/ (ignored).
 kafka-jars: $(STAMP) tools
 	$(BIN)/python -m tests.support.kafka_server
+
+# Translations (docs/languages.md): extract the marked text into the template, merge it into
+# the committed vi catalogue (then translate its new entries), compile the .mo files. The code
+# compiles a missing or older .mo in memory, so `make test` needs no step of its own.
+LOCALES := streams/locale
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --sort-output --add-location=file --no-wrap \
+	  --project=welfare-monitor -o $(LOCALES)/messages.pot .
+	$(BIN)/pybabel update --no-wrap --no-fuzzy-matching -i $(LOCALES)/messages.pot -d $(LOCALES) -l vi
+	$(BIN)/pybabel compile --statistics -d $(LOCALES)
 
 demo: $(STAMP)
 	$(BIN)/welfare-monitor demo
@@ -57,11 +97,11 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -m "not integration"
 
-integration: $(STAMP) kafka-jars
+integration: $(STAMP) upstream-tools chdb258 kafka-jars
 	$(BIN)/pytest -m integration
 
-test: lint typecheck kafka-jars
+test: lint typecheck upstream-tools chdb258 kafka-jars
 	$(BIN)/pytest
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache *.egg-info data .cache
+	rm -rf $(VENV) $(CHDB258) .pytest_cache .mypy_cache .ruff_cache *.egg-info data .cache tests/upstream/node/node_modules

@@ -16,7 +16,11 @@ from streams.queries import COVERAGE_GAPS_SQL
 
 DATASOURCE_UID = "welfare-clickhouse"
 DATASOURCE_TYPE = "grafana-clickhouse-datasource"
+# The programme variable's "All": the live page's parameter, and the dashboards' custom
+# all-value, which Grafana substitutes raw whatever the format (see dashboards.macros), so it
+# is written as the SQL string literal the filter compares with.
 ALL = "__all"
+ALL_VALUE = "'__all'"
 
 # One statistics snapshot per key (ReplacingMergeTree, latest version).
 STATS = "(SELECT * FROM commune_programme_stats FINAL)"
@@ -26,7 +30,12 @@ RATE = """sum(s.beneficiaries_paid_cashless) AS paid_cashless,
     round(paid_cashless / due, 6) AS cashless_rate"""
 PROGRAMME_FILTER = "(${programme:singlequote} = '__all' OR s.programme = ${programme:singlequote})"
 PERIOD_FILTER = "s.period = ${period:singlequote}"
-COMMUNE_FILTER = f"""{PERIOD_FILTER} AND s.commune_code = ${{commune}}
+# Commune and province variables are empty until the first statistics row exists: quoted and
+# converted, an empty value matches nothing (the panel says "No data") instead of breaking
+# the SQL.
+COMMUNE = "toUInt32OrZero(${commune:singlequote})"
+PROVINCE = "toUInt16OrZero(${province:singlequote})"
+COMMUNE_FILTER = f"""{PERIOD_FILTER} AND s.commune_code = {COMMUNE}
   AND {PROGRAMME_FILTER}"""
 
 
@@ -179,16 +188,16 @@ COMMUNE_PROGRAMMES = PanelQuery(
     s.beneficiaries_paid_cashless AS paid_cashless,
     s.amount_by_channel AS amount_by_channel
 FROM {STATS} AS s
-WHERE s.period = ${{period:singlequote}} AND s.commune_code = ${{commune}}
+WHERE s.period = ${{period:singlequote}} AND s.commune_code = {COMMUNE}
 ORDER BY programme""",
     ("programme", "due", "paid", "paid_cashless", "amount_by_channel"),
 )
 
 COMMUNE_ALERTS = PanelQuery(
     "commune_alerts", "Active alerts",
-    """SELECT kind, period, subject, round(value, 4) AS value, message, raised_at
+    f"""SELECT kind, period, subject, round(value, 4) AS value, message, raised_at
 FROM alerts FINAL
-WHERE active = 1 AND commune_code = ${commune}
+WHERE active = 1 AND commune_code = {COMMUNE}
 ORDER BY raised_at DESC, kind
 LIMIT 200""",
     ("kind", "period", "subject", "value", "message", "raised_at"),
@@ -196,9 +205,9 @@ LIMIT 200""",
 
 ALERT_ANNOTATIONS = PanelQuery(
     "alert_annotations", "Alerts",
-    """SELECT raised_at AS time, message AS text, kind AS tags
+    f"""SELECT raised_at AS time, message AS text, kind AS tags
 FROM alerts FINAL
-WHERE active = 1 AND commune_code = ${commune} AND $__timeFilter(raised_at)
+WHERE active = 1 AND commune_code = {COMMUNE} AND $__timeFilter(raised_at)
 ORDER BY time""",
     ("time", "text", "tags"),
 )
@@ -261,9 +270,14 @@ ORDER BY time""",
 
 CONSUMER_LAG = PanelQuery(
     "consumer_lag", "Consumer lag (events)",
-    """SELECT $__timeInterval(at) AS time, max(h.consumer_lag) AS lag
-FROM pipeline_health AS h
-WHERE $__timeFilter(h.at) AND h.consumer_lag >= 0
+    """SELECT time, sum(worker_lag) AS lag
+FROM (
+    SELECT $__timeInterval(h.at) AS time, h.worker AS worker,
+           argMax(h.consumer_lag, h.at) AS worker_lag
+    FROM pipeline_health AS h
+    WHERE $__timeFilter(h.at) AND h.consumer_lag >= 0
+    GROUP BY time, worker
+)
 GROUP BY time
 ORDER BY time""",
     ("time", "lag"), "timeseries", "timeseries",
@@ -298,10 +312,10 @@ PROVINCE_VARIABLE = """SELECT DISTINCT s.province_code AS __value, u.province_na
 FROM commune_programme_stats AS s
 LEFT JOIN admin_units AS u ON u.commune_code = s.commune_code
 ORDER BY __text"""
-COMMUNE_VARIABLE = """SELECT DISTINCT s.commune_code AS __value, u.commune_name AS __text
+COMMUNE_VARIABLE = f"""SELECT DISTINCT s.commune_code AS __value, u.commune_name AS __text
 FROM commune_programme_stats AS s
 LEFT JOIN admin_units AS u ON u.commune_code = s.commune_code
-WHERE s.province_code = ${province}
+WHERE s.province_code = {PROVINCE}
 ORDER BY __text"""
 PROGRAMME_VARIABLE = "SELECT DISTINCT programme FROM commune_programme_stats ORDER BY programme"
 

@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import niquests
 from grafana_client import GrafanaApi
 from grafana_client.client import GrafanaClientError, GrafanaException, GrafanaUnauthorizedError
 
-from dashboards.build import FOLDER_TITLE, FOLDER_UID, build_all
+from dashboards.build import DATASOURCE_VARIABLE, FOLDERS, build_all, folder_of
 from dashboards.errors import DashboardError, GrafanaAuthError, GrafanaUnreachable
 from dashboards.panels import DATASOURCE_TYPE, DATASOURCE_UID
 
 T = TypeVar("T")
+DATASOURCE_NAME = "ClickHouse (welfare)"
 
 
 @dataclass(frozen=True)
@@ -31,12 +34,17 @@ class DataSourceConfig:
     def payload(self) -> dict[str, Any]:
         """The data source as Grafana's API takes it."""
         body: dict[str, Any] = {
-            "name": "ClickHouse (welfare)",
+            "name": DATASOURCE_NAME,
             "uid": DATASOURCE_UID,
             "type": DATASOURCE_TYPE,
             "access": "proxy",
-            "jsonData": {"host": self.host, "port": self.port, "protocol": "http",
-                         "username": self.user, "defaultDatabase": self.database},
+            "jsonData": {
+                "host": self.host,
+                "port": self.port,
+                "protocol": "http",
+                "username": self.user,
+                "defaultDatabase": self.database,
+            },
         }
         if self.password is not None:
             body["secureJsonData"] = {"password": self.password}
@@ -50,6 +58,7 @@ class PushReport:
     folder: str
     datasource: str
     dashboards: list[str]
+    datasource_uid: str = DATASOURCE_UID
 
 
 def _call(url: str, action: Callable[[], T]) -> T:
@@ -78,39 +87,104 @@ def _not_found(e: GrafanaClientError) -> bool:
     return e.status_code == 404
 
 
-def push(url: str, token: str, datasource: DataSourceConfig, timeout_s: float = 10.0
-         ) -> PushReport:
-    """Create or update everything; running it twice changes nothing the second time."""
+def with_datasource(board: dict[str, Any], uid: str, name: str) -> dict[str, Any]:
+    """The dashboard with its data-source variable set to `uid`."""
+    out = copy.deepcopy(board)
+    for variable in out["templating"]["list"]:
+        if variable["type"] == "datasource" and variable["name"] == DATASOURCE_VARIABLE:
+            variable["current"] = {"selected": True, "text": name, "value": uid}
+    return out
+
+
+def push(
+    url: str,
+    token: str,
+    datasource: DataSourceConfig | None,
+    timeout_s: float = 10.0,
+    *,
+    datasource_uid: str | None = None,
+) -> PushReport:
+    """Create or update everything; running it twice changes nothing the second time.
+
+    With `datasource_uid`, the dashboards use that existing ClickHouse data source and no data
+    source is created or changed. Without it, the data source `welfare-clickhouse` is created
+    or updated; when Grafana already has one of the same name (HTTP 409), that one is reused.
+    """
     api = GrafanaApi.from_url(url, credential=token, timeout=timeout_s)
 
-    def ensure_folder() -> str:
-        try:
-            api.folder.get_folder(FOLDER_UID)
-        except GrafanaClientError as e:
-            if not _not_found(e):
-                raise
-            api.folder.create_folder(FOLDER_TITLE, uid=FOLDER_UID)
-            return "created"
-        api.folder.update_folder(FOLDER_UID, title=FOLDER_TITLE, overwrite=True)
-        return "updated"
+    def ensure_folders() -> str:
+        done = []
+        for folder in FOLDERS:
+            try:
+                api.folder.get_folder(folder.uid)
+            except GrafanaClientError as e:
+                if not _not_found(e):
+                    raise
+                api.folder.create_folder(folder.title, uid=folder.uid)
+                done.append("created")
+                continue
+            api.folder.update_folder(folder.uid, title=folder.title, overwrite=True)
+            done.append("updated")
+        return "created" if "created" in done else "updated"
 
-    def ensure_datasource() -> str:
+    def existing(uid: str) -> tuple[str, str]:
+        try:
+            found = api.datasource.get_datasource_by_uid(uid)
+        except GrafanaClientError as e:
+            if _not_found(e):
+                raise DashboardError(
+                    f"Grafana at {url} has no data source with uid {uid!r}: copy the uid from "
+                    "Connections > Data sources (the URL ends with it)"
+                ) from e
+            raise
+        if found.get("type") != DATASOURCE_TYPE:
+            raise DashboardError(
+                f"data source {uid!r} is a {found.get('type')}, not a {DATASOURCE_TYPE}: "
+                "pass the uid of a ClickHouse data source"
+            )
+        return "reused", str(found.get("name", uid))
+
+    def ensure_datasource(config: DataSourceConfig) -> tuple[str, str, str]:
         try:
             api.datasource.get_datasource_by_uid(DATASOURCE_UID)
         except GrafanaClientError as e:
             if not _not_found(e):
                 raise
-            api.datasource.create_datasource(datasource.payload())
-            return "created"
-        api.datasource.update_datasource_by_uid(DATASOURCE_UID, datasource.payload())
-        return "updated"
+        else:
+            api.datasource.update_datasource_by_uid(DATASOURCE_UID, config.payload())
+            return "updated", DATASOURCE_UID, DATASOURCE_NAME
+        try:
+            api.datasource.create_datasource(config.payload())
+        except GrafanaClientError as e:
+            if e.status_code != 409:
+                raise
+            # A data source of that name exists under another uid: reuse it as it is.
+            found = api.datasource.get_datasource_by_name(quote(DATASOURCE_NAME, safe=""))
+            if found.get("type") != DATASOURCE_TYPE:
+                raise DashboardError(
+                    f"Grafana at {url} already has a data source named {DATASOURCE_NAME!r} of "
+                    f"type {found.get('type')}: rename it, or pass --datasource-uid UID of a "
+                    "ClickHouse data source"
+                ) from e
+            return "reused", str(found["uid"]), DATASOURCE_NAME
+        return "created", DATASOURCE_UID, DATASOURCE_NAME
 
-    folder = _call(url, ensure_folder)
-    source = _call(url, ensure_datasource)
+    folder = _call(url, ensure_folders)
+    if datasource_uid:
+        source, name = _call(url, partial(existing, datasource_uid))
+        uid = datasource_uid
+    elif datasource is not None:
+        source, uid, name = _call(url, partial(ensure_datasource, datasource))
+    else:
+        raise DashboardError("push needs the ClickHouse connection or --datasource-uid")
     pushed = []
-    for uid, board in sorted(build_all().items()):
-        body = {"dashboard": board, "folderUid": FOLDER_UID, "overwrite": True,
-                "message": "welfare-monitor dashboards push"}
+    for board_uid, board in sorted(build_all().items()):
+        body = {
+            "dashboard": with_datasource(board, uid, name),
+            "folderUid": folder_of(board_uid).uid,
+            "overwrite": True,
+            "message": "welfare-monitor dashboards push",
+        }
         _call(url, partial(api.dashboard.update_dashboard, body))
-        pushed.append(uid)
-    return PushReport(folder, source, pushed)
+        pushed.append(board_uid)
+    return PushReport(folder, source, pushed, uid)

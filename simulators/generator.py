@@ -11,10 +11,10 @@ import heapq
 import math
 import random
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from simulators.cccd import make_cccd
 from simulators.geo import commune_position, haversine_km
@@ -62,7 +62,10 @@ def allocate(total: int, weights: Sequence[float]) -> list[int]:
     return shares
 
 
-def _weighted(rng: random.Random, options: dict[str, float]) -> str:
+_Name = TypeVar("_Name", bound=str)
+
+
+def _weighted(rng: random.Random, options: Mapping[_Name, float]) -> _Name:
     keys = list(options)
     return rng.choices(keys, weights=[options[k] for k in keys])[0]
 
@@ -334,6 +337,7 @@ class PaymentCycle:
                 if rng.random() < self.propensity(person, commune, period_index):
                     role = ("cashless_fails" if rng.random() < sc.cashless_failure_rate
                             else "cashless")
+            planned: str
             if role == "cash":
                 planned = _weighted(rng, sc.cash_channels)
             elif person.has_bank_account:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal, get_args
 
 from vietnam_provinces import Province, Ward
 
-CASHLESS_CHANNELS = frozenset({"bank_account", "e_wallet"})
-CASH_CHANNELS = frozenset({"post_office_cash", "commune_cash"})
+CashlessChannel = Literal["bank_account", "e_wallet"]
+CashChannel = Literal["post_office_cash", "commune_cash"]
+CASHLESS_CHANNELS = frozenset(get_args(CashlessChannel))
+CASH_CHANNELS = frozenset(get_args(CashChannel))
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ depend on arrival order:
 - time to pay: from the scheduled event to the earliest success that still stands;
 - paid twice: two successes stand at once; unknown: paid but never scheduled in the period.
 
-State is kept in buckets: every (period, commune) has BUCKETS buckets mapping pseudonyms to
-records. A changed bucket is written once per batch (one changelog message for many
-events), and commune statistics are always recounted from the buckets, never kept as a
-separate counter that a crash could desync.
+The worker folds each commune-period's events from the ledger with these rules
+(streams/ledger.py, docs/ledger.md). The bucket helpers (`bucket_key`, `merge`, ...) are
+the same rules applied event by event; the rule tests and the fault simulator's tests use
+them, and tests/unit/test_ledger_fold.py holds the ledger fold to them.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ LOW_RATE = "low_cashless_rate"
 RATE_DROP = "cashless_rate_drop"
 PAID_TWICE = "paid_twice"
 UNKNOWN_BENEFICIARY = "unknown_beneficiary"
-KINDS = (LOW_RATE, RATE_DROP, PAID_TWICE, UNKNOWN_BENEFICIARY)
+BEHIND_TARGET = "behind_target"
+KINDS = (LOW_RATE, RATE_DROP, PAID_TWICE, UNKNOWN_BENEFICIARY, BEHIND_TARGET)
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,26 @@ def beneficiary_alerts(commune: CommuneId, stats: Stats) -> list[Alert]:
         for who in sorted(stats.unknown_subjects)
     ]
     return out
+
+
+def behind_target(
+    commune: CommuneId, progress: dict[str, Any], rules: AlertRules, warn_days: int
+) -> Alert:
+    """Short of the commune's own target (see streams/targets.py) with the deadline at most
+    `warn_days` away or past; `progress` is a row of TARGET_PROGRESS_SQL."""
+    due, needed = progress["beneficiaries_due"], progress["needed"]
+    days_left = progress["days_left"]
+    target, rate = progress["target_rate"], progress["cashless_rate"] or 0.0
+    active = (
+        due >= rules.min_due and needed > 0 and days_left is not None and days_left <= warn_days
+    )
+    when = "past the deadline" if days_left is not None and days_left < 0 else (
+        f"{days_left} days to the deadline" if days_left is not None else "no deadline")
+    return Alert(
+        BEHIND_TARGET, commune, "", active, rate, target,
+        f"{progress['beneficiaries_paid_cashless']} / {due} paid cashless ({_pct(rate)}), "
+        f"target {_pct(target)} ({progress['target_source']}): {needed} more needed, {when}",
+    )
 
 
 def cleared(alert_key: str) -> Alert:

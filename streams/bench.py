@@ -175,10 +175,7 @@ def run_bench(events: int, scenario: str, observer: RunObserver,
             if file_events is not None:
                 base = base.model_copy(update={"replay_file_events": file_events})
             settings = embedded_settings(base, data_dir, broker.bootstrap_servers)
-            ensure_topics(settings.kafka_bootstrap_servers, {
-                settings.events_topic: settings.topic_partitions,
-                settings.dead_letter_topic: 1, settings.alerts_topic: 1,
-            })
+            ensure_topics(settings.kafka_bootstrap_servers, settings.topic_layout())
             on_stage("loading the topic")
             started = time.perf_counter()
             messages = produce_file(settings, events_path, total, observer).messages

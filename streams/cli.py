@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -27,9 +28,19 @@ from simulators.faults import FaultInjector, FaultSpec
 from simulators.generator import PaymentCycle
 from simulators.jsonl import write_lines
 from simulators.scenario import Scenario, load_scenario, scenario_names
+from streams import i18n
 from streams.alerts import AlertRules
-from streams.embedded import EmbeddedPipeline, count_lines, data_directory, produce_file
+from streams.embedded import (
+    EmbeddedPipeline,
+    Produced,
+    count_events,
+    data_directory,
+    produce_file,
+    produce_lines,
+)
 from streams.errors import InputError, WelfareMonitorError
+from streams.i18n import N_, _
+from streams.ops_commands import add_fault_flags, add_serve_parser, add_verify_parser
 from streams.queries import Results
 from streams.report import (
     alerts_summary,
@@ -40,16 +51,18 @@ from streams.report import (
     nation_summary,
 )
 from streams.settings import Settings
+from streams.targets import targets_summary
 from streams.verify import compare
 
 DEFAULT_SCENARIO = "binh-dinh-2023-06"
 _STAGES = {
-    "simulate": "Simulating events",
-    "produce": "Sending to Kafka",
-    "process": "Messages processed",
+    "simulate": N_("Simulating events"),
+    "produce": N_("Sending to Kafka"),
+    "process": N_("Messages processed"),
 }
 # The worker's progress is its committed offsets: messages, each an event or a payment file.
-_UNITS = {"process": "messages"}
+_UNITS = {"process": N_("messages/s")}
+_EVENTS_PER_S = N_("events/s")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -76,15 +89,15 @@ class ProgressObserver:
 
     def started(self, stage: str, total: int | None) -> None:
         self._tasks[stage] = self.progress.add_task(
-            _STAGES.get(stage, stage), total=total, rate=""
+            _(_STAGES[stage]) if stage in _STAGES else stage, total=total, rate=""
         )
 
     def advanced(self, stage: str, completed: int) -> None:
         task_id = self._tasks[stage]
         task = self.progress.tasks[task_id]
         elapsed = task.elapsed or 0.0
-        unit = _UNITS.get(stage, "events")
-        speed = f"{completed / elapsed:,.0f} {unit}/s" if elapsed > 0.5 else ""
+        unit = _(_UNITS.get(stage, _EVENTS_PER_S))
+        speed = f"{i18n.current().number(completed / elapsed)} {unit}" if elapsed > 0.5 else ""
         self.progress.update(task_id, completed=completed, rate=speed)
 
     def notice(self, message: str) -> None:
@@ -126,13 +139,32 @@ def _faults(args: argparse.Namespace) -> FaultSpec:
         raise SimulatorError(str(e)) from e
 
 
+def _check_scenarios(paths: list[str]) -> int:
+    from simulators.scenario_check import check_file
+
+    bad = 0
+    for name in paths:
+        scenario, problems = check_file(Path(name))
+        if scenario is not None:
+            out.print(f"{name}: valid scenario {scenario.name!r} ({len(scenario.periods)} "
+                      f"periods, {scenario.beneficiaries:,} beneficiaries)", markup=False)
+            continue
+        bad += 1
+        err.print(f"{name}: {len(problems)} problem(s)", markup=False)
+        for problem in problems:
+            err.print(f"  {problem}", markup=False, highlight=False)
+    return 1 if bad else 0
+
+
 def cmd_simulate(args: argparse.Namespace) -> int:
+    if args.check:
+        return _check_scenarios(args.check)
     if args.list:
         for name in scenario_names():
             out.print(f"{name:<24} {load_scenario(name).title}")
         return 0
     if not args.scenario:
-        raise SimulatorError("simulate needs --scenario NAME (see --list)")
+        raise SimulatorError(_("simulate needs --scenario NAME or FILE.yaml (see --list)"))
     scenario = load_scenario(args.scenario)
     faults = _faults(args)
     if args.out:
@@ -153,8 +185,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 # --- run / demo -----------------------------------------------------------------------------
 
 def _settings(args: argparse.Namespace) -> Settings:
-    """Settings from the environment, with the command's --file-events when given."""
-    settings = Settings()
+    """Settings from the environment, with the command's --file-events and --lang."""
+    settings = Settings().model_copy(update={"language": i18n.current().code})
     file_events = getattr(args, "file_events", None)
     if file_events is not None:
         settings = settings.model_copy(update={"replay_file_events": file_events})
@@ -163,66 +195,87 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _run_pipeline(
     input_path: Path, data_dir: Path, progress: Progress, settings: Settings,
-    serve: bool = False,
+    serve: bool = False, produced: list[Produced] | None = None,
 ) -> Results:
+    """Run the embedded pipeline; what the producer sent is appended to `produced`."""
     pipeline = EmbeddedPipeline(settings, ProgressObserver(progress))
 
     def keep_serving(settings: Settings) -> None:
-        progress.console.print(
-            f"[bold]All events are stored. The live page stays up at "
-            f"http://{settings.web_host}:{settings.web_port}/ until Ctrl-C.[/]")
+        progress.console.print("[bold]" + _(
+            "All events are stored. The live page stays up at {url} until Ctrl-C."
+        ).format(url=f"http://{settings.web_host}:{settings.web_port}/") + "[/]")
         try:
             while True:
                 time.sleep(1)
         except KeyboardInterrupt:
-            progress.console.print("stopping")
+            progress.console.print(_("stopping"))
 
-    return pipeline.run(input_path, data_dir, on_processed=keep_serving if serve else None)
+    results = pipeline.run(input_path, data_dir, on_processed=keep_serving if serve else None)
+    if produced is not None and pipeline.produced is not None:
+        produced.append(pipeline.produced)
+    return results
 
 
 def _data_dir_settings(data_dir: Path) -> Settings:
     """Settings that read the chDB data an embedded run kept in `data_dir`."""
     chdb_path = data_dir / "chdb"
     if not chdb_path.is_dir():
-        raise InputError(f"{data_dir} holds no chDB data (expected {chdb_path})")
+        raise InputError(_("{data_dir} holds no chDB data (expected {chdb_path})").format(
+            data_dir=data_dir, chdb_path=chdb_path))
     return Settings().model_copy(update={"clickhouse_url": None, "chdb_path": chdb_path})
 
 
-def write_report(data_dir: Path, out_path: Path, period: str | None = None) -> int:
-    """Write the static HTML report of an embedded run's data; returns communes shown."""
-    from streams.live_data import PageParams, snapshot
-    from streams.live_page import render_page
+def write_report(data_dir: Path, out_path: Path, period: str | None = None,
+                 province: str | None = None, commune: str | None = None,
+                 pdf: Path | None = None) -> int:
+    """Write the static report (HTML, and PDF when `pdf` is given) of an embedded run's data,
+    in the current language; returns the number of communes in its table."""
+    from streams.static_report import parse_scope, print_pdf, render_report
     from streams.storage import open_store
 
-    settings = _data_dir_settings(data_dir)
-    store = open_store(settings)
+    scope = parse_scope(period, province, commune)
+    store = open_store(_data_dir_settings(data_dir))
     try:
-        data = snapshot(store, PageParams.parse({"period": period} if period else {}))
+        page, communes = render_report(store, scope, i18n.current())
     finally:
         store.close()
-    out_path.write_text(render_page(data, live=False), encoding="utf-8")
-    return len(data["panels"].get("commune_table", []))
+    try:
+        out_path.write_text(page, encoding="utf-8")
+    except OSError as e:
+        raise InputError(_("cannot write {path}: {reason}").format(
+            path=out_path, reason=e.strerror or e)) from e
+    if pdf is not None:
+        print_pdf(out_path, pdf)
+    return communes
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    communes = write_report(Path(args.data_dir), Path(args.out), args.period)
-    out.print(f"wrote {args.out} ({communes} communes)")
+    communes = write_report(Path(args.data_dir), Path(args.out), args.period, args.province,
+                            args.commune, Path(args.pdf) if args.pdf else None)
+    lang = i18n.current()
+    written = f"{args.out}, {args.pdf}" if args.pdf else args.out
+    out.print(_("wrote {files} ({communes} communes)").format(
+        files=written, communes=lang.number(communes)), markup=False)
     return 0
 
 
 RESULT_LEVELS = {
     "nation": "nation", "province": "provinces", "commune": "communes",
     "programme": "programmes", "coverage": "coverage", "alerts": "alerts",
-    "dead-letters": "dead_letters",
+    "dead-letters": "dead_letters", "targets": "targets",
 }
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     input_path = Path(args.input)
-    count_lines(input_path)  # fail fast, before any process starts, if it is unreadable
+    total = count_events(input_path)  # fail fast, before any process starts: unreadable, empty
+    produced: list[Produced] = []
     with data_directory(Path(args.data_dir) if args.data_dir else None) as data_dir:
         with _progress() as progress:
-            results = _run_pipeline(input_path, data_dir, progress, _settings(args))
+            results = _run_pipeline(input_path, data_dir, progress, _settings(args),
+                                    produced=produced)
+    if produced and produced[0].objects == 0:
+        return _no_events(input_path, total, results, args.format)
     if args.format == "json":
         rows = getattr(results, RESULT_LEVELS[args.level])
         if rows:
@@ -234,11 +287,24 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _no_events(input_path: Path, lines: int, results: Results, fmt: str) -> int:
+    """Say that no line of the input was an event, with the dead-letter counts; exit 1."""
+    dead = {str(r["error_class"]): int(r["events"]) for r in results.dead_letters}
+    counts = ", ".join(f"{name}: {count:,}" for name, count in sorted(dead.items())) or "none"
+    err.print(f"error: no line of {input_path} is an event (none of its {lines:,} lines is a "
+              f"JSON object); dead-lettered by class: {counts}", markup=False, highlight=False)
+    if fmt == "json":
+        out.print(json_lines([{"error": "no_events", "input": str(input_path), "lines": lines,
+                               "dead_letters": dead}]), markup=False)
+    return 1
+
+
 def _read_truth(path: Path) -> dict[str, Any]:
     try:
         truth: dict[str, Any] = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError) as e:
-        raise InputError(f"cannot read the truth file {path}: {e}") from e
+        raise InputError(_("cannot read the truth file {path}: {reason}").format(
+            path=path, reason=e)) from e
     return truth
 
 
@@ -250,15 +316,16 @@ def _verify(results: Results, truth: dict[str, Any]) -> int:
     problems = compare(results, truth, rules)
     totals = truth["totals"]
     if not problems:
-        out.print(
-            f"Ground truth {totals['beneficiaries_paid_cashless']:,} / "
-            f"{totals['beneficiaries_due']:,}: the pipeline's result matches the simulator's at "
-            "every level (nation, province, commune, programme), dead letters by class, "
-            "alerts and the coverage-gap ranking.", markup=False, highlight=False,
-        )
+        out.print(_(
+            "Ground truth {counts}: the pipeline's result matches the simulator's at every "
+            "level (nation, province, commune, programme), dead letters by class, alerts and "
+            "the coverage-gap ranking."
+        ).format(counts=i18n.current().counts(totals["beneficiaries_paid_cashless"],
+                                              totals["beneficiaries_due"])),
+            markup=False, highlight=False)
         return 0
-    err.print(f"The pipeline's result DIFFERS FROM the ground truth in {len(problems)} places:",
-              markup=False)
+    err.print(_("The pipeline's result DIFFERS FROM the ground truth in {n} places:").format(
+        n=len(problems)), markup=False)
     for line in problems[:20]:
         err.print(f"  {line}", markup=False, highlight=False)
     return 1
@@ -276,13 +343,19 @@ def _print_results(results: Results, labels: dict[int, str] | None = None) -> No
             out.print(line, markup=False)
     if results.coverage:
         out.print(coverage_table(results.coverage), width=max(out.width, 100))
+    if results.targets:
+        out.print(targets_summary(results.targets), markup=False)
     out.print(alerts_summary(results.alerts), markup=False)
     if results.dead_letters:
-        dead = ", ".join(f"{r['error_class']}: {r['events']}" for r in results.dead_letters)
-        out.print(f"Dead-lettered events by class: {dead}", markup=False)
+        dead = ", ".join(f"{r['error_class']}: {i18n.current().number(r['events'])}"
+                         for r in results.dead_letters)
+        out.print(_("Dead-lettered events by class: {classes}").format(classes=dead),
+                  markup=False)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    from streams.target_commands import load_scenario_targets
+
     scenario = load_scenario(args.scenario)
     with tempfile.TemporaryDirectory(prefix="welfare-demo-") as tmp, data_directory(
         Path(args.data_dir) if args.data_dir else None
@@ -293,9 +366,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
             cycle = _simulate_to(scenario, args.seed, events_path, progress)
             results = _run_pipeline(events_path, data_dir, progress, _settings(args),
                                     serve=args.serve)
+            results = load_scenario_targets(scenario.name, _data_dir_settings(data_dir),
+                                            results)
         if args.report:
             write_report(data_dir, Path(args.report))
-            err.print(f"static report: {args.report}", markup=False)
+            err.print(_("static report: {path}").format(path=args.report), markup=False)
     region = scenario.region
     labels = (
         {region.province_codes[0]: region.label}
@@ -304,9 +379,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     )
     _print_results(results, labels)
     if region.label:
-        out.print(
-            f"[dim]{region.label} is a former province: {region.mapping_note}[/]", highlight=False
-        )
+        out.print("[dim]" + _("{label} is a former province: {note}").format(
+            label=region.label, note=region.mapping_note) + "[/]", highlight=False)
     return _verify(results, cycle.truth.to_json())
 
 
@@ -322,15 +396,17 @@ def cmd_worker(args: argparse.Namespace) -> int:
 def cmd_migrate(args: argparse.Namespace) -> int:
     from streams.storage import open_store
     from streams.storage.migrate import migrate
+    from streams.storage.wait import wait_for_store
 
     settings = Settings()
-    store = open_store(settings)
+    store = wait_for_store(lambda: open_store(settings), args.wait)
     try:
         applied = migrate(store)
     finally:
         store.close()
     target = settings.clickhouse_url or f"chDB at {settings.chdb_path}"
-    out.print(f"migrated {target}: applied {', '.join(applied) or 'nothing (up to date)'}")
+    out.print(_("migrated {target}: applied {files}").format(
+        target=target, files=", ".join(applied) or _("nothing (up to date)")))
     return 0
 
 
@@ -338,17 +414,123 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from streams.kafka_io import ensure_topics
 
     settings = _settings(args)
-    input_path = Path(args.input)
-    total = count_lines(input_path)
-    ensure_topics(
-        settings.kafka_bootstrap_servers,
-        {settings.events_topic: settings.topic_partitions, settings.dead_letter_topic: 1,
-         settings.alerts_topic: 1},
-    )
+    if args.scenario is None and args.input is None:
+        raise InputError("replay needs --input FILE or --scenario NAME")
+    if args.scenario is not None and args.input is not None:
+        raise InputError("replay takes --input FILE or --scenario NAME, not both")
+    if args.scenario is None and (args.truth or _faults_given(args)):
+        raise InputError("--truth and the fault flags go with --scenario NAME")
+    if args.data_dir:
+        from streams.ops_commands import served_settings
+        from streams.service import ServiceInfo
+
+        info = ServiceInfo.read(Path(args.data_dir))
+        if info is None:
+            raise InputError(f"no service is running for {args.data_dir}; start it with "
+                             f"`welfare-monitor serve --data-dir {args.data_dir}`")
+        settings = served_settings(settings, info)
+    input_path = Path(args.input) if args.input else None
+    total = count_events(input_path) if input_path else None
+    ensure_topics(settings.kafka_bootstrap_servers, settings.topic_layout())
     with _progress() as progress:
-        sent = produce_file(settings, input_path, total, ProgressObserver(progress), args.speed)
-    out.print(f"replayed {sent.lines:,} events in {sent.messages:,} messages to "
-              f"{settings.events_topic}")
+        observer = ProgressObserver(progress)
+        if input_path is not None and total is not None:
+            sent = produce_file(settings, input_path, total, observer, args.speed)
+        else:
+            from streams.ops_commands import scenario_lines, write_truth
+
+            cycle, faults = scenario_lines(args)
+            sent = produce_lines(settings, faults.lines(cycle.events()), None, observer,
+                                 args.speed)
+            if args.truth:
+                write_truth(cycle, Path(args.truth))
+    lang = i18n.current()
+    out.print(_("replayed {events} events in {messages} messages to {topic}").format(
+        events=lang.number(sent.lines), messages=lang.number(sent.messages),
+        topic=settings.events_topic))
+    if args.truth:
+        out.print(_("ground truth written to {path}").format(path=args.truth), markup=False)
+    if sent.oversize:
+        lines = ", ".join(str(n) for n in sent.oversize[:10])
+        err.print(f"dead-lettered as oversize (too big to send): line {lines}"
+                  + (" ..." if len(sent.oversize) > 10 else ""), markup=False, highlight=False)
+    if sent.objects == 0:
+        err.print(f"error: no line of {input_path} is an event (none of its {sent.lines:,} "
+                  "lines is a JSON object); the worker dead-letters them all",
+                  markup=False, highlight=False)
+        return 1
+    return 0
+
+
+def _faults_given(args: argparse.Namespace) -> bool:
+    return any(getattr(args, f) for f in ("duplicates", "out_of_order", "malformed", "redeliver"))
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from streams.ops_commands import cmd_serve as serve
+
+    return serve(args, _settings(args), out)
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from streams.ops_commands import cmd_verify as verify
+
+    return verify(args, out, err)
+
+
+# --- import ---------------------------------------------------------------------------------
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from streams.importer.command import (
+        ImportRequest,
+        import_embedded,
+        import_server,
+        report_problems,
+    )
+
+    request = ImportRequest(
+        Path(args.file), args.kind, Path(args.mapping) if args.mapping else None, args.sheet,
+        Path(args.data_dir) if args.data_dir else None, args.errors)
+    with _progress() as progress:
+        observer = ProgressObserver(progress)
+        run = import_embedded if request.data_dir else import_server
+        outcome = run(request, _settings(args), progress, observer)
+    converted = outcome.converted
+    good = len(converted.events)
+    out.print(f"{converted.file_name}: {converted.rows:,} rows, {good:,} imported, "
+              f"{len(converted.problems):,} rejected", markup=False)
+    if outcome.corrected_rows:
+        out.print(f"{outcome.corrected_rows:,} rows replace an earlier version", markup=False)
+    report_problems(converted, err, outcome.errors_file)
+    if outcome.results is not None:
+        _print_results(outcome.results)
+    return 3 if converted.problems else 0
+
+
+# --- targets --------------------------------------------------------------------------------
+
+def _store_settings(args: argparse.Namespace) -> Settings:
+    return _data_dir_settings(Path(args.data_dir)) if args.data_dir else Settings()
+
+
+def cmd_targets_import(args: argparse.Namespace) -> int:
+    from streams.target_commands import import_targets
+
+    loaded, alerts = import_targets(_store_settings(args), args.file, args.scenario)
+    out.print(f"loaded {loaded} targets; behind_target alerts: {alerts.holding} active "
+              f"({len(alerts.raised)} raised, {len(alerts.cleared)} cleared)", markup=False)
+    return 0
+
+
+def cmd_targets_show(args: argparse.Namespace) -> int:
+    from streams.target_commands import target_rows, target_table
+
+    rows = target_rows(_store_settings(args), args.period, args.behind, args.limit)
+    if args.format == "json":
+        if rows:
+            out.print(json_lines(rows), markup=False)
+    else:
+        out.print(target_table(rows, args.behind), width=max(out.width, 120))
     return 0
 
 
@@ -360,13 +542,14 @@ def cmd_dashboards_build(args: argparse.Namespace) -> int:
     if args.check:
         outdated = stale()
         if outdated:
-            err.print(f"out of date: {', '.join(outdated)}; run `welfare-monitor dashboards "
-                      "build` and commit dashboards/json", markup=False)
+            err.print(_("out of date: {names}; run `welfare-monitor dashboards build` and "
+                        "commit dashboards/json").format(names=", ".join(outdated)),
+                      markup=False)
             return 1
-        out.print(f"dashboards in {JSON_DIR} are up to date")
+        out.print(_("dashboards in {path} are up to date").format(path=JSON_DIR))
         return 0
     for path in write_all():
-        out.print(f"wrote {path}")
+        out.print(_("wrote {path}").format(path=path))
     return 0
 
 
@@ -379,16 +562,19 @@ def cmd_dashboards_push(args: argparse.Namespace) -> int:
     token = args.token or (settings.grafana_token.get_secret_value()
                            if settings.grafana_token else None)
     if not token:
-        raise DashboardError("dashboards push needs a Grafana service-account token: "
-                             "--token TOKEN or GRAFANA_TOKEN")
+        raise DashboardError(_("dashboards push needs a Grafana service-account token: "
+                               "--token TOKEN or GRAFANA_TOKEN"))
     password = settings.grafana_clickhouse_password
-    report = push(url, token, DataSourceConfig(
+    source = None if args.datasource_uid else DataSourceConfig(
         host=settings.grafana_clickhouse_host, port=settings.grafana_clickhouse_port,
         database=settings.clickhouse_database, user=settings.grafana_clickhouse_user,
         password=password.get_secret_value() if password else None,
-    ))
-    out.print(f"Grafana {url}: folder {report.folder}, data source {report.datasource}, "
-              f"dashboards {', '.join(report.dashboards)}", markup=False)
+    )
+    report = push(url, token, source, datasource_uid=args.datasource_uid)
+    out.print(_("Grafana {url}: folders {folder}, data source {datasource} ({uid}), dashboards "
+                "{dashboards}").format(url=url, folder=report.folder,
+                                       datasource=report.datasource, uid=report.datasource_uid,
+                                       dashboards=", ".join(report.dashboards)), markup=False)
     return 0
 
 
@@ -402,10 +588,11 @@ def cmd_export_coverage(args: argparse.Namespace) -> int:
         rows = coverage_rows(store, args.period)
     finally:
         store.close()
-    text = to_csv(rows) if args.format == "csv" else to_geojson(rows)
+    text = to_csv(rows, i18n.current()) if args.format == "csv" else to_geojson(rows)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
-        err.print(f"wrote {len(rows)} communes to {args.out}", markup=False)
+        err.print(_("wrote {n} communes to {path}").format(n=len(rows), path=args.out),
+                  markup=False)
     else:
         sys.stdout.write(text)
     return 0
@@ -451,6 +638,80 @@ def _file_events_option(command: argparse.ArgumentParser) -> None:
              "(default REPLAY_FILE_EVENTS, 500); 0 sends one event per message")
 
 
+def _ledger_store(args: argparse.Namespace) -> tuple[Settings, Any]:
+    """Settings and an open store for `explain`/`lookup` (a data dir's chDB, or the server)."""
+    from streams.storage import open_store
+
+    settings = _data_dir_settings(Path(args.data_dir)) if args.data_dir else Settings()
+    return settings, open_store(settings)
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from streams.explain import explain
+
+    _, store = _ledger_store(args)
+    try:
+        found = explain(store, args.period, args.commune, args.status)
+    finally:
+        store.close()
+    if args.format == "json":
+        for item in found:
+            sys.stdout.write(orjson.dumps(item.as_json()).decode() + "\n")
+        return 0
+    table = Table(title=f"{args.period}, commune {args.commune}: {args.status or 'due or paid'}"
+                  f" ({len(found)})")
+    for column in ("beneficiary", "programme", "counts", "time (UTC)", "event", "channel",
+                   "amount", "reason"):
+        table.add_column(column)
+    for item in found:
+        for i, e in enumerate(item.events):
+            head = (item.beneficiary, item.programme, ", ".join(item.counts)) if i == 0 else (
+                "", "", "")
+            table.add_row(*head, e["time"], e["type"], e["channel"], f"{e['amount_vnd']:,}",
+                          e["reason"])
+    out.print(table)
+    return 0
+
+
+def cmd_lookup(args: argparse.Namespace) -> int:
+    import getpass
+
+    from pydantic import SecretStr
+    from rich.table import Table
+
+    from streams.embedded import KEY_FILE
+    from streams.explain import lookup, read_cccd
+    from streams.pseudonym import Pseudonymizer
+
+    settings, store = _ledger_store(args)
+    try:
+        key = settings.pseudonym_key
+        if key is None and args.data_dir and (Path(args.data_dir) / KEY_FILE).is_file():
+            key = SecretStr((Path(args.data_dir) / KEY_FILE).read_text().strip())
+        if key is None:
+            raise InputError("lookup needs the pseudonym key: set PSEUDONYM_KEY (or use "
+                             "--data-dir of an embedded run, which keeps its own key)")
+        text = (getpass.getpass("CCCD: ") if sys.stdin.isatty() else sys.stdin.readline())
+        pseudonym, events = lookup(store, Pseudonymizer(key.get_secret_value().encode()),
+                                   read_cccd(text))
+    finally:
+        store.close()
+    if args.format == "json":
+        sys.stdout.write(orjson.dumps({"beneficiary": pseudonym, "events": events}).decode()
+                         + "\n")
+        return 0
+    table = Table(title=f"pseudonym {pseudonym}: {len(events)} events")
+    for column in ("time (UTC)", "event", "period", "commune", "channel", "amount", "reason"):
+        table.add_column(column)
+    for e in events:
+        table.add_row(e["time"], e["type"], e["period"], str(e["commune_code"]), e["channel"],
+                      f"{e['amount_vnd']:,}", e["reason"])
+    out.print(table)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="welfare-monitor",
@@ -476,6 +737,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--data-dir", required=True, help="data dir of `run`/`demo --data-dir`")
     report.add_argument("--out", default="report.html", help="HTML file (default report.html)")
     report.add_argument("--period", help="YYYY-MM (default: the latest)")
+    report.add_argument("--province", metavar="CODE", help="only this province (its code)")
+    report.add_argument("--commune", metavar="CODE", help="only this commune (its code)")
+    report.add_argument("--pdf", metavar="FILE", help="also print the report to this PDF "
+                        "(headless Chromium)")
     report.set_defaults(handler=cmd_report)
 
     simulate = sub.add_parser("simulate", help="generate a scenario's events and ground truth")
@@ -484,13 +749,10 @@ def build_parser() -> argparse.ArgumentParser:
     simulate.add_argument("--out", help="events file (JSON lines); stdout when omitted")
     simulate.add_argument("--truth", help="write the ground truth (JSON) here")
     simulate.add_argument("--list", action="store_true", help="list the scenarios")
-    for flag, what in (
-        ("--duplicates", "share of events sent twice (exact copies)"),
-        ("--out-of-order", "share of events held back and sent up to 50 events later"),
-        ("--malformed", "share of payment events followed by a malformed message (12 classes)"),
-        ("--redeliver", "chance per event that the last 200 lines are sent again"),
-    ):
-        simulate.add_argument(flag, type=float, default=0.0, metavar="RATE", help=what)
+    simulate.add_argument("--check", nargs="+", metavar="FILE",
+                          help="only check scenario files against simulators/scenario.schema.json "
+                          "and the rules; report every problem with its field path")
+    add_fault_flags(simulate)
     simulate.set_defaults(handler=cmd_simulate)
 
     run = sub.add_parser("run", help="run a file of events through the embedded pipeline")
@@ -510,16 +772,42 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(handler=cmd_worker)
 
     migrate = sub.add_parser("migrate", help="apply schemas/clickhouse/NNN_*.sql in order")
+    migrate.add_argument("--wait", type=float, default=0, metavar="SECONDS",
+                         help="retry connecting to ClickHouse for up to SECONDS (default 0: "
+                         "one attempt); compose waits 120 s for a server still starting")
     migrate.set_defaults(handler=cmd_migrate)
 
-    replay = sub.add_parser("replay", help="send a file of events to Kafka (server mode)")
-    replay.add_argument("--input", required=True, help="events file (JSON lines)")
+    replay = sub.add_parser("replay", help="send a file of events, or a scenario simulated on "
+                            "the fly, to Kafka (server mode or `serve`)")
+    replay.add_argument("--input", help="events file (JSON lines)")
+    replay.add_argument("--scenario", help="simulate this scenario (name or .yaml) and send it "
+                        "while it is generated")
+    replay.add_argument("--seed", type=int, default=0, help="with --scenario (default 0)")
+    replay.add_argument("--truth", help="with --scenario: write its ground truth here")
+    replay.add_argument("--data-dir", help="send to the embedded service serving this data "
+                        "dir (`serve`); default: KAFKA_BOOTSTRAP_SERVERS")
+    add_fault_flags(replay)
     replay.add_argument("--speed", type=float, default=None, metavar="FACTOR",
                         help="replay at FACTOR times event time (3600: an hour a second); "
                         "default: as fast as possible")
     replay.set_defaults(handler=cmd_replay)
+    add_verify_parser(sub).set_defaults(handler=cmd_verify)
+    add_serve_parser(sub).set_defaults(handler=cmd_serve)
 
-    for command in (demo, run, replay):
+    importer = sub.add_parser("import", help="import a spreadsheet (CSV or .xlsx): a roster, "
+                              "a payment report or a list of access points")
+    importer.add_argument("file", help=".csv or .xlsx file")
+    importer.add_argument("--kind", required=True, choices=("roster", "payments",
+                                                            "access-points"))
+    importer.add_argument("--mapping", help="YAML mapping of columns and values (default: the "
+                          "Vietnamese layout, see docs/import.md)")
+    importer.add_argument("--sheet", help="sheet of an .xlsx file (default: the first)")
+    importer.add_argument("--data-dir", help="import into this embedded data dir (default: "
+                          "server mode, KAFKA_BOOTSTRAP_SERVERS and CLICKHOUSE_URL)")
+    importer.add_argument("--errors", help="errors file (default FILE.errors.csv)")
+    importer.set_defaults(handler=cmd_import)
+
+    for command in (demo, run, replay, importer):
         _file_events_option(command)
     bench = sub.add_parser("bench", help="measure the embedded pipeline against the raw "
                            "Kafka client rate (make bench)")
@@ -530,6 +818,28 @@ def build_parser() -> argparse.ArgumentParser:
     bench.set_defaults(handler=cmd_bench)
 
     _file_events_option(bench)
+    targets = sub.add_parser("targets", help="cashless-rate targets per province or commune")
+    targets_sub = targets.add_subparsers(dest="targets_command", required=True, metavar="ACTION")
+    targets_import = targets_sub.add_parser("import", help="load targets from a CSV file "
+                                            "(docs/targets.md)")
+    targets_import.add_argument("file", nargs="?", help="CSV: province_code, commune_code, "
+                                "period_from, period_to, target_pct, deadline, responsible_unit")
+    targets_import.add_argument("--scenario", help="load the targets a scenario ships "
+                                "(binh-dinh-2023-06: illustrative, docs/targets.md)")
+    targets_import.set_defaults(handler=cmd_targets_import)
+    for name, behind, what in (
+        ("progress", False, "every commune's progress against its target"),
+        ("behind", True, "the communes furthest behind their target as the deadline nears"),
+    ):
+        show = targets_sub.add_parser(name, help=what)
+        show.add_argument("--period", help="YYYY-MM (default: the latest)")
+        show.add_argument("--limit", type=int, default=20, help="rows of the ranking (20)")
+        show.add_argument("--format", choices=("table", "json"), default="table")
+        show.set_defaults(handler=cmd_targets_show, behind=behind)
+    for command in targets_sub.choices.values():
+        command.add_argument("--data-dir", help="data dir of an embedded run; default: "
+                             "CLICKHOUSE_URL or CHDB_PATH")
+
     dashboards = sub.add_parser("dashboards", help="Grafana dashboards as code")
     dash_sub = dashboards.add_subparsers(dest="dashboards_command", required=True,
                                          metavar="ACTION")
@@ -541,6 +851,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "dashboards through the Grafana HTTP API")
     push_cmd.add_argument("--url", help="Grafana URL (default GRAFANA_URL)")
     push_cmd.add_argument("--token", help="service-account token (default GRAFANA_TOKEN)")
+    push_cmd.add_argument("--datasource-uid", metavar="UID",
+                          help="use this existing ClickHouse data source (its uid) instead of "
+                          "creating or updating one")
     push_cmd.set_defaults(handler=cmd_dashboards_push)
 
     export = sub.add_parser("export", help="exports for banks")
@@ -552,17 +865,55 @@ def build_parser() -> argparse.ArgumentParser:
     coverage.add_argument("--period", help="YYYY-MM (default: the latest)")
     coverage.add_argument("--out", help="file to write (default: stdout)")
     coverage.set_defaults(handler=cmd_export_coverage)
+    explain_cmd = sub.add_parser(
+        "explain", help="the pseudonyms and ledger events behind a commune's figure "
+        "(operators only: it reads individual rows; see docs/ledger.md)")
+    explain_cmd.add_argument("--period", required=True, help="YYYY-MM")
+    explain_cmd.add_argument("--commune", required=True, type=int, help="commune code")
+    explain_cmd.add_argument("--status", choices=("unpaid", "failed", "paid_twice", "unknown",
+                                                  "cashless"),
+                             help="only the beneficiaries behind this figure (default: "
+                             "everyone due or paid)")
+    lookup_cmd = sub.add_parser(
+        "lookup", help="one person's ledger history; reads the CCCD from standard input "
+        "(operators only; see docs/ledger.md)")
+    for command in (explain_cmd, lookup_cmd):
+        command.add_argument("--data-dir", help="data dir of an embedded run; default: "
+                             "CLICKHOUSE_URL or CHDB_PATH")
+        command.add_argument("--format", choices=("table", "json"), default="table")
+    explain_cmd.set_defaults(handler=cmd_explain)
+    lookup_cmd.set_defaults(handler=cmd_lookup)
+    _lang_option(parser)
     return parser
+
+
+def _lang_option(parser: argparse.ArgumentParser) -> None:
+    """`--lang` on every command, at any depth (it overrides the LANGUAGE setting)."""
+    subcommands = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not subcommands:
+        parser.add_argument("--lang", choices=i18n.LANGUAGES, default=argparse.SUPPRESS,
+                            help="language of what users read: vi or en (default: the "
+                            "LANGUAGE setting, vi)")
+    for action in subcommands:
+        for child in action.choices.values():
+            _lang_option(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `welfare-monitor` console script."""
     args = build_parser().parse_args(argv)
     try:
+        i18n.use(getattr(args, "lang", None) or Settings().language)
         return int(args.handler(args))
     except (WelfareMonitorError, SimulatorError, ContractError) as e:
-        err.print(f"[bold red]error:[/] {e}", markup=True, highlight=False)
+        err.print("[bold red]" + _("error:") + f"[/] {e}", markup=True, highlight=False)
+        return 1
+    except ValidationError as e:
+        first = e.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        err.print("[bold red]" + _("error:") + f"[/] {name}: {first['msg']}", markup=True,
+                  highlight=False)
         return 1
     except KeyboardInterrupt:
-        err.print("interrupted; child processes stopped")
+        err.print(_("interrupted; child processes stopped"))
         return 130

@@ -8,14 +8,17 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from pydantic import SecretStr
+
 from streams.broker import EmbeddedBroker, free_port
 from streams.errors import InputError, PipelineError
+from streams.i18n import _
 from streams.ingest import redact
 from streams.kafka_io import EventProducer, LagProbe, ensure_topics, event_lines
 from streams.payment_files import FilePacker
@@ -74,6 +77,14 @@ def count_lines(path: Path) -> int:
         raise InputError(f"cannot read {path}: {e.strerror or e}") from e
 
 
+def count_events(path: Path) -> int:
+    """Non-blank lines of an input file; InputError when it has none."""
+    total = count_lines(path)
+    if total == 0:
+        raise InputError(f"{path} is empty: give a file of events, one JSON object per line")
+    return total
+
+
 @contextmanager
 def data_directory(data_dir: Path | None) -> Iterator[Path]:
     """`data_dir` (kept) or a temporary directory (removed afterwards)."""
@@ -88,9 +99,29 @@ def data_directory(data_dir: Path | None) -> Iterator[Path]:
         shutil.rmtree(temp, ignore_errors=True)
 
 
+KEY_FILE = "pseudonym.key"
+
+
+def data_dir_key(data_dir: Path) -> SecretStr:
+    """The data dir's own pseudonym key (`D/pseudonym.key`, readable by its owner only),
+    created on first use: every run into the dir gives a citizen the same pseudonym, so the
+    ledger continues and duplicates across runs are recognised."""
+    path = data_dir / KEY_FILE
+    try:
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(Pseudonymizer.ephemeral_key_secret().get_secret_value())
+        return SecretStr(path.read_text().strip())
+    except OSError as e:
+        raise InputError(f"cannot read or create the pseudonym key {path}: "
+                         f"{e.strerror or e}; check the data dir's permissions") from e
+
+
 def embedded_settings(base: Settings, data_dir: Path, bootstrap_servers: str) -> Settings:
-    """Settings for a worker of an embedded run: chDB in `data_dir`, an ephemeral key."""
-    key = base.pseudonym_key or Pseudonymizer.ephemeral_key_secret()
+    """Settings for a worker of an embedded run: chDB in `data_dir`, PSEUDONYM_KEY or the
+    data dir's own key."""
+    key = base.pseudonym_key or data_dir_key(data_dir)
     return base.model_copy(
         update={
             "kafka_bootstrap_servers": bootstrap_servers,
@@ -119,6 +150,8 @@ class Produced:
 
     lines: int
     messages: int  # fewer than lines when events travel in payment files
+    objects: int = 0  # lines that are JSON objects: the others cannot be events
+    oversize: tuple[int, ...] = ()  # line numbers too big to send (dead-lettered)
 
 
 def produce_file(
@@ -130,6 +163,18 @@ def produce_file(
 ) -> Produced:
     """Send every line of `input_path` to the events topic (in payment files of
     `settings.replay_file_events` events), reporting progress in lines."""
+    with input_path.open("rb") as lines:
+        return produce_lines(settings, lines, total, observer, speed)
+
+
+def produce_lines(
+    settings: Settings,
+    lines: Iterable[bytes],
+    total: int | None,
+    observer: RunObserver,
+    speed: float | None = None,
+) -> Produced:
+    """Send event lines (a file, or a generator's output as it is made) to the events topic."""
     observer.started("produce", total)
     sent = 0
 
@@ -138,12 +183,14 @@ def produce_file(
         sent += n
         observer.advanced("produce", sent)
 
-    with input_path.open("rb") as lines, EventProducer(
+    with EventProducer(
         settings.kafka_bootstrap_servers, settings.events_topic, settings.replay_file_events,
         delivery_timeout_s=settings.replay_delivery_timeout_s,
     ) as producer:
         producer.send_lines(lines, on_sent, speed=speed)
-    return Produced(sent, producer.messages)
+    if total is None:
+        observer.notice(f"sent {sent:,} events")
+    return Produced(sent, producer.messages, producer.objects, tuple(producer.oversize))
 
 
 def count_messages(input_path: Path, file_events: int) -> int:
@@ -247,6 +294,7 @@ class EmbeddedPipeline:
         self.base = base
         self.observer = observer or SilentObserver()
         self.stall_timeout_s = stall_timeout_s
+        self.produced: Produced | None = None  # what the last run sent
 
     def run(
         self,
@@ -263,7 +311,7 @@ class EmbeddedPipeline:
         into a fresh consumer group. `on_processed` runs once every event is stored, while
         the worker (and its live page) still runs.
         """
-        total = count_lines(input_path)
+        total = count_events(input_path)
         run_paths = EmbeddedRun(data_dir)
         own_broker = broker is None
         broker = broker or EmbeddedBroker(run_paths.broker_log)
@@ -273,23 +321,18 @@ class EmbeddedPipeline:
                 broker.start()
             settings = embedded_settings(self.base, data_dir, broker.bootstrap_servers)
             if self.base.pseudonym_key is None:
-                self.observer.notice(
-                    "PSEUDONYM_KEY is not set: this run pseudonymises citizen IDs with an "
-                    "ephemeral random key, so its pseudonyms match no other run."
-                )
-            ensure_topics(
-                settings.kafka_bootstrap_servers,
-                {settings.events_topic: settings.topic_partitions, settings.dead_letter_topic: 1,
-                 settings.alerts_topic: 1},
-            )
+                self.observer.notice(_(
+                    "PSEUDONYM_KEY is not set: citizen IDs are pseudonymised with the data "
+                    "dir's own key ({path}); keep it with the data."
+                ).format(path=data_dir / KEY_FILE))
+            ensure_topics(settings.kafka_bootstrap_servers, settings.topic_layout())
             worker = WorkerHandle(settings, run_paths)
             worker.start()
-            self.observer.notice(
-                f"live page: http://{settings.web_host}:{settings.web_port}/ "
-                "(open it to watch the counts climb)"
-            )
+            self.observer.notice(_("live page: {url} (open it to watch the counts climb)").format(
+                url=f"http://{settings.web_host}:{settings.web_port}/"))
             if produce:
-                messages = self._produce(settings, input_path, total).messages
+                self.produced = self._produce(settings, input_path, total)
+                messages = self.produced.messages
             else:
                 messages = count_messages(input_path, settings.replay_file_events)
             self.observer.started("process", messages)

@@ -9,27 +9,22 @@ highwater").
 The fix here reads the truth instead of trusting the answer: for each partition, fetch from
 (answer - 1), which is the last batch's first offset, and take the offset after the last
 record of that batch. A fetch returns whole batches, so one batch read is enough.
-`install()` puts this behind Faust's consumer highwaters, which recovery uses; it is turned
-on for the embedded broker only (`BROKER_EXACT_END_OFFSETS`).
+`streams.faust_ext.install_exact_highwaters` puts this behind Faust's consumer highwaters,
+which recovery uses; it is turned on for the embedded broker only
+(`BROKER_EXACT_END_OFFSETS`).
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Mapping
-from typing import Any
 
-from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
-from faust.types import TP
 from kafka import KafkaConsumer, TopicPartition
 from kafka.errors import KafkaError
 
 from streams.errors import BrokerError
 
 PROBE_TIMEOUT_S = 15.0
-
-_original_highwaters = AIOKafkaConsumerThread._highwaters
 
 
 def exact_end_offsets(
@@ -62,16 +57,3 @@ def exact_end_offsets(
         consumer.close()
     return exact
 
-
-def install(bootstrap_servers: str) -> None:
-    """Make Faust's highwaters (used by table recovery) exact for this process's broker."""
-
-    async def exact_highwaters(self: Any, partitions: list[TP]) -> Mapping[TP, int]:
-        reported = await _original_highwaters(self, partitions)
-        corrected = await asyncio.get_running_loop().run_in_executor(
-            None, exact_end_offsets, bootstrap_servers,
-            {(tp.topic, tp.partition): end for tp, end in reported.items() if end is not None})
-        return {tp: corrected.get((tp.topic, tp.partition), end)
-                for tp, end in reported.items()}
-
-    AIOKafkaConsumerThread._highwaters = exact_highwaters  # type: ignore[method-assign]

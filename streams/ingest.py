@@ -24,6 +24,8 @@ MAX_MESSAGE_BYTES = 64 * 1024  # one event
 MAX_FILE_BYTES = 8 * 1024 * 1024  # one payment file
 CLOCK_SKEW = timedelta(minutes=5)
 FILE_KEY = "file_id"  # a message with this key is a payment file
+# A message with this key stands for an input line the producer could not send (too big).
+REJECTED_AT_SOURCE_KEY = "welfare_monitor_rejected_at_source"
 _DIGIT_RUNS = re.compile(r"\d{9,}")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
@@ -120,6 +122,10 @@ def unpack(raw: bytes | None) -> tuple[list[Any], bool]:
         except EventInvalid as e:
             raise Rejected(e.error_class, f"payment file: {e.reason}") from None
         return decoded["events"], True
+    if type(decoded) is dict and REJECTED_AT_SOURCE_KEY in decoded:
+        rejected = decoded[REJECTED_AT_SOURCE_KEY]
+        reason = rejected.get("reason") if isinstance(rejected, dict) else None
+        raise Rejected("oversize", redact(str(reason or "rejected by the producer"))[:500])
     if size > MAX_MESSAGE_BYTES:
         raise Rejected("oversize", f"{size} bytes, more than {MAX_MESSAGE_BYTES}")
     return [decoded], False

@@ -11,13 +11,16 @@ from typing import Any, NamedTuple
 import orjson
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
-from kafka.errors import KafkaError, TopicAlreadyExistsError
+from kafka.errors import KafkaError, MessageSizeTooLargeError, TopicAlreadyExistsError
 
 from streams.errors import BrokerError
+from streams.ingest import REJECTED_AT_SOURCE_KEY
 from streams.payment_files import FilePacker
 
 BOOTSTRAP_TIMEOUT_MS = 10_000
 PACED_FLUSH_S = 0.5
+MAX_REQUEST_BYTES = 4 * 1024 * 1024  # the producer's request limit
+MAX_LINE_BYTES = MAX_REQUEST_BYTES - 4096  # room for the key, headers and batch overhead
 
 
 def unreachable(bootstrap_servers: str, error: Exception) -> BrokerError:
@@ -91,10 +94,28 @@ def inspect_line(line: bytes) -> LineFacts:
 
 def event_lines(lines: Iterable[bytes]) -> Iterator[tuple[bytes, LineFacts]]:
     """Each non-blank line, its end of line removed, with its facts."""
-    for line in lines:
+    for _, line, facts in numbered_event_lines(lines):
+        yield line, facts
+
+
+def numbered_event_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes, LineFacts]]:
+    """Each non-blank line with its line number (from 1), its end of line removed, and its
+    facts; a line too big to send is not parsed (its facts are empty)."""
+    for number, line in enumerate(lines, start=1):
         line = line.rstrip(b"\r\n")
-        if line.strip():
-            yield line, inspect_line(line)
+        if len(line) > MAX_LINE_BYTES:
+            yield number, line, LineFacts(None, None, False)
+        elif line.strip():
+            yield number, line, inspect_line(line)
+
+
+def oversize_marker(number: int, size: int) -> bytes:
+    """The message sent instead of a line too big for the producer: the worker dead-letters
+    it as `oversize` with this reason (the line itself, maybe holding a citizen ID, is not
+    sent)."""
+    reason = (f"input line {number}: {size:,} bytes, more than the producer's request limit "
+              f"of {MAX_LINE_BYTES:,} bytes")
+    return orjson.dumps({REJECTED_AT_SOURCE_KEY: {"error_class": "oversize", "reason": reason}})
 
 
 class Pacer:
@@ -134,6 +155,8 @@ class EventProducer:
         self._producer: KafkaProducer | None = None
         self.sent = 0
         self.messages = 0
+        self.objects = 0  # lines that are JSON objects (the others cannot be events)
+        self.oversize: list[int] = []  # line numbers dead-lettered as too big to send
         self.failed = 0
         self._first_failure: BaseException | None = None
 
@@ -145,7 +168,7 @@ class EventProducer:
                 acks="all",
                 linger_ms=20,
                 batch_size=512 * 1024,
-                max_request_size=4 * 1024 * 1024,
+                max_request_size=MAX_REQUEST_BYTES,
                 compression_type="lz4",
                 # Idempotent (the client's default): a batch the broker did not acknowledge
                 # (it died, or restarts) is resent, without duplicates, until the delivery
@@ -178,9 +201,13 @@ class EventProducer:
         packer = FilePacker(self.file_events, self.source) if self.file_events > 1 else None
         last_flush = time.monotonic()
         count = 0
-        for line, facts in event_lines(lines):
+        for number, line, facts in numbered_event_lines(lines):
             pacer.wait(facts.at)
-            if packer is None:
+            self.objects += facts.is_object
+            if len(line) > MAX_LINE_BYTES:
+                self.oversize.append(number)
+                self._send(None, oversize_marker(number, len(line)))
+            elif packer is None:
                 self._send(facts.key, line)
             else:
                 for key, value in packer.add(facts.key, line, facts.is_object):
@@ -204,6 +231,8 @@ class EventProducer:
         assert self._producer is not None
         try:
             future = self._producer.send(self.topic, key=key, value=value)
+        except MessageSizeTooLargeError as e:  # pragma: no cover - lines are checked before
+            raise BrokerError(f"a message of {len(value)} bytes is too big to send: {e}") from e
         except KafkaError as e:  # the buffer stayed full for the delivery timeout
             raise self._undelivered(e, "could not be sent") from e
         future.add_errback(self._on_failure)
@@ -249,9 +278,14 @@ class EventProducer:
 class LagProbe:
     """Compares a group's committed offsets with a topic's end offsets."""
 
-    def __init__(self, bootstrap_servers: str, group: str, topic: str) -> None:
+    def __init__(
+        self, bootstrap_servers: str, group: str, topic: str, exact_end: bool = False
+    ) -> None:
         self.group = group
         self.topic = topic
+        self.bootstrap_servers = bootstrap_servers
+        # Tansu under-reports log ends (streams/end_offsets.py): read them exactly there.
+        self.exact_end = exact_end
         self._admin = admin_client(bootstrap_servers)
         self._consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers)
         self._last = (0, 0)
@@ -267,6 +301,13 @@ class LagProbe:
             partitions = self._consumer.partitions_for_topic(self.topic) or set()
             tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
             end = self._consumer.end_offsets(tps)
+            if self.exact_end:
+                from streams.end_offsets import exact_end_offsets
+
+                exact = exact_end_offsets(
+                    self.bootstrap_servers, {(tp.topic, tp.partition): n for tp, n in end.items()}
+                )
+                end = {tp: exact[(tp.topic, tp.partition)] for tp in end}
             committed = self._admin.list_group_offsets(self.group).get(self.group, {})
         except KafkaError as e:
             if getattr(e, "retriable", False):

@@ -83,4 +83,17 @@ def snapshot(store: Store, params: PageParams) -> dict[str, Any]:
         "period": variables["period"],
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "panels": {key: run_panel(store, key, params) for key in keys},
+        "targets": target_progress(store, variables["period"], params.commune),
     }
+
+
+def target_progress(store: Store, period: str, commune: int | None) -> list[dict[str, Any]]:
+    """Progress against target per commune (or the one commune), for the page's API."""
+    from streams.settings import Settings
+    from streams.targets import progress
+
+    rows = progress(store, Settings(), period)
+    for row in rows:  # JSON-safe dates
+        if row.get("deadline") is not None:
+            row["deadline"] = str(row["deadline"])
+    return [r for r in rows if commune is None or r["commune_code"] == commune]

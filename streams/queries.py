@@ -8,7 +8,8 @@ all the underlying values (ClickHouse's quantileExact: the value at rank floor(q
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from streams.storage.base import Store
@@ -174,13 +175,95 @@ GROUP BY province_code, commune_code
 ORDER BY gap_score DESC, commune_code
 """
 
+# Progress against targets (docs/targets.md), per commune in a period. A commune's target is
+# its own for the period, else its province's, else {default_target} (ALERT_CASHLESS_TARGET);
+# among overlapping ranges of one unit the one starting latest wins.
+#   needed = ceil(target * due) - paid cashless   (beneficiaries still to move, at least 0)
+#   days_left = deadline - {today}; needed_per_day = needed / greatest(days_left, 1)
+# The dashboards' progress panel and the behind-target ranking read it.
+TARGET_PROGRESS_SQL = """
+WITH
+    t AS (
+        SELECT province_code, commune_code,
+               argMax(target_rate, (period_from, version)) AS target_rate,
+               argMax(deadline, (period_from, version)) AS deadline,
+               argMax(responsible_unit, (period_from, version)) AS responsible_unit
+        FROM targets FINAL
+        WHERE period_from <= {period:String} AND period_to >= {period:String}
+        GROUP BY province_code, commune_code
+    ),
+    c AS (
+        SELECT s.province_code AS province_code, s.commune_code AS commune_code,
+               sum(s.beneficiaries_due) AS due,
+               sum(s.beneficiaries_paid_cashless) AS cashless
+        FROM (SELECT * FROM commune_programme_stats FINAL) AS s
+        WHERE s.period = {period:String}
+        GROUP BY province_code, commune_code
+    ),
+    e AS (
+        SELECT c.province_code AS province_code, c.commune_code AS commune_code,
+               c.due AS due, c.cashless AS cashless,
+               multiIf(tc.commune_code != 0, 'commune', tp.province_code != 0, 'province',
+                       'global') AS target_source,
+               multiIf(tc.commune_code != 0, tc.target_rate, tp.province_code != 0,
+                       tp.target_rate, {default_target:Float64}) AS target_rate,
+               multiIf(tc.commune_code != 0, toNullable(tc.deadline), tp.province_code != 0,
+                       toNullable(tp.deadline), NULL) AS deadline,
+               multiIf(tc.commune_code != 0, tc.responsible_unit, tp.province_code != 0,
+                       tp.responsible_unit, '') AS responsible_unit
+        FROM c
+        LEFT JOIN (SELECT * FROM t WHERE commune_code != 0) AS tc
+            ON tc.province_code = c.province_code AND tc.commune_code = c.commune_code
+        LEFT JOIN (SELECT * FROM t WHERE commune_code = 0) AS tp
+            ON tp.province_code = c.province_code
+    )
+SELECT
+    {period:String} AS period,
+    e.province_code AS province_code,
+    e.commune_code AS commune_code,
+    any(u.province_name) AS province_name,
+    any(u.commune_name) AS commune_name,
+    any(e.due) AS beneficiaries_due,
+    any(e.cashless) AS beneficiaries_paid_cashless,
+    if(any(e.due) = 0, NULL, round(any(e.cashless) / any(e.due), 6)) AS cashless_rate,
+    any(e.target_rate) AS target_rate,
+    any(e.target_source) AS target_source,
+    any(e.deadline) AS deadline,
+    any(e.responsible_unit) AS responsible_unit,
+    if(any(e.target_rate) = 0, NULL,
+       round(any(e.cashless) / any(e.due) / any(e.target_rate), 6)) AS progress,
+    toInt64(greatest(0, toInt64(ceil(round(any(e.target_rate) * any(e.due), 6)))
+                        - toInt64(any(e.cashless)))) AS needed,
+    if(isNull(any(e.deadline)), NULL,
+       dateDiff('day', {today:Date}, assumeNotNull(any(e.deadline)))) AS days_left,
+    if(isNull(any(e.deadline)), NULL,
+       round(greatest(0, ceil(round(any(e.target_rate) * any(e.due), 6)) - any(e.cashless))
+             / greatest(dateDiff('day', {today:Date}, assumeNotNull(any(e.deadline))), 1),
+             3)) AS needed_per_day
+FROM e
+LEFT JOIN admin_units AS u
+    ON u.province_code = e.province_code AND u.commune_code = e.commune_code
+GROUP BY province_code, commune_code
+ORDER BY province_code, commune_code
+"""
+
+# The communes furthest behind their target as the deadline approaches: those still short
+# of it, the most beneficiaries to move per remaining day first (past deadlines count one
+# day), then the widest gap; communes on the global target (no deadline) last.
+BEHIND_TARGET_SQL = f"""
+SELECT *, round(target_rate - ifNull(cashless_rate, 0), 6) AS gap
+FROM ({TARGET_PROGRESS_SQL})
+WHERE needed > 0
+ORDER BY needed_per_day DESC NULLS LAST, gap DESC, commune_code
+"""  # noqa: S608 (constant text; values go in as parameters)
+
 LATEST_PERIOD_SQL = "SELECT max(period) AS period FROM commune_programme_stats"
 
 _INTS = frozenset({
     "province_code", "commune_code", "beneficiaries_due", "beneficiaries_paid",
     "beneficiaries_paid_cashless", "beneficiaries_paid_twice", "beneficiaries_paid_unknown",
     "payments_returned", "events", "seconds_to_pay_p50", "seconds_to_pay_p90", "atms",
-    "bank_branches", "post_offices", "mobile_money_agents",
+    "bank_branches", "post_offices", "mobile_money_agents", "needed", "days_left",
 })
 _INT_MAPS = frozenset({"payments_by_channel", "amount_paid_vnd", "failures_by_reason"})
 
@@ -208,6 +291,8 @@ class Results:
     dead_letters: list[dict[str, Any]]
     alerts: list[dict[str, Any]]
     coverage: list[dict[str, Any]]
+    # Progress against target per commune in the latest period (TARGET_PROGRESS_SQL).
+    targets: list[dict[str, Any]] = field(default_factory=list)
 
 
 def latest_period(store: Store) -> str | None:
@@ -216,9 +301,16 @@ def latest_period(store: Store) -> str | None:
     return rows[0]["period"] or None if rows else None
 
 
-def read_results(store: Store) -> Results:
-    """Every level of statistics, dead letters, active alerts and the coverage ranking."""
+def read_results(store: Store, default_target: float | None = None) -> Results:
+    """Every level of statistics, dead letters, active alerts, the coverage ranking and the
+    progress against targets (`default_target`: ALERT_CASHLESS_TARGET when not given)."""
     period = latest_period(store)
+    if default_target is None:
+        from streams.settings import Settings
+
+        default_target = Settings().alert_cashless_target
+    target_params = {"period": period, "default_target": default_target,
+                     "today": datetime.now(UTC).date()}
 
     def rows(sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         return [normalise(r) for r in store.query(sql, params)]
@@ -231,4 +323,5 @@ def read_results(store: Store) -> Results:
         dead_letters=rows(DEAD_LETTERS_BY_CLASS_SQL),
         alerts=rows(ACTIVE_ALERTS_SQL),
         coverage=rows(COVERAGE_GAPS_SQL, {"period": period}) if period else [],
+        targets=rows(TARGET_PROGRESS_SQL, target_params) if period else [],
     )

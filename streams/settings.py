@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from streams.i18n import DEFAULT_LANGUAGE, Language, parse_language
 
 
 class Settings(BaseSettings):
@@ -67,6 +69,10 @@ class Settings(BaseSettings):
     alert_rate_drop_points: float = Field(
         0.05, gt=0, le=1, description="Alert when the rate falls this much from last period."
     )
+    alert_target_warn_days: int = Field(
+        90, ge=0, description="behind_target alerts start this many days before a target's "
+        "deadline (and stay while the commune is short of it, past the deadline too)."
+    )
     alert_min_beneficiaries: int = Field(
         20, ge=1, description="Commune alerts need at least this many beneficiaries due."
     )
@@ -108,6 +114,17 @@ class Settings(BaseSettings):
 
     log_level: Literal["debug", "info", "warn", "error", "crit"] = "warn"
 
+    language: Language = Field(
+        DEFAULT_LANGUAGE, description="Language of what users read (pages, reports, CLI, "
+        "dashboards): vi (default) or en; `--lang` overrides it. GNU-style values such as "
+        "en_US.UTF-8 or fr:en are read as their first supported language."
+    )
+
+    @field_validator("language", mode="before")
+    @classmethod
+    def _language(cls, value: object) -> str:
+        return parse_language(str(value))
+
     @property
     def storage_kind(self) -> Literal["server", "chdb"]:
         """Which storage adapter the settings select."""
@@ -118,6 +135,11 @@ class Settings(BaseSettings):
         """Faust's store URL: RocksDB keeps state on local disk across restarts."""
         kind = self.table_store or ("rocksdb" if self.storage_kind == "server" else "memory")
         return f"{kind}://"
+
+    def topic_layout(self) -> dict[str, int]:
+        """Partitions of each topic the pipeline uses (created by `ensure_topics`)."""
+        return {self.events_topic: self.topic_partitions, self.dead_letter_topic: 1,
+                self.alerts_topic: 1}
 
     @classmethod
     def env_names(cls) -> set[str]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from streams.errors import StorageError
 from streams.storage.base import Row, Store
@@ -25,12 +26,12 @@ class ClickHouseSink:
         self.max_backoff_s = max_backoff_s
         self.rows_written = 0
 
-    async def query(self, sql: str) -> list[Row]:
+    async def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> list[Row]:
         """Run a read query, retrying with backoff while the store is down."""
         delay = 0.2
         while True:
             try:
-                return self.store.query(sql)
+                return self.store.query(sql, parameters)
             except StorageError as e:
                 log.warning("query failed, retrying in %.1fs: %s", delay, e)
                 await asyncio.sleep(delay)

@@ -7,6 +7,7 @@ import logging
 
 import faust
 
+from streams import faust_ext
 from streams.agents.payments import register_payments_agent
 from streams.agents.web import register_live_page
 from streams.app import create_app
@@ -36,6 +37,7 @@ def pseudonymizer_from(settings: Settings) -> Pseudonymizer:
 
 def run_worker(settings: Settings, *, apply_migrations: bool = False) -> None:
     """Start the worker and block until it is stopped (SIGTERM or SIGINT)."""
+    faust_ext.check_versions()  # before anything is opened: a clear refusal, nothing to undo
     pseudonymize = pseudonymizer_from(settings)
     gc.set_threshold(*settings.worker_gc_thresholds)
     store = open_store(settings)
@@ -47,7 +49,7 @@ def run_worker(settings: Settings, *, apply_migrations: bool = False) -> None:
                           settings.worker_gc_thresholds)
         register_payments_agent(app, settings, ClickHouseSink(store), pool)
         if settings.web_enabled:
-            register_live_page(app, store)
+            register_live_page(app, store, settings.language)
         worker = faust.Worker(app, loglevel=settings.log_level, quiet=True)
         # Faust's console spinner sets the root logger to DEBUG so it can spin on every
         # record: each debug call in Faust and aiokafka then built a record (~5% of the

@@ -24,6 +24,18 @@ from streams.storage.chdb_store import ChdbStore
 from tests.support.kafka_server import KafkaServer
 
 
+@pytest.fixture(autouse=True)
+def default_language(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test starts in the default language, whatever LANGUAGE the shell exports (GNU
+    gettext's LANGUAGE=en_US:en is common), and leaves it there (`main` sets it per call)."""
+    from streams import i18n
+
+    monkeypatch.delenv("LANGUAGE", raising=False)
+    i18n.use(i18n.DEFAULT_LANGUAGE)
+    yield
+    i18n.use(i18n.DEFAULT_LANGUAGE)
+
+
 def unique(prefix: str) -> str:
     """A name no other test uses."""
     return f"{prefix}_{uuid.uuid4().hex[:10]}"

@@ -1,6 +1,7 @@
 """docker-compose.yml stays in step with the settings and keeps secrets out of the file."""
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -27,8 +28,9 @@ def test_grafana_and_clickhouse_get_the_provisioning_they_need() -> None:
     assert {"kafka", "clickhouse", "migrate", "worker", "simulator", "grafana"} <= set(services)
     assert "grafana-clickhouse-datasource" in services["grafana"]["environment"][
         "GF_INSTALL_PLUGINS"]
-    init = [v for v in services["clickhouse"]["volumes"] if "docker-entrypoint-initdb.d" in v]
-    for volume in init:
+    mounted = [v for v in services["clickhouse"]["volumes"] if v.startswith("./")]
+    assert mounted
+    for volume in mounted:
         assert (COMPOSE.parent / volume.split(":")[0]).is_file(), volume
     assert "container_name" not in services["worker"] and "ports" not in services["worker"]
     for service in services.values():
@@ -59,3 +61,34 @@ def test_no_secret_is_written_in_the_file() -> None:
         for key, value in (service.get("environment") or {}).items():
             if "PASSWORD" in key or "KEY" in key:
                 assert str(value).startswith("${") and ":?" in str(value), key
+
+
+def test_kafka_keeps_its_data_in_the_volume() -> None:
+    """apache/kafka's docker/resources/common-scripts/configureDefaults sets KAFKA_LOG_DIRS to
+    /tmp/kraft-combined-logs when it is unset, outside the volume."""
+    kafka = yaml.safe_load(COMPOSE.read_text())["services"]["kafka"]
+    [data] = [v for v in kafka["volumes"] if v.startswith("kafka-data:")]
+    assert kafka["environment"]["KAFKA_LOG_DIRS"] == data.split(":")[1]
+
+
+def test_each_worker_keeps_its_state_in_a_volume() -> None:
+    """The image's FAUST_DATADIR is a volume of each replica's own (anonymous: never shared
+    between scaled replicas), created in the image for the worker's user."""
+    worker = yaml.safe_load(COMPOSE.read_text())["services"]["worker"]
+    dockerfile = (COMPOSE.parent / "Dockerfile").read_text()
+    datadir = re.search(r"FAUST_DATADIR=(\S+)", dockerfile)
+    assert datadir
+    assert datadir.group(1) in worker["volumes"]
+    assert f"install -d -o monitor -g monitor {datadir.group(1)}" in dockerfile
+
+
+def test_clickhouse_listens_on_loopback_only_by_default() -> None:
+    """ClickHouse holds pseudonymised individual payments: its port is not published on every
+    interface unless CLICKHOUSE_HTTP_BIND says so."""
+    ports = yaml.safe_load(COMPOSE.read_text())["services"]["clickhouse"]["ports"]
+    assert ports == ["${CLICKHOUSE_HTTP_BIND:-127.0.0.1}:${CLICKHOUSE_HTTP_PORT:-8123}:8123"]
+
+
+def test_the_build_context_leaves_out_virtualenvs_and_data() -> None:
+    ignored = (COMPOSE.parent / ".dockerignore").read_text().split()
+    assert {".venv", ".git", "data"} <= set(ignored)

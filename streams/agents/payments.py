@@ -1,12 +1,13 @@
-"""The payments agent: validate, pseudonymise, keep beneficiary state, sink statistics.
+"""The payments agent: validate, pseudonymise, store in the ledger, recompute statistics.
 
 Per batch of messages (at most `batch_max_bytes`, at most `batch_within_s` apart), where a
 message is one event or a payment file of many:
 1. ingest each event; bad ones become dead letters (table and topic, KIP-298 headers, the
    index of the event in its file);
-2. merge payment events into the beneficiary buckets (Faust table) and access-point events
-   into the access-point GlobalTable; changed keys are written once per batch;
-3. recount every touched commune from its buckets, derive its alerts, and write the rows;
+2. look the event ids up in the ledger: duplicates are dropped, an id stored before with
+   other content is dead-lettered as conflicting_duplicate; store the new events there;
+3. recompute every touched commune-period from the ledger (streams/ledger.py), derive its
+   alerts, reconcile them with the alerts table, and write the rows;
 4. only then return, so Faust acknowledges the batch's offsets after the rows are stored.
 """
 
@@ -18,34 +19,19 @@ import os
 import socket
 import time
 import traceback
-import weakref
 from collections import Counter
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
 import faust
 import orjson
-from faust.streams import _current_event
 from faust.types import EventT, StreamT
 
-from streams.access import access_point_row, merge_access_point
-from streams.aggregation import (
-    Bucket,
-    CommuneId,
-    ConflictingDuplicate,
-    Stats,
-    Status,
-    bucket_key,
-    bucket_statuses,
-    commune_key_of_bucket,
-    merge_into,
-    stats_by_programme,
-    status_of,
-    total,
-)
+from streams import ledger
+from streams.access import access_point_row
+from streams.aggregation import CommuneId
 from streams.alerts import (
     Alert,
     AlertRules,
@@ -55,9 +41,8 @@ from streams.alerts import (
     low_rate,
     rate_drop,
 )
-from streams.app import reread_skipped
 from streams.batching import BatchingStream
-from streams.durable_tables import ChangelogReceipts
+from streams.faust_ext import read_offset, reread_skipped
 from streams.ingest import (
     Arrival,
     Ingested,
@@ -69,6 +54,7 @@ from streams.ingest import (
     redact,
 )
 from streams.ingest_pool import IngestPool
+from streams.ledger import Figures
 from streams.pseudonym import Pseudonymizer
 from streams.settings import Settings
 from streams.sink import ClickHouseSink, now_utc
@@ -80,25 +66,11 @@ DEAD_LETTERS_TABLE = "dead_letters"
 ALERTS_TABLE = "alerts"
 ACCESS_POINTS_TABLE = "access_points"
 HEALTH_TABLE = "pipeline_health"
-RAISED_ALERTS_SQL = """
-SELECT kind, period, province_code, commune_code, subject
+STORED_ALERTS_SQL = """
+SELECT kind, period, province_code, commune_code, subject, active, version
 FROM alerts FINAL
-WHERE active = 1
+WHERE period IN {periods:Array(String)} AND commune_code IN {communes:Array(UInt32)}
 """
-
-
-@contextmanager
-def event_scope(event: EventT) -> Iterator[None]:
-    """Make `event` Faust's current event while a table key is written.
-
-    Faust routes a table write to the changelog partition of the current event; inside
-    `take_events` there is none, so we set it, as Faust's own iteration does.
-    """
-    token = _current_event.set(weakref.ref(event))
-    try:
-        yield
-    finally:
-        _current_event.reset(token)
 
 
 def dead_letter(
@@ -127,12 +99,6 @@ def dead_letter(
         ("welfare.errors.file.index", str(index).encode()),
     ]
     return record, headers
-
-
-def receipts(*tables: Any) -> list[Any]:
-    """The futures of the tables' changelog writes since the last call."""
-    return [future for table in tables if isinstance(table, ChangelogReceipts)
-            for future in table.take_receipts()]
 
 
 async def sent(results: list[Any]) -> None:
@@ -176,99 +142,44 @@ class Health:
 
 @dataclass
 class BatchOutput:
-    """What one batch produced. The carriers are the events whose partition a table write
-    goes to (the write's changelog record follows the event that caused it)."""
+    """What one batch produced."""
 
-    changed: dict[str, Bucket] = field(default_factory=dict)  # buckets to write, by key
-    changed_beneficiaries: dict[str, set[str]] = field(default_factory=dict)  # by bucket
-    carrier: dict[str, EventT] = field(default_factory=dict)  # by bucket key
-    access: dict[str, dict[str, Any]] = field(default_factory=dict)  # rows to rewrite
-    access_changed: dict[str, EventT] = field(default_factory=dict)  # to write, by id
-    communes: dict[tuple[str, int, int], CommuneId] = field(default_factory=dict)
+    order: list[tuple[EventT, int, PaymentFact | Ingested, str]] = field(default_factory=list)
+    communes: set[CommuneId] = field(default_factory=set)
+    access_points: set[str] = field(default_factory=set)
     dead: list[tuple[dict[str, Any], list[tuple[str, bytes]]]] = field(default_factory=list)
 
 
 class PaymentsAgent:
-    """The agent's state and its per-batch work; Faust objects are passed in."""
+    """The agent's per-batch work; the ledger in ClickHouse is its state (streams/ledger.py).
+
+    Nothing is kept between batches: any worker may process any event in any order, and the
+    rows it writes are versioned by what the ledger held, so a stale one never wins."""
 
     def __init__(
         self,
         settings: Settings,
         sink: ClickHouseSink,
         pseudonymize: Pseudonymizer,
-        buckets: Any,
-        access_points: Any,
     ) -> None:
         self.settings = settings
         self.sink = sink
         self.pseudonymize = pseudonymize
-        self.buckets = buckets
-        self.access_points = access_points
         self.rules = AlertRules(settings.alert_cashless_target, settings.alert_rate_drop_points,
                                 settings.alert_min_beneficiaries)
         self.health = Health()
-        self._bucket_statuses: dict[str, dict[str, Status]] = {}
-        self._commune_stats: dict[str, dict[str, Stats]] = {}
-        # Alerts raised in ClickHouse, by commune key; loaded from ClickHouse at the first
-        # batch, so a restarted worker clears what its predecessor raised.
-        self._raised: dict[str, set[str]] | None = None
-        self._version = 0
         self.batches_done = 0  # acknowledged batches (set by the agent loop)
 
-    def next_version(self) -> int:
-        """A row version: the time in ns, strictly increasing within this worker."""
-        self._version = max(time.time_ns(), self._version + 1)
-        return self._version
-
-    def statuses_of(self, bucket_key_: str) -> dict[str, Status]:
-        """A bucket's beneficiaries and their statuses; kept up to date by `changed`."""
-        cached = self._bucket_statuses.get(bucket_key_)
-        if cached is None:
-            cached = self._bucket_statuses[bucket_key_] = bucket_statuses(
-                self.buckets.get(bucket_key_))
-        return cached
-
-    def commune_stats(self, commune: CommuneId) -> dict[str, Stats]:
-        """A commune's statistics per programme, counted from its buckets' cached statuses
-        (one Stats per programme, not one per bucket); cached until a bucket changes."""
-        cached = self._commune_stats.get(commune.key)
-        if cached is None:
-            cached = self._commune_stats[commune.key] = stats_by_programme(
-                self.statuses_of(k).items() for k in commune.bucket_keys())
-        return cached
-
-    def changed(self, bucket_key_: str, bucket: Bucket, beneficiaries: set[str]) -> None:
-        """Bring the cached statuses up to date with a changed bucket (only the
-        beneficiaries that changed are derived again) and drop the commune's statistics."""
-        statuses = self._bucket_statuses.get(bucket_key_)
-        if statuses is not None:
-            for beneficiary in beneficiaries:
-                statuses[beneficiary] = status_of(bucket[beneficiary])
-        self._commune_stats.pop(commune_key_of_bucket(bucket_key_), None)
-
-    def drop_caches(self) -> None:
-        """Forget every cached status and statistic (after a rebalance: the tables may have
-        been recovered or handed over)."""
-        self._bucket_statuses.clear()
-        self._commune_stats.clear()
-
     def _take(self, event: EventT, result: MessageResult, out: BatchOutput) -> int:
-        """Merge one message's ingested events into the batch's pending state, dead-letter
-        the bad ones; returns how many events the message held."""
+        """Note one message's ingested events in the batch and dead-letter the bad ones;
+        returns how many events the message held."""
         is_file, items = result
         for index, item in enumerate(items, start=1 if is_file else 0):
             if isinstance(item, Rejection):
                 self._reject(event, item.error_class, item.reason, index, out)
                 continue
             self.health.saw(item.occurred_ms)
-            if isinstance(item, Ingested):
-                if item.event_type.startswith("access_point."):
-                    self._take_access_point(event, item, out)
-                continue  # roster events: the denominator comes from payment.scheduled
-            try:
-                self._take_fact(event, item, out)
-            except ConflictingDuplicate as e:
-                self._reject(event, "conflicting_duplicate", str(e), index, out)
+            out.order.append((event, index, item, ledger.digest(item)))
         return len(items)
 
     def _reject(self, event: EventT, error_class: str, reason: str, index: int,
@@ -276,127 +187,133 @@ class PaymentsAgent:
         out.dead.append(dead_letter(event, Rejected(error_class, reason), index))
         self.health.dead_letters[error_class] += 1
 
-    def _take_fact(self, event: EventT, fact: PaymentFact, out: BatchOutput) -> None:
-        key = bucket_key(fact)
-        pending = out.changed.get(key)
-        if pending is not None:
-            if merge_into(pending, fact):
-                out.changed_beneficiaries[key].add(fact.beneficiary)
-        else:
-            current = self.buckets.get(key)
-            pending = dict(current) if current else {}
-            if merge_into(pending, fact):
-                out.changed[key], out.carrier[key] = pending, event
-                out.changed_beneficiaries[key] = {fact.beneficiary}
-        # The commune's rows are rewritten even when the event changed nothing: after a crash
-        # between the changelog and the ClickHouse write, reprocessing restores the rows.
-        commune = (fact.period, fact.province_code, fact.commune_code)
-        if commune not in out.communes:
-            out.communes[commune] = CommuneId(*commune)
+    def _conflict(self, event: EventT, event_id: str, index: int, out: BatchOutput) -> None:
+        self._reject(event, "conflicting_duplicate",
+                     f"event_id {event_id} was seen before with other content", index, out)
 
-    def _take_access_point(self, event: EventT, ingested: Ingested, out: BatchOutput) -> None:
-        payload = ingested.payload
-        ap_id = payload["access_point_id"]
-        current = out.access.get(ap_id) or self.access_points.get(ap_id)
-        record = merge_access_point(current, ingested.event_type, ingested.occurred_ms, payload)
-        if record is not None:
-            out.access[ap_id], out.access_changed[ap_id] = record, event
-        elif current is not None:
-            out.access[ap_id] = current  # rewrite the row: it may have been lost in a crash
+    async def _check_ledger(self, out: BatchOutput) -> list[tuple[PaymentFact | Ingested, str]]:
+        """Drop the batch's duplicates and dead-letter its conflicting duplicates, and note
+        what every kept or repeated event touches; returns the new events.
 
-    def alerts_of(self, commune: CommuneId, stats: Stats) -> list[Alert]:
-        """Every alert that holds for the commune now."""
-        previous = commune.previous()
-        before_stats = self.commune_stats(previous)  # empty when nobody is known there
-        before = total(before_stats) if before_stats else None
+        An id the ledger holds is judged against the ledger's content, whenever it came; an
+        id new to the ledger against its first copy in the batch. A repeated event still
+        touches its commune: after a crash between the ledger and the statistics,
+        processing it again rewrites the rows."""
+        known = await ledger.known_digests(self.sink, list({i.event_id for _, _, i, _ in
+                                                            out.order}))
+        new: list[tuple[PaymentFact | Ingested, str]] = []
+        for event, index, item, content in out.order:
+            stored = known.get(item.event_id)
+            if stored is None:
+                known[item.event_id] = {content}
+                new.append((item, content))
+            elif content not in stored:
+                self._conflict(event, item.event_id, index, out)
+                continue
+            if isinstance(item, PaymentFact):
+                out.communes.add(CommuneId(item.period, item.province_code, item.commune_code))
+            elif item.event_type.startswith("access_point."):
+                out.access_points.add(item.payload["access_point_id"])
+        return new
+
+    def alerts_of(self, figures: Figures, before: Figures | None) -> list[Alert]:
+        """Every alert that holds for the commune-period now."""
+        commune, stats = figures.commune, figures.total()
+        previous = before.total() if before is not None and before.per_programme else None
         held = [a for a in (low_rate(commune, stats, self.rules),
-                            rate_drop(commune, stats, before, self.rules)) if a.active]
+                            rate_drop(commune, stats, previous, self.rules)) if a.active]
         return held + beneficiary_alerts(commune, stats)
 
     async def process(self, batch: Sequence[EventT], alerts_topic: Any,
                       dead_letter_topic: Any,
                       ingested: Sequence[MessageResult] | None = None) -> list[Any]:
         """Handle one batch (`ingested`: what each message became, when ingested
-        elsewhere); returns once its rows are in ClickHouse, with the futures of its
-        changelog writes: the batch is done when they are acknowledged too."""
-        if self._raised is None:
-            await self._load_raised()
-        # From the first table read to the last statistics read nothing awaits, so Faust
-        # cannot run a rebalance or a table recovery in between: the state this batch reads
-        # is the state it writes (an await here once let a batch read a table emptied by a
-        # rebalance and write it back truncated).
+        elsewhere); returns once its events are in the ledger and its rows in ClickHouse."""
         out = BatchOutput()
         if ingested is None:
             arrival = Arrival.at()
             ingested = [ingest_message(e.value, self.pseudonymize, arrival) for e in batch]
         for event, result in zip(batch, ingested, strict=True):
             self.health.events += self._take(event, result, out)
-        for key, bucket in out.changed.items():
-            with event_scope(out.carrier[key]):
-                self.buckets[key] = bucket
-            self.changed(key, bucket, out.changed_beneficiaries[key])
-        for ap_id, carrier in out.access_changed.items():
-            with event_scope(carrier):
-                self.access_points[ap_id] = out.access[ap_id]
-        version, at = self.next_version(), now_utc()
+        at = now_utc()
+        new = await self._check_ledger(out)
+        await ledger.store(self.sink, new, at)
+        # Each touched commune-period, the one before (its rate-drop alert compares with it)
+        # and the one after (whose rate-drop alert compares with this one).
+        wanted = set(out.communes)
+        for commune in out.communes:
+            wanted |= {commune.previous(), commune.next()}
+        figures = await ledger.read_figures(self.sink, wanted)
         stats_rows: list[dict[str, Any]] = []
-        holding: dict[str, list[Alert]] = {}
-        touched = {commune.key: commune for commune in out.communes.values()}
-        for commune in out.communes.values():
-            following = commune.next()
-            if following.key not in touched and self.commune_stats(following):
-                touched[following.key] = following  # its drop alert compares with this one
-        batch_communes = set(out.communes.values())
-        for key, commune in touched.items():
-            per_programme = self.commune_stats(commune)
-            if commune in batch_communes:
-                for programme, stats in sorted(per_programme.items()):
-                    stats_rows.append({
-                        "period": commune.period, "province_code": commune.province_code,
-                        "commune_code": commune.commune_code, "programme": programme,
-                        **stats.row(), "version": version, "updated_at": at,
-                    })
-            holding[key] = self.alerts_of(commune, total(per_programme))
-        changelog = receipts(self.buckets, self.access_points)
+        alerting: dict[CommuneId, tuple[list[Alert], int]] = {}
+        for commune in sorted(out.communes, key=lambda c: c.key):
+            current = figures[commune]
+            for programme, stats in sorted(current.per_programme.items()):
+                stats_rows.append({
+                    "period": commune.period, "province_code": commune.province_code,
+                    "commune_code": commune.commune_code, "programme": programme,
+                    **stats.row(), "version": current.version, "updated_at": at,
+                })
+            for target in (commune, commune.next()):
+                this, before = figures.get(target), figures.get(target.previous())
+                if this is None or before is None or not this.version or target in alerting:
+                    continue
+                alerting[target] = (self.alerts_of(this, before), this.version + before.version)
         await self.sink.write(STATS_TABLE, stats_rows)
+        points = await ledger.read_access_points(self.sink, out.access_points)
         await self.sink.write(ACCESS_POINTS_TABLE, [
-            {**access_point_row(r), "updated_at": at} for r in out.access.values()
+            {**access_point_row(r), "updated_at": at} for r in points.values()
         ])
-        await self._write_alerts(holding, version, at, alerts_topic)
+        await self._write_alerts(alerting, at, alerts_topic)
         if out.dead:
             await self.sink.write(DEAD_LETTERS_TABLE, [record for record, _ in out.dead])
             await sent([await dead_letter_topic.send(value=orjson.dumps(record), headers=headers)
                         for record, headers in out.dead])
             log.warning("dead-lettered %d events in a batch of %d messages", len(out.dead),
                         len(batch))
-        return changelog
+        return []
 
-    async def _load_raised(self) -> None:
-        """The alerts ClickHouse holds as raised, so a restarted worker clears them."""
-        raised: dict[str, set[str]] = {}
-        for r in await self.sink.query(RAISED_ALERTS_SQL):
+    async def _stored_alerts(self, communes: Sequence[CommuneId]
+                             ) -> dict[CommuneId, tuple[set[str], int]]:
+        """What the alerts table holds for `communes`: the keys raised, the highest version."""
+        rows = await self.sink.query(STORED_ALERTS_SQL, {
+            "periods": sorted({c.period for c in communes}),
+            "communes": sorted({c.commune_code for c in communes}),
+        })
+        out: dict[CommuneId, tuple[set[str], int]] = {c: (set(), 0) for c in communes}
+        for r in rows:
             commune = CommuneId(r["period"], int(r["province_code"]), int(r["commune_code"]))
-            raised.setdefault(commune.key, set()).add(alert_key(r["kind"], commune, r["subject"]))
-        self._raised = raised
+            if commune not in out:
+                continue
+            raised, version = out[commune]
+            if int(r["active"]):
+                raised.add(alert_key(r["kind"], commune, r["subject"]))
+            out[commune] = (raised, max(version, int(r["version"])))
+        return out
 
-    async def _write_alerts(
-        self, holding: dict[str, list[Alert]], version: int, at: datetime, alerts_topic: Any
-    ) -> None:
-        """Store the alerts that hold (their figures move on) and clear those that stopped;
-        announce raises and clears on the alerts topic."""
-        raised = self._raised if self._raised is not None else {}
+    async def _write_alerts(self, alerting: dict[CommuneId, tuple[list[Alert], int]],
+                            at: datetime, alerts_topic: Any) -> None:
+        """Store the alerts that hold (their figures move on) and clear those that stopped,
+        reconciled with what the alerts table holds. Raises and clears are announced on the
+        alerts topic first and stored once the broker has them: an alert is never stored as
+        raised without its announcement (a repeated announcement can happen)."""
+        if not alerting:
+            return
+        stored = await self._stored_alerts(list(alerting))
         rows, announce = [], []
-        for commune_key, alerts in holding.items():
-            before = raised.get(commune_key, set())
+        for commune, (alerts, version) in alerting.items():
+            before, stored_version = stored[commune]
+            if stored_version > version:
+                continue  # a newer snapshot is stored already: ours would not win
             now = {a.key for a in alerts}
             ended = [cleared(key) for key in sorted(before - now)]
             rows += [a.row(version, at) for a in alerts + ended]
-            announce += [a for a in alerts if a.key not in before] + ended
-            raised[commune_key] = now
-        await self.sink.write(ALERTS_TABLE, rows)
+            announce += [(a, version) for a in alerts if a.key not in before] + [
+                (a, version) for a in ended]
         await sent([await alerts_topic.send(key=alert.key.encode(),
                                             value=orjson.dumps(alert.row(version, at)))
-                    for alert in announce])
+                    for alert, version in announce])
+        await self.sink.write(ALERTS_TABLE, rows)
 
     def lag(self, app: faust.App) -> int:
         """Events waiting on this worker's partitions of the events topic (-1: unknown)."""
@@ -406,7 +323,7 @@ class PaymentsAgent:
             for tp in consumer.assignment():
                 if tp.topic != self.settings.events_topic:
                     continue
-                read = consumer._read_offset.get(tp)  # type: ignore[attr-defined]  # no public API
+                read = read_offset(consumer, tp)
                 highwater = consumer.highwater(tp)
                 if highwater is not None and highwater >= 0:
                     lag += max(0, highwater - (read + 1 if read is not None else 0))
@@ -429,17 +346,9 @@ def register_payments_agent(
     alerts_topic = app.topic(
         settings.alerts_topic, key_serializer="raw", value_serializer="raw", partitions=1
     )
-    agent = PaymentsAgent(
-        settings, sink, pool.pseudonymize,
-        buckets=app.Table("beneficiary-buckets", default=None),
-        access_points=app.GlobalTable(
-            "access-points", default=None, partitions=1, recovery_buffer_size=1,
-            use_partitioner=True,
-        ),
-    )
+    agent = PaymentsAgent(settings, sink, pool.pseudonymize)
     worker = f"{socket.gethostname()}:{os.getpid()}"
 
-    generation: int | None = None
     confirming: set[asyncio.Task[None]] = set()
 
     async def confirm(stream: BatchingStream, batch: Sequence[EventT],
@@ -456,11 +365,7 @@ def register_payments_agent(
 
     async def finish(stream: BatchingStream, batch: Sequence[EventT],
                      ingesting: asyncio.Future[list[MessageResult]]) -> None:
-        nonlocal generation
         ingested = await ingesting
-        if app.consumer_generation_id != generation:
-            agent.drop_caches()
-            generation = app.consumer_generation_id
         changelog = await agent.process(batch, alerts_topic, dead_letter_topic, ingested)
         # The broker's acknowledgement of the changelog is awaited beside the next batch's
         # work, not before it; the batch is acknowledged only after it.

@@ -12,9 +12,21 @@ from streams.errors import StorageError
 from streams.storage.base import Row, quote_identifier
 
 
+def quoted(value: Any) -> str:
+    """One array element as ClickHouse text: an integer as it is, anything else as a quoted
+    string literal."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    text = str(value).replace("\\", "\\\\").replace("'", "\\'")
+    return "'" + text.replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r") + "'"
+
+
 def escape_parameter(value: Any) -> Any:
     """A string query parameter in ClickHouse's escaped (TSV) form, as the HTTP interface
-    expects it; other values pass as they are."""
+    expects it; a list or tuple (an Array parameter) as an array literal of quoted strings;
+    other values pass as they are."""
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(quoted(v) for v in value) + "]"
     if not isinstance(value, str):
         return value
     return (value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")

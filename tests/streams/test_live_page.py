@@ -18,6 +18,7 @@ from simulators.generator import PaymentCycle
 from simulators.jsonl import write_jsonl
 from simulators.scenario import load_scenario
 from streams.embedded import EmbeddedPipeline
+from streams.i18n import Lang
 from streams.settings import Settings
 from tests.conftest import Run, unique
 
@@ -117,15 +118,21 @@ def test_the_page_climbs_live_and_ends_at_142_of_127450(tmp_path: Path) -> None:
         driver.get(observer.url)
         seen: list[str] = []
         while not processed.is_set():
-            text = text_of(driver, "nation-headline")
+            text = text_of(driver, "headline")
             if not seen or seen[-1] != text:
                 seen.append(text)
             time.sleep(0.5)
         assert not failure, failure
         time.sleep(2.5)  # two more polls after the last event was stored
-        final = text_of(driver, "headline-52")
+        final = text_of(driver, "headline-52")  # Vietnamese by default
+        lang_of_page = driver.execute_script("return document.documentElement.lang")
         ARTIFACTS.mkdir(exist_ok=True)
         driver.save_screenshot(str(ARTIFACTS / "live-page.png"))
+        # The page's language switch: English, read from the DOM after the next refreshes.
+        driver.find_element("id", "lang-en").click()
+        time.sleep(2.5)
+        english = text_of(driver, "headline-52"), text_of(driver, "period")
+        switch_back = driver.find_element("id", "lang-vi").get_attribute("href")
 
         # The API behind the page validates its parameters.
         base = observer.url.rstrip("/")
@@ -141,9 +148,11 @@ def test_the_page_climbs_live_and_ends_at_142_of_127450(tmp_path: Path) -> None:
         checked.set()
         driver.quit()
         thread.join(120)
-    assert final == "142 / 127,450 (0.11%)"
-    numbers = {int(m.group(1).replace(",", "")) for t in seen
-               if (m := re.search(r"/ ([\d,]+)", t))}
+    assert final == "142 / 127.450 (0,11%)" and lang_of_page == "vi"
+    assert english == ("142 / 127,450 (0.11%)", "2023-06")
+    assert switch_back is not None and switch_back.endswith("?lang=vi")
+    numbers = {int(m.group(1).replace(".", "")) for t in seen
+               if (m := re.search(r"/ ([\d.]+)", t))}
     assert len(numbers) >= 3, f"the counts did not climb: {seen}"
     assert (ARTIFACTS / "live-page.png").stat().st_size > 10_000
 
@@ -158,10 +167,11 @@ def test_the_static_report_shows_the_same_figures(
     driver = browser()
     try:
         driver.get(out.as_uri())
-        text = text_of(driver, "nation-headline")
+        text = text_of(driver, "headline")
         rows = driver.find_elements("css selector", "#communes tbody tr")
     finally:
         driver.quit()
     june = next(r for r in drill_run.truth["periods"] if r["period"] == "2023-06")
-    assert text == f"{june['beneficiaries_paid_cashless']:,} / {june['beneficiaries_due']:,}"
+    assert text == Lang("vi").counts(june["beneficiaries_paid_cashless"],
+                                     june["beneficiaries_due"])
     assert len(rows) == len(drill_run.truth["coverage"])

@@ -1,30 +1,37 @@
-"""The payments agent's batch work, without Faust or I/O: tables are dicts, sinks collect."""
+"""The payments agent's batch work on a real chDB ledger, without Faust: topics collect."""
 
 from __future__ import annotations
 
 import asyncio
 import copy
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
 from streams.agents.payments import PaymentsAgent
-from streams.aggregation import CommuneId
 from streams.pseudonym import Pseudonymizer
 from streams.settings import Settings
-from tests.conftest import simulate, small_scenario
+from streams.sink import ClickHouseSink
+from streams.storage.chdb_store import ChdbStore
+from streams.storage.migrate import migrate
+from tests.conftest import simulate, small_scenario, unique
+
+pytestmark = pytest.mark.integration  # a real chDB ledger
 
 
-class Sink:
-    def __init__(self) -> None:
+class Sink(ClickHouseSink):
+    """The real chDB sink, remembering every row written."""
+
+    def __init__(self, store: ChdbStore) -> None:
+        super().__init__(store)
         self.rows: dict[str, list[dict[str, Any]]] = {}
 
-    async def write(self, table: str, rows: list[dict[str, Any]]) -> None:
+    async def write(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        await super().write(table, rows)
         self.rows.setdefault(table, []).extend(rows)
-
-    async def query(self, sql: str) -> list[dict[str, Any]]:
-        return []
 
 
 class Topic:
@@ -67,30 +74,58 @@ def events(binh_dinh: Any) -> list[dict[str, Any]]:
 
 
 def stats_rows(agent: PaymentsAgent) -> list[dict[str, Any]]:
-    rows = agent.sink.rows["commune_programme_stats"]  # type: ignore[attr-defined]
+    """The statistics ClickHouse holds now (the latest version of each row)."""
+    rows = agent.sink.store.query("SELECT * FROM commune_programme_stats FINAL")
     return sorted(({k: v for k, v in r.items() if k not in ("version", "updated_at")}
                    for r in rows), key=lambda r: (r["commune_code"], r["programme"]))
 
 
-def new_agent() -> PaymentsAgent:
-    return PaymentsAgent(Settings(_env_file=None), Sink(),  # type: ignore[arg-type]
-                         Pseudonymizer(b"k" * 32), buckets={}, access_points={})
+def ledger_rows(agent: PaymentsAgent) -> list[dict[str, Any]]:
+    rows = agent.sink.store.query(
+        "SELECT * EXCEPT received_at FROM ledger_payments FINAL ORDER BY event_id")
+    return rows
 
 
-def test_a_file_counts_like_its_events_sent_alone(events: list[dict[str, Any]]) -> None:
-    alone, filed = new_agent(), new_agent()
+@pytest.fixture
+def stores(tmp_path: Path) -> Iterator[Any]:
+    """Opens migrated chDB stores, one at a time (chDB allows one session per process)."""
+    opened: list[ChdbStore] = []
+
+    def open_one() -> ChdbStore:
+        for store in opened:
+            store.close()
+        store = ChdbStore(tmp_path / unique("chdb"), unique("test"))
+        store.open()
+        migrate(store)
+        opened.append(store)
+        return store
+
+    yield open_one
+    for store in opened:
+        store.close()
+
+
+def new_agent(store: ChdbStore) -> PaymentsAgent:
+    return PaymentsAgent(Settings(_env_file=None), Sink(store), Pseudonymizer(b"k" * 32))
+
+
+def test_a_file_counts_like_its_events_sent_alone(events: list[dict[str, Any]],
+                                                  stores: Any) -> None:
+    alone = new_agent(stores())
     run(alone, [orjson.dumps(e) for e in events])
+    alone_stats, alone_ledger = stats_rows(alone), ledger_rows(alone)
+    filed = new_agent(stores())
     run(filed, [file_of(events[i:i + 70]) for i in range(0, len(events), 70)])
-    assert filed.buckets == alone.buckets
-    assert stats_rows(filed) == stats_rows(alone)
-    assert sum(r["beneficiaries_due"] for r in stats_rows(filed)) == sum(
+    assert ledger_rows(filed) == alone_ledger
+    assert stats_rows(filed) == alone_stats
+    assert sum(r["beneficiaries_due"] for r in alone_stats) == sum(
         1 for e in events if e["event_type"] == "payment.scheduled")
 
 
 def test_bad_events_in_a_file_are_dead_lettered_by_index_and_the_rest_counted(
-    events: list[dict[str, Any]]
+    events: list[dict[str, Any]], stores: Any
 ) -> None:
-    agent = new_agent()
+    agent = new_agent(stores())
     batch = copy.deepcopy(events[:30])
     batch[4]["payload"]["amount_vnd"] = 0
     batch[9]["payload"]["citizen_id"] = "123"
@@ -105,34 +140,34 @@ def test_bad_events_in_a_file_are_dead_lettered_by_index_and_the_rest_counted(
         b"5", b"10", b"18"]
     for record in letters:
         assert batch[9]["payload"]["citizen_id"] not in str(record)
-    counted = sum(len(r["e"]) for bucket in agent.buckets.values() for r in bucket.values())
-    assert counted == 27  # every good event once, the redelivered file changed nothing
+    # every good event once, the redelivered file changed nothing
+    assert len(sink.rows["ledger_payments"]) == len(ledger_rows(agent)) == 27
 
 
 def test_an_access_point_event_seen_in_an_earlier_batch_only_rewrites_its_row(
-    events: list[dict[str, Any]], binh_dinh: Any
+    events: list[dict[str, Any]], binh_dinh: Any, stores: Any
 ) -> None:
     generated, _ = simulate(small_scenario(binh_dinh, 200, 20))
     opened = next(e for e in generated if e["event_type"] == "access_point.opened")
-    agent = new_agent()
+    agent = new_agent(stores())
     run(agent, [orjson.dumps(opened)])
     run(agent, [orjson.dumps(opened)])  # redelivered in a later batch: no change
     rows = agent.sink.rows["access_points"]  # type: ignore[attr-defined]
-    assert len(rows) == 2 and rows[0]["access_point_id"] == rows[1]["access_point_id"]
+    assert len(rows) == 2 and rows[0] == {**rows[1], "updated_at": rows[0]["updated_at"]}
+    assert len(agent.sink.rows["ledger_events"]) == 1  # type: ignore[attr-defined]
     assert "dead_letters" not in agent.sink.rows  # type: ignore[attr-defined]
 
 
-def test_statistics_kept_up_to_date_batch_by_batch_equal_a_recount(
-    events: list[dict[str, Any]]
+def test_statistics_written_batch_by_batch_equal_one_batch_of_everything(
+    events: list[dict[str, Any]], stores: Any
 ) -> None:
-    # Many small batches: the cached statuses are updated beneficiary by beneficiary.
-    agent = new_agent()
-    for i in range(0, len(events), 37):
-        run(agent, [orjson.dumps(e) for e in events[i:i + 37]])
-    communes = {CommuneId(e["payload"]["period"], e["payload"]["province_code"],
-                          e["payload"]["commune_code"]) for e in events}
-    kept = {c: agent.commune_stats(c) for c in communes}
-    agent.drop_caches()
-    assert {c: agent.commune_stats(c) for c in communes} == kept
-    assert sum(s.beneficiaries_due for c in kept.values() for s in c.values()) == sum(
+    at_once = new_agent(stores())
+    run(at_once, [orjson.dumps(e) for e in events])
+    expected = stats_rows(at_once)
+    agent = new_agent(stores())
+    shuffled = events[::-1]  # every batch touches its communes again, in reverse event order
+    for i in range(0, len(shuffled), 37):
+        run(agent, [orjson.dumps(e) for e in shuffled[i:i + 37]])
+    assert stats_rows(agent) == expected
+    assert sum(r["beneficiaries_due"] for r in expected) == sum(
         1 for e in events if e["event_type"] == "payment.scheduled")

@@ -1,0 +1,1 @@
+"""Importing real spreadsheets (rosters, payment reports, access-point lists) as events."""

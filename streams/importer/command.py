@@ -1,0 +1,169 @@
+"""`welfare-monitor import`: read, report bad rows, send the events (embedded or server)."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import Progress
+
+from streams.embedded import EmbeddedPipeline, RunObserver, produce_file
+from streams.errors import InputError
+from streams.importer.mapping import load_mapping
+from streams.importer.run import (
+    Converted,
+    Register,
+    check_input,
+    convert,
+    data_dir_key,
+    errors_path,
+    publish_dead_letters,
+    store_dead_letters,
+    write_errors,
+    write_lines,
+)
+from streams.queries import Results, read_results
+from streams.settings import Settings
+from streams.storage import open_store
+from streams.storage.migrate import migrate
+from streams.targets import evaluate_alerts
+
+SHOWN_PROBLEMS = 50
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """The command's arguments."""
+
+    path: Path
+    kind: str
+    mapping: Path | None = None
+    sheet: str | None = None
+    data_dir: Path | None = None
+    errors: str | None = None
+
+
+@dataclass
+class ImportOutcome:
+    """What an import did."""
+
+    converted: Converted
+    errors_file: Path | None
+    new_rows: int | None = None
+    corrected_rows: int | None = None
+    results: Results | None = None
+
+
+def _read(request: ImportRequest, key: bytes, progress: Progress) -> Converted:
+    check_input(request.path)
+    mapping = load_mapping(request.kind, request.mapping)
+    task = progress.add_task(f"Reading {request.path.name}"[:20], total=None, rate="")
+
+    def on_rows(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total, rate="rows")
+
+    return convert(request.path, request.kind, mapping, key, request.sheet, on_rows)
+
+
+def report_problems(converted: Converted, console: Console, errors_file: Path | None) -> None:
+    """Every rejected row on the terminal (the first 50) and where the full list is."""
+    for p in converted.problems[:SHOWN_PROBLEMS]:
+        column = f", column {p.column!r}" if p.column else ""
+        console.print(f"row {p.row}{column}: {p.reason}", markup=False, highlight=False)
+    if len(converted.problems) > SHOWN_PROBLEMS:
+        console.print(f"... and {len(converted.problems) - SHOWN_PROBLEMS} more rows", markup=False)
+    if errors_file is not None:
+        console.print(
+            f"{len(converted.problems)} rejected rows listed in {errors_file}", markup=False
+        )
+
+
+def _errors_file(request: ImportRequest, converted: Converted) -> Path | None:
+    path = errors_path(request.path, request.errors)
+    try:
+        if converted.problems:
+            write_errors(path, converted)
+            return path
+        if request.errors is None and path.exists():
+            path.unlink()  # a stale list from an earlier import of this file
+    except OSError as e:
+        raise InputError(
+            f"cannot write the errors file {path}: {e.strerror or e}; "
+            "give --errors FILE elsewhere (nothing was sent)"
+        ) from e
+    return None
+
+
+def import_embedded(
+    request: ImportRequest, settings: Settings, progress: Progress, observer: RunObserver
+) -> ImportOutcome:
+    """Import into an embedded data dir: register the rows, replay the register through the
+    broker, worker and chDB, and record the rejected rows as dead letters."""
+    assert request.data_dir is not None
+    imports_dir = request.data_dir / "imports"
+    key = data_dir_key(imports_dir, settings.pseudonym_key)
+    settings = settings.model_copy(update={"pseudonym_key": key})
+    converted = _read(request, key.get_secret_value().encode(), progress)
+    outcome = ImportOutcome(converted, _errors_file(request, converted))
+    register = Register(imports_dir)
+    outcome.new_rows, outcome.corrected_rows = register.update(converted)
+    register.save()
+    with tempfile.TemporaryDirectory(prefix="welfare-import-") as tmp:
+        events = Path(tmp) / "events.jsonl"
+        if register.write_events(events):
+            EmbeddedPipeline(settings, observer).run(events, request.data_dir)
+    store = open_store(
+        settings.model_copy(update={"clickhouse_url": None, "chdb_path": request.data_dir / "chdb"})
+    )
+    try:
+        migrate(store)
+        store_dead_letters(store, converted)
+        evaluate_alerts(store, settings)
+        outcome.results = read_results(store, settings.alert_cashless_target)
+    finally:
+        store.close()
+    return outcome
+
+
+def import_server(
+    request: ImportRequest, settings: Settings, progress: Progress, observer: RunObserver
+) -> ImportOutcome:
+    """Import into a running deployment: events to KAFKA_BOOTSTRAP_SERVERS, rejected rows to
+    the dead-letter topic and ClickHouse's dead letters."""
+    from streams.kafka_io import ensure_topics
+
+    if settings.pseudonym_key is None or len(settings.pseudonym_key.get_secret_value()) < 16:
+        raise InputError(
+            "server-mode import needs PSEUDONYM_KEY (the worker's key, 16+ bytes), so "
+            "event ids stay the same across imports; or give --data-dir"
+        )
+    converted = _read(request, settings.pseudonym_key.get_secret_value().encode(), progress)
+    outcome = ImportOutcome(converted, _errors_file(request, converted))
+    lines = converted.event_lines()
+    if lines or converted.problems:
+        ensure_topics(
+            settings.kafka_bootstrap_servers,
+            {
+                settings.events_topic: settings.topic_partitions,
+                settings.dead_letter_topic: 1,
+                settings.alerts_topic: 1,
+            },
+        )
+    if lines:
+        with tempfile.TemporaryDirectory(prefix="welfare-import-") as tmp:
+            events = Path(tmp) / "events.jsonl"
+            write_lines(events, lines)
+            produce_file(settings, events, len(lines), observer)
+    if converted.problems:
+        publish_dead_letters(
+            settings.kafka_bootstrap_servers, settings.dead_letter_topic, converted
+        )
+        store = open_store(settings)
+        try:
+            migrate(store)  # a no-op once the worker (or `migrate`) has applied them
+            store_dead_letters(store, converted)
+        finally:
+            store.close()
+    return outcome

@@ -1,0 +1,251 @@
+"""Importing a file: rows -> events, bad rows -> an errors file and dead letters, events ->
+the embedded pipeline or a Kafka cluster (server mode)."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import SecretStr
+
+from schemas.contracts import EventInvalid, validate_event
+from streams.errors import InputError
+from streams.importer.mapping import REQUIRED, Mapping
+from streams.importer.read import open_sheet
+from streams.importer.rows import RowError, RowReader
+from streams.ingest import redact
+from streams.storage.base import Store
+
+DEAD_LETTER_CLASS = "import_row"
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """A rejected row: its number in the file, the column (header) and why."""
+
+    row: int
+    column: str
+    reason: str
+
+
+@dataclass
+class Converted:
+    """A file's events (by row identity) and its rejected rows."""
+
+    file_name: str
+    digest: str  # sha256 of the file's bytes
+    rows: int = 0
+    events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    problems: list[RowProblem] = field(default_factory=list)
+
+    def event_lines(self) -> list[bytes]:
+        """The events as JSON lines, in row order."""
+        return [orjson.dumps(e) for events in self.events.values() for e in events]
+
+
+def convert(
+    path: Path,
+    kind: str,
+    mapping: Mapping,
+    key: bytes,
+    sheet: str | None = None,
+    on_rows: Callable[[int, int], None] | None = None,
+) -> Converted:
+    """Read `path` and turn every row into events; `on_rows(done, total)` reports progress."""
+    table = open_sheet(path, mapping, REQUIRED[kind], sheet)
+    reader = RowReader(kind, mapping, table.columns, key)
+    out = Converted(path.name, hashlib.sha256(path.read_bytes()).hexdigest())
+    first_row: dict[str, int] = {}
+    for number, cells in table.rows:
+        out.rows += 1
+        try:
+            found = reader.events(cells)
+            for event in found.events:
+                validate_event(event)
+        except RowError as e:
+            out.problems.append(RowProblem(number, mapping.header_of(e.field), redact(e.reason)))
+        except EventInvalid as e:  # a mapping that yields values the contract refuses
+            out.problems.append(RowProblem(number, "", redact(e.reason)))
+        else:
+            if found.identity in first_row:
+                out.problems.append(
+                    RowProblem(
+                        number,
+                        "",
+                        f"the same row as row {first_row[found.identity]} "
+                        "(same beneficiary, period, programme and attempt, or access point id)",
+                    )
+                )
+            else:
+                first_row[found.identity] = number
+                out.events[found.identity] = found.events
+        if on_rows is not None and out.rows % 200 == 0:
+            on_rows(out.rows, max(table.total, out.rows))
+    if on_rows is not None:
+        on_rows(out.rows, out.rows)
+    return out
+
+
+def write_errors(path: Path, converted: Converted) -> None:
+    """The errors file: one line per rejected row (row, column, reason); no cell values
+    that could be a CCCD."""
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["file", "row", "column", "reason"])
+        for p in converted.problems:
+            writer.writerow([converted.file_name, p.row, p.column, p.reason])
+
+
+def dead_letter_rows(converted: Converted, at: datetime | None = None) -> list[dict[str, Any]]:
+    """Dead-letter records of the rejected rows, keyed by the file's content and row, so a
+    second import of the same file replaces them rather than adding more."""
+    at = at or datetime.now(UTC)
+    return [
+        {
+            "received_at": at,
+            "source_topic": f"import:{converted.digest[:16]}",
+            "source_partition": 0,
+            "source_offset": p.row,
+            "source_index": 0,
+            "error_class": DEAD_LETTER_CLASS,
+            "reason": redact(
+                f"{converted.file_name} row {p.row}"
+                f"{', column ' + p.column if p.column else ''}: {p.reason}"
+            ),
+        }
+        for p in converted.problems
+    ]
+
+
+def store_dead_letters(store: Store, converted: Converted) -> int:
+    """Insert the rejected rows into the dead_letters table; returns how many."""
+    rows = dead_letter_rows(converted)
+    if rows:
+        store.insert("dead_letters", rows)
+    return len(rows)
+
+
+def publish_dead_letters(bootstrap_servers: str, topic: str, converted: Converted) -> int:
+    """Send the rejected rows' records to the dead-letter topic with the worker's KIP-298
+    headers (server mode); returns how many."""
+    from kafka import KafkaProducer
+    from kafka.errors import KafkaError
+
+    from streams.kafka_io import BOOTSTRAP_TIMEOUT_MS, unreachable
+
+    rows = dead_letter_rows(converted)
+    if not rows:
+        return 0
+    try:
+        producer = KafkaProducer(
+            bootstrap_servers=bootstrap_servers,
+            acks="all",
+            bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
+        )
+        try:
+            for r in rows:
+                headers = [
+                    ("__connect.errors.topic", r["source_topic"].encode()),
+                    ("__connect.errors.partition", b"0"),
+                    ("__connect.errors.offset", str(r["source_offset"]).encode()),
+                    ("__connect.errors.exception.class.name", DEAD_LETTER_CLASS.encode()),
+                    ("__connect.errors.exception.message", r["reason"].encode()),
+                ]
+                producer.send(topic, orjson.dumps(r), headers=headers)
+            producer.flush()
+        finally:
+            producer.close()
+    except KafkaError as e:
+        raise unreachable(bootstrap_servers, e) from e
+    return len(rows)
+
+
+# --- embedded mode: the data dir's register of imported rows ---------------------------------
+
+
+def data_dir_key(imports_dir: Path, configured: SecretStr | None) -> SecretStr:
+    """PSEUDONYM_KEY, or a key kept in the data dir, so ids and pseudonyms stay stable
+    across imports into it."""
+    if configured is not None:
+        return configured
+    key_file = imports_dir / "pseudonym.key"
+    if not key_file.exists():
+        imports_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+    return SecretStr(key_file.read_text().strip())
+
+
+class Register:
+    """The rows imported into an embedded data dir, latest version per row identity.
+
+    The embedded pipeline keeps no state between runs, so every import replays the whole
+    register: a re-imported row is the same event again, a corrected row replaces the
+    earlier version. It holds the events as sent, citizen IDs included, like the
+    spreadsheets it came from: it stays in the data dir and goes nowhere else.
+    """
+
+    def __init__(self, imports_dir: Path) -> None:
+        self.path = imports_dir / "rows.jsonl"
+        self.rows: dict[str, list[dict[str, Any]]] = {}
+        if self.path.exists():
+            for line in self.path.read_bytes().splitlines():
+                if line.strip():
+                    item = orjson.loads(line)
+                    self.rows[item["row"]] = item["events"]
+
+    def update(self, converted: Converted) -> tuple[int, int]:
+        """Add the file's rows; returns (new rows, corrected rows)."""
+        new = corrected = 0
+        for identity, events in converted.events.items():
+            before = self.rows.get(identity)
+            if before is None:
+                new += 1
+            elif [e["event_id"] for e in before] != [e["event_id"] for e in events]:
+                corrected += 1
+            self.rows[identity] = events
+        return new, corrected
+
+    def save(self) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            for identity, events in self.rows.items():
+                f.write(orjson.dumps({"row": identity, "events": events}) + b"\n")
+        tmp.replace(self.path)
+
+    def write_events(self, path: Path) -> int:
+        """Every registered event as JSON lines; returns how many."""
+        return write_lines(path, (orjson.dumps(e) for es in self.rows.values() for e in es))
+
+
+def write_lines(path: Path, lines: Iterable[bytes]) -> int:
+    """Write JSON lines; returns how many."""
+    count = 0
+    with path.open("wb") as f:
+        for line in lines:
+            f.write(line + b"\n")
+            count += 1
+    return count
+
+
+def errors_path(input_path: Path, given: str | None) -> Path:
+    """Where the errors file goes: --errors, or FILE.errors.csv beside the input."""
+    if given:
+        return Path(given)
+    return input_path.with_name(input_path.name + ".errors.csv")
+
+
+def check_input(path: Path) -> None:
+    """A clear error for a file that cannot be imported at all."""
+    if not path.is_file():
+        raise InputError(f"{path} is not a file")

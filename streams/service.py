@@ -1,0 +1,194 @@
+"""The embedded service: a broker, a worker and its live page kept up for a data dir.
+
+`welfare-monitor serve --data-dir D` runs one until Ctrl-C; the test kit
+(`streams.testing`) runs one per test. While it runs, `D/service.json` tells other commands
+where it is: `replay --data-dir D` sends to its broker, `verify --data-dir D` asks its worker
+for the figures (only the worker may open the chDB directory while it runs).
+
+The pseudonym key of a served data dir is kept in `D/pseudonym.key` (mode 0600) unless
+PSEUDONYM_KEY is set, so pseudonyms stay the same across restarts (`embedded_settings`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from streams.broker import EmbeddedBroker, port_in_use
+from streams.embedded import EmbeddedRun, WorkerHandle, embedded_settings
+from streams.errors import PipelineError, WelfareMonitorError
+from streams.kafka_io import ensure_topics
+from streams.queries import Results
+from streams.settings import Settings
+
+SERVICE_FILE = "service.json"
+MAX_WORKER_RESTARTS = 5
+READY_TIMEOUT_S = 180.0
+
+
+class ServiceNotRunning(WelfareMonitorError):
+    """No embedded service answers for that data dir."""
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    """What `service.json` says about a running embedded service."""
+
+    pid: int
+    bootstrap_servers: str
+    web_url: str
+    events_topic: str
+    app_id: str
+    started_at: str
+
+    @classmethod
+    def read(cls, data_dir: Path) -> ServiceInfo | None:
+        """The running service of `data_dir`, or None (no file, or its process is gone)."""
+        try:
+            raw = json.loads((data_dir / SERVICE_FILE).read_text(encoding="utf-8"))
+            info = cls(**raw)
+        except (OSError, ValueError, TypeError):
+            return None
+        try:
+            os.kill(info.pid, 0)
+        except ProcessLookupError:
+            return None
+        except PermissionError:
+            pass
+        return info
+
+
+def fetch_results(web_url: str, timeout_s: float = 30.0) -> Results:
+    """Every level of figures, asked of a running worker's `/api/results`."""
+    try:
+        with urllib.request.urlopen(f"{web_url.rstrip('/')}/api/results", timeout=timeout_s) as r:
+            body = json.loads(r.read())
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        raise ServiceNotRunning(f"the worker at {web_url} does not answer: {e}") from e
+    return Results(**body)
+
+
+class EmbeddedService:
+    """Broker, worker and live page for one data dir; a context manager."""
+
+    def __init__(self, data_dir: Path, base: Settings | None = None) -> None:
+        self.data_dir = data_dir
+        self.base = base or Settings()
+        self.paths = EmbeddedRun(data_dir)
+        self.broker: EmbeddedBroker | None = None
+        self.worker: WorkerHandle | None = None
+        self.settings: Settings | None = None
+        self.worker_restarts = 0
+
+    @property
+    def web_url(self) -> str:
+        """The live page of the running worker."""
+        if self.settings is None:
+            raise ServiceNotRunning("the service is not started")
+        return f"http://{self.settings.web_host}:{self.settings.web_port}"
+
+    def start(self) -> Settings:
+        """Start the broker and the worker, and announce them in `service.json`."""
+        running = ServiceInfo.read(self.data_dir)
+        if running is not None:
+            raise PipelineError(
+                f"{self.data_dir} is already served by process {running.pid} "
+                f"(broker {running.bootstrap_servers}); stop it first"
+            )
+        self.paths.worker_log.parent.mkdir(parents=True, exist_ok=True)
+        base = self.base  # without PSEUDONYM_KEY, embedded_settings uses the data dir's key
+        self.broker = EmbeddedBroker(self.paths.broker_log)
+        self.broker.start()
+        settings = embedded_settings(base, self.data_dir, self.broker.bootstrap_servers)
+        self.settings = settings
+        ensure_topics(settings.kafka_bootstrap_servers, settings.topic_layout())
+        self.worker = WorkerHandle(settings, self.paths)
+        self.worker.start()
+        self._wait_ready(settings)
+        info = ServiceInfo(
+            os.getpid(),
+            settings.kafka_bootstrap_servers,
+            self.web_url,
+            settings.events_topic,
+            settings.app_id,
+            datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+        (self.data_dir / SERVICE_FILE).write_text(
+            json.dumps(info.__dict__, indent=2) + "\n", encoding="utf-8"
+        )
+        return settings
+
+    def _wait_ready(self, settings: Settings, timeout_s: float = READY_TIMEOUT_S) -> None:
+        """Wait until the worker's web server answers (it starts after the worker joined)."""
+        deadline = time.monotonic() + timeout_s
+        worker = self.worker
+        while not port_in_use(settings.web_host, settings.web_port):
+            if worker is None or worker.process is None or worker.process.poll() is not None:
+                log = worker.log() if worker is not None else ""
+                raise PipelineError(f"the worker exited while starting; last log lines:\n{log}")
+            if time.monotonic() > deadline:
+                raise PipelineError(
+                    f"the worker did not answer within {timeout_s:.0f} s; see "
+                    f"{self.paths.worker_log}"
+                )
+            time.sleep(0.2)
+
+    def supervise(self) -> None:
+        """Restart a worker that died (up to MAX_WORKER_RESTARTS times in a row)."""
+        worker = self.worker
+        if worker is None or worker.process is None or worker.process.poll() is None:
+            return
+        if self.worker_restarts >= MAX_WORKER_RESTARTS:
+            raise PipelineError(
+                f"the worker died {self.worker_restarts} times; last log lines:\n{worker.log()}"
+            )
+        self.worker_restarts += 1
+        worker.start()
+
+    def results(self) -> Results:
+        """The figures as the worker reads them from the store right now."""
+        return fetch_results(self.web_url)
+
+    def stop(self) -> None:
+        """Stop the worker, then the broker; remove `service.json` (idempotent)."""
+        try:
+            if self.worker is not None:
+                self.worker.stop()
+        finally:
+            if self.broker is not None:
+                self.broker.stop()
+            mine = ServiceInfo.read(self.data_dir)
+            if mine is not None and mine.pid == os.getpid():
+                (self.data_dir / SERVICE_FILE).unlink(missing_ok=True)
+
+    def __enter__(self) -> EmbeddedService:
+        try:
+            self.start()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def describe(info: ServiceInfo | Any) -> str:
+    """One line for people: where the service is."""
+    return (
+        f"broker {info.bootstrap_servers}, live page {info.web_url}/, events topic "
+        f"{info.events_topic}"
+    )
