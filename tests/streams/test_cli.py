@@ -76,7 +76,7 @@ def test_simulate_then_run_prints_json_rows_matching_the_truth(
                  "--data-dir", str(tmp_path / "data")]) == 0
     captured = capsys.readouterr()
     rows = [json.loads(line) for line in captured.out.splitlines()]
-    assert "data dir's own key" in captured.err
+    assert "khóa riêng của thư mục dữ liệu" in captured.err  # the data dir's own key (vi)
     truth = json.loads(truth_path.read_text())
     keys = ("period", "province_code", "commune_code", "beneficiaries_due",
             "beneficiaries_paid", "beneficiaries_paid_cashless")
