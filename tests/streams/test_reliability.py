@@ -264,7 +264,7 @@ def test_kill_9_of_the_kafka_broker_mid_replay_loses_nothing(
                 python_module_args("streams", "replay", "--input", str(drill.path),
                                    "--speed", str(replay_speed(drill.path, 60))),
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                env=worker_env(cluster.settings),
+                env=worker_env(cluster.settings.model_copy(update={"language": "en"})),
             )
             probe = LagProbe(kafka.bootstrap_servers, cluster.settings.app_id,
                              cluster.settings.events_topic)

@@ -101,8 +101,14 @@ def java_major(java: str) -> int:
 
 
 def random_cluster_id() -> str:
-    """A Kafka cluster id: 16 random bytes, URL-safe base64 without padding."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    """A Kafka cluster id: 16 random bytes, URL-safe base64 without padding, and without a
+    "-" (one in front reads as an option on the command line; Kafka's own
+    `Uuid.randomUuid`, clients/src/main/java/org/apache/kafka/common/Uuid.java, draws again
+    when its text starts with a dash, newer versions when it contains one)."""
+    while True:
+        found = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if "-" not in found:
+            return found
 
 
 def server_properties(log_dir: Path, host: str, port: int, controller_port: int) -> str:
