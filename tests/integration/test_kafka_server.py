@@ -13,7 +13,13 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from streams.kafka_io import ensure_topics
 from tests.conftest import unique
-from tests.support.kafka_server import ROOT, KafkaServer, kafka_version, resolve_jars
+from tests.support.kafka_server import (
+    ROOT,
+    KafkaServer,
+    kafka_version,
+    random_cluster_id,
+    resolve_jars,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -40,6 +46,13 @@ def test_the_jars_are_kafka_4_from_the_pom_and_cached() -> None:
     started = time.monotonic()
     assert resolve_jars() == jars
     assert time.monotonic() - started < 1, "a second resolve must reuse the cache"
+
+
+def test_cluster_ids_never_read_as_an_option() -> None:
+    """One id in 64 started with "-" and kafka-storage format took it for an option."""
+    ids = {random_cluster_id() for _ in range(5_000)}
+    assert len(ids) == 5_000
+    assert all(len(i) == 22 and "-" not in i for i in ids)
 
 
 def test_a_killed_broker_restarts_on_its_port_with_every_acknowledged_record(
