@@ -100,6 +100,10 @@ class Settings(BaseSettings):
         500, ge=0, description="Events per payment-file message when replaying a file "
         "(run, demo, replay, bench); 0 or 1 sends one event per message."
     )
+    replay_delivery_timeout_s: float = Field(
+        120.0, gt=0, description="How long replay resends events the broker has not "
+        "acknowledged (it is down or restarting) before it stops with an error."
+    )
     broker_session_timeout_s: float = 10.0
     broker_heartbeat_interval_s: float = 1.0
     broker_rebalance_timeout_s: float = 10.0

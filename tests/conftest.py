@@ -22,6 +22,7 @@ from streams.queries import Results
 from streams.settings import Settings
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
+from tests.support.kafka_server import KafkaServer
 
 
 @pytest.fixture(autouse=True)
@@ -46,6 +47,23 @@ def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
     """A real Tansu broker on a free loopback port, stopped afterwards."""
     with EmbeddedBroker(tmp_path / "broker.log") as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def kafka_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaServer]:
+    """One Apache Kafka 4 broker (KRaft, from Maven Central's jars) for the session; each
+    test uses its own topics. Tests that kill the broker start their own `KafkaServer`."""
+    with KafkaServer(tmp_path_factory.mktemp("kafka")) as running:
+        yield running
+
+
+@pytest.fixture(params=["tansu", "kafka"])
+def any_broker(request: pytest.FixtureRequest) -> EmbeddedBroker | KafkaServer:
+    """Each broker in turn, for tests of server mode: Tansu (the embedded broker) and
+    Apache Kafka (what a deployment runs)."""
+    if request.param == "tansu":
+        return request.getfixturevalue("broker")
+    return request.getfixturevalue("kafka_server")
 
 
 @pytest.fixture
