@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import os
 import platform
+import secrets
 import statistics
 import subprocess
 import tempfile
@@ -38,6 +39,7 @@ from streams.errors import PipelineError
 from streams.ingest import FILE_KEY
 from streams.kafka_io import ensure_topics
 from streams.settings import Settings
+from streams.sql_reference import sql_reference
 from streams.storage import open_store
 
 MARK_BEGIN = "<!-- bench:begin -->"
@@ -58,6 +60,14 @@ class BenchResult:
     query_p50_ms: float
     query_p99_ms: float
     queries: int
+    sql_reference_seconds: float | None = None
+
+    @property
+    def sql_reference_events_per_s(self) -> float | None:
+        """Events per second of the one-statement SQL reference (streams/sql_reference.py)."""
+        if not self.sql_reference_seconds:
+            return None
+        return self.events / self.sql_reference_seconds
 
     @property
     def ratio(self) -> float:
@@ -72,7 +82,30 @@ class BenchResult:
             f"ratio={self.ratio:.3f}",
             f"worker_peak_rss_mb={self.worker_peak_rss_mb:.0f}",
             f"query_p99_ms={self.query_p99_ms:.1f}",
+            *self.extra_lines(),
         ]
+
+    def extra_lines(self) -> list[str]:
+        """The issue-13 figures: the SQL reference, the national month, scale-out."""
+        lines = []
+        sql_rate = self.sql_reference_events_per_s
+        if sql_rate is not None:
+            lines += [f"sql_reference_events_per_s={sql_rate:.0f}",
+                      f"ratio_to_sql={self.pipeline_events_per_s / sql_rate:.3f}"]
+        lines += [f"national_month_s={national_month_label(self.events, self.pipeline_seconds)}",
+                  "scale_out_ratio=n/a (no --workers yet)"]
+        return lines
+
+
+NATIONAL_MONTH_EVENTS = 5_000_000
+
+
+def national_month_label(events: int, seconds: float) -> str:
+    """The national month's end-to-end seconds, labelled as extrapolated unless measured."""
+    if events >= NATIONAL_MONTH_EVENTS:
+        return f"{seconds:.0f}"
+    estimate = seconds * NATIONAL_MONTH_EVENTS / events
+    return f"{estimate:.0f} (extrapolated from {events} events)"
 
 
 def write_events(scenario: str, events: int, path: Path) -> int:
@@ -187,12 +220,14 @@ def run_bench(events: int, scenario: str, observer: RunObserver,
             pipeline_s, rss = _run_worker(settings, paths, messages, observer)
         on_stage("dashboard queries")
         timings = query_latencies(settings)
+        on_stage("SQL reference (chDB, one statement over the event file)")
+        reference = sql_reference(events_path, secrets.token_bytes(32))
     return BenchResult(
         events=total, scenario=scenario, produce_events_per_s=produce_rate,
         raw_consume_events_per_s=raw_rate, pipeline_events_per_s=total / pipeline_s,
         pipeline_seconds=pipeline_s, worker_peak_rss_mb=rss,
         query_p50_ms=statistics.median(timings), query_p99_ms=_percentile(timings, 0.99),
-        queries=len(timings),
+        queries=len(timings), sql_reference_seconds=reference.seconds,
     )
 
 
@@ -252,6 +287,8 @@ def report_markdown(result: BenchResult, when: datetime) -> str:
         f"| worker peak RSS | {result.worker_peak_rss_mb:,.0f} MB |",
         f"| dashboard queries ({result.queries} runs) | p50 {result.query_p50_ms:.1f} ms, "
         f"p99 {result.query_p99_ms:.1f} ms |",
+        *[f"| `{name}` | {value} |" for name, value in
+          (line.split("=", 1) for line in result.extra_lines())],
         MARK_END,
     ])
 
