@@ -75,7 +75,8 @@ demo: $(STAMP)
 # Not part of `make test`: a benchmark, quoted in docs/benchmarks.md. BENCH_EVENTS=200000 for
 # a shorter run.
 bench: $(STAMP)
-	$(BIN)/welfare-monitor bench --events $(or $(BENCH_EVENTS),1000000)
+	$(BIN)/welfare-monitor bench --events $(or $(BENCH_EVENTS),1000000) \
+	  --history-months $(or $(BENCH_HISTORY_MONTHS),12) --growth-periods $(or $(BENCH_GROWTH_PERIODS),24)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
