@@ -76,7 +76,8 @@ demo: $(STAMP)
 # a shorter run.
 bench: $(STAMP)
 	$(BIN)/welfare-monitor bench --events $(or $(BENCH_EVENTS),1000000) \
-	  --history-months $(or $(BENCH_HISTORY_MONTHS),12) --growth-periods $(or $(BENCH_GROWTH_PERIODS),24)
+	  --history-months $(or $(BENCH_HISTORY_MONTHS),12) --growth-periods $(or $(BENCH_GROWTH_PERIODS),24) \
+	  --freshness-seconds $(or $(BENCH_FRESHNESS_SECONDS),30)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -65,6 +65,8 @@ class BenchResult:
     history_seconds: float | None = None
     rss_growth_ratio: float | None = None
     growth_periods_mb: tuple[float, ...] = ()
+    freshness_p50_ms: float | None = None
+    freshness_p99_ms: float | None = None
 
     @property
     def sql_reference_events_per_s(self) -> float | None:
@@ -101,6 +103,8 @@ class BenchResult:
         lines.append(f"national_month_s={national_month_label(self.events, self.pipeline_seconds)}")
         if self.rss_growth_ratio is not None:
             lines.append(f"rss_growth_ratio={self.rss_growth_ratio:.3f}")
+        if self.freshness_p99_ms is not None:
+            lines.append(f"freshness_p99_ms={self.freshness_p99_ms:.0f}")
         lines.append("scale_out_ratio=n/a (no --workers yet)")
         return lines
 
@@ -211,6 +215,7 @@ def query_latencies(settings: Settings, rounds: int = 10) -> list[float]:
         store.close()
 
 
+FRESHNESS_RATE = 2_000  # events/s of the freshness stage (streams/bench_freshness.py)
 GROWTH_BENEFICIARIES = 4_000  # per period, in 10 communes (streams/bench_growth.py)
 HISTORY_LEDGER_ROWS = 5_000_000  # ledger rows per generated month: a national month
 
@@ -251,6 +256,7 @@ def run_bench(
     file_events: int | None = None,
     history_months: int = 12,
     growth_periods: int = 24,
+    freshness_seconds: int = 30,
 ) -> BenchResult:
     """One full bench run in a temporary directory."""
     with tempfile.TemporaryDirectory(prefix="welfare-bench-") as tmp:
@@ -283,6 +289,14 @@ def run_bench(
         from streams.bench_growth import rss_growth
 
         growth = rss_growth(growth_periods, GROWTH_BENEFICIARIES, on_stage)
+    freshness: list[float] = []
+    if freshness_seconds:
+        from streams.bench_freshness import measure_freshness
+
+        with tempfile.TemporaryDirectory(prefix="welfare-bench-") as tmp:
+            fresh_path = Path(tmp) / "events.jsonl"
+            write_events(scenario, FRESHNESS_RATE * (freshness_seconds + 1), fresh_path)
+            freshness = measure_freshness(fresh_path, FRESHNESS_RATE, on_stage)
     return BenchResult(
         events=total,
         scenario=scenario,
@@ -299,6 +313,8 @@ def run_bench(
         history_seconds=history_s,
         rss_growth_ratio=None if growth is None else growth.ratio,
         growth_periods_mb=() if growth is None else tuple(growth.peaks_mb),
+        freshness_p50_ms=statistics.median(freshness) if freshness else None,
+        freshness_p99_ms=_percentile(freshness, 0.99) if freshness else None,
     )
 
 
@@ -376,6 +392,15 @@ def report_markdown(result: BenchResult, when: datetime) -> str:
                 for name, value in (line.split("=", 1) for line in result.extra_lines())
             ],
             *_growth_rows(result),
+            *(
+                [
+                    f"| freshness at {FRESHNESS_RATE:,} events/s, sent to stored (1 partition) | "
+                    f"p50 {result.freshness_p50_ms:,.0f} ms, "
+                    f"p99 {result.freshness_p99_ms:,.0f} ms |"
+                ]
+                if result.freshness_p99_ms is not None
+                else []
+            ),
             MARK_END,
         ]
     )

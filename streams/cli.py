@@ -607,13 +607,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     from streams.bench import report_markdown, run_bench, update_benchmarks_file
 
-    if args.history_months < 0 or args.growth_periods not in (0, *range(6, 121)):
-        raise InputError("--history-months must be 0 or more, --growth-periods 0 or 6 to 120")
+    negative = args.history_months < 0 or args.freshness_seconds < 0
+    if negative or args.growth_periods not in (0, *range(6, 121)):
+        raise InputError("--history-months and --freshness-seconds must be 0 or more, "
+                         "--growth-periods 0 or 6 to 120")
     with _progress() as progress:
         result = run_bench(args.events, args.scenario, ProgressObserver(progress),
                            lambda stage: progress.console.print(f"[dim]{stage}[/]"),
                            file_events=args.file_events, history_months=args.history_months,
-                           growth_periods=args.growth_periods)
+                           growth_periods=args.growth_periods,
+                           freshness_seconds=args.freshness_seconds)
     table = Table(title=f"make bench: {result.events:,} events of {result.scenario}")
     table.add_column("figure")
     table.add_column("value", justify="right")
@@ -821,6 +824,9 @@ def build_parser() -> argparse.ArgumentParser:
                        "timings (default 12; 0 skips)")
     bench.add_argument("--growth-periods", type=int, default=24,
                        help="monthly periods of the worker memory-growth stage (default 24; "
+                       "0 skips)")
+    bench.add_argument("--freshness-seconds", type=int, default=30,
+                       help="seconds of events at 2,000/s for the freshness stage (default 30; "
                        "0 skips)")
     bench.add_argument("--out", default="docs/benchmarks.md",
                        help="markdown file to update ('' for none)")

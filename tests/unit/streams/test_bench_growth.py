@@ -37,3 +37,17 @@ def test_events_go_with_their_period_and_access_points_with_the_first() -> None:
 def test_rss_of_this_process_and_of_a_gone_one() -> None:
     assert rss_mb(os.getpid()) > 1
     assert rss_mb(2**22 + 12345) == 0.0
+
+
+def test_freshness_takes_the_first_reading_covering_each_chunk() -> None:
+    from streams.bench_freshness import freshness_ms
+
+    sends = [(10.0, 100), (10.05, 200)]
+    # A reading before the second chunk was sent never counts for it, even if it covers it.
+    polls = [(10.02, 50), (10.04, 100), (10.06, 150), (10.30, 200)]
+    got = freshness_ms(sends, polls)
+    assert len(got) == 200
+    assert got[0] == pytest.approx(40) and got[99] == pytest.approx(40)
+    assert got[100] == pytest.approx(250) and got[-1] == pytest.approx(250)
+    with pytest.raises(ValueError):
+        freshness_ms([(11.0, 300)], polls)

@@ -48,3 +48,13 @@ def test_the_summary_ends_with_the_new_figures_in_order() -> None:
 def test_no_reference_line_without_a_reference_run() -> None:
     names = [line.split("=", 1)[0] for line in _result().summary_lines()]
     assert "sql_reference_events_per_s" not in names and "ratio_to_sql" not in names
+
+
+def test_growth_and_freshness_lines_come_before_scale_out() -> None:
+    lines = _result(rss_growth_ratio=1.04, freshness_p99_ms=1234.4).summary_lines()
+    assert lines[-4:] == [
+        "national_month_s=250 (extrapolated from 200000 events)",
+        "rss_growth_ratio=1.040",
+        "freshness_p99_ms=1234",
+        "scale_out_ratio=n/a (no --workers yet)",
+    ]
