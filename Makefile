@@ -84,9 +84,12 @@ demo: $(STAMP)
 	$(BIN)/welfare-monitor demo
 
 # Not part of `make test`: a benchmark, quoted in docs/benchmarks.md. BENCH_EVENTS=200000 for
-# a shorter run.
+# a shorter run; BENCH_HISTORY_MONTHS, BENCH_GROWTH_PERIODS, BENCH_FRESHNESS_SECONDS=0 skip
+# those stages (docs/benchmarks.md says what each measures).
 bench: $(STAMP)
-	$(BIN)/welfare-monitor bench --events $(or $(BENCH_EVENTS),1000000)
+	$(BIN)/welfare-monitor bench --events $(or $(BENCH_EVENTS),1000000) \
+	  --history-months $(or $(BENCH_HISTORY_MONTHS),12) --growth-periods $(or $(BENCH_GROWTH_PERIODS),24) \
+	  --freshness-seconds $(or $(BENCH_FRESHNESS_SECONDS),30)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -12,6 +12,7 @@ import asyncio
 import itertools
 import os
 import platform
+import secrets
 import statistics
 import subprocess
 import tempfile
@@ -38,6 +39,7 @@ from streams.errors import PipelineError
 from streams.ingest import FILE_KEY
 from streams.kafka_io import ensure_topics
 from streams.settings import Settings
+from streams.sql_reference import sql_reference
 from streams.storage import open_store
 
 MARK_BEGIN = "<!-- bench:begin -->"
@@ -58,6 +60,20 @@ class BenchResult:
     query_p50_ms: float
     query_p99_ms: float
     queries: int
+    sql_reference_seconds: float | None = None
+    history_months: int = 0
+    history_seconds: float | None = None
+    rss_growth_ratio: float | None = None
+    growth_periods_mb: tuple[float, ...] = ()
+    freshness_p50_ms: float | None = None
+    freshness_p99_ms: float | None = None
+
+    @property
+    def sql_reference_events_per_s(self) -> float | None:
+        """Events per second of the one-statement SQL reference (streams/sql_reference.py)."""
+        if not self.sql_reference_seconds:
+            return None
+        return self.events / self.sql_reference_seconds
 
     @property
     def ratio(self) -> float:
@@ -72,7 +88,36 @@ class BenchResult:
             f"ratio={self.ratio:.3f}",
             f"worker_peak_rss_mb={self.worker_peak_rss_mb:.0f}",
             f"query_p99_ms={self.query_p99_ms:.1f}",
+            *self.extra_lines(),
         ]
+
+    def extra_lines(self) -> list[str]:
+        """The issue-13 figures: the SQL reference, the national month, scale-out."""
+        lines = []
+        sql_rate = self.sql_reference_events_per_s
+        if sql_rate is not None:
+            lines += [
+                f"sql_reference_events_per_s={sql_rate:.0f}",
+                f"ratio_to_sql={self.pipeline_events_per_s / sql_rate:.3f}",
+            ]
+        lines.append(f"national_month_s={national_month_label(self.events, self.pipeline_seconds)}")
+        if self.rss_growth_ratio is not None:
+            lines.append(f"rss_growth_ratio={self.rss_growth_ratio:.3f}")
+        if self.freshness_p99_ms is not None:
+            lines.append(f"freshness_p99_ms={self.freshness_p99_ms:.0f}")
+        lines.append("scale_out_ratio=n/a (no --workers yet)")
+        return lines
+
+
+NATIONAL_MONTH_EVENTS = 5_000_000
+
+
+def national_month_label(events: int, seconds: float) -> str:
+    """The national month's end-to-end seconds, labelled as extrapolated unless measured."""
+    if events >= NATIONAL_MONTH_EVENTS:
+        return f"{seconds:.0f}"
+    estimate = seconds * NATIONAL_MONTH_EVENTS / events
+    return f"{estimate:.0f} (extrapolated from {events} events)"
 
 
 def write_events(scenario: str, events: int, path: Path) -> int:
@@ -87,8 +132,13 @@ async def _raw_consume(bootstrap: str, topic: str, messages: int) -> float:
     """Events per second a plain aiokafka consumer decodes from `topic` (all `messages`)."""
     from aiokafka import AIOKafkaConsumer
 
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
-                                auto_offset_reset="earliest", enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
     await consumer.start()
     seen = events = 0
     started = time.perf_counter()
@@ -148,8 +198,12 @@ def query_latencies(settings: Settings, rounds: int = 10) -> list[float]:
         for name in ("period", "province", "commune"):
             first = store.query(expand(VARIABLE_QUERIES[name], values, window))[0]
             values[name] = str(first.get("__value", first.get(name)))
-        sqls = [expand(t["rawSql"], values, window) for board in build_all().values()
-                for panel in board["panels"] for t in panel["targets"]]
+        sqls = [
+            expand(t["rawSql"], values, window)
+            for board in build_all().values()
+            for panel in board["panels"]
+            for t in panel["targets"]
+        ]
         timings = []
         for _ in range(rounds):
             for sql in sqls:
@@ -161,8 +215,49 @@ def query_latencies(settings: Settings, rounds: int = 10) -> list[float]:
         store.close()
 
 
-def run_bench(events: int, scenario: str, observer: RunObserver,
-              on_stage: Callable[[str], None], file_events: int | None = None) -> BenchResult:
+FRESHNESS_RATE = 2_000  # events/s of the freshness stage (streams/bench_freshness.py)
+GROWTH_BENEFICIARIES = 4_000  # per period, in 10 communes (streams/bench_growth.py)
+HISTORY_LEDGER_ROWS = 5_000_000  # ledger rows per generated month: a national month
+
+
+def history_and_queries(
+    settings: Settings, months: int, on_stage: Callable[[str], None]
+) -> tuple[list[float], float | None]:
+    """Add `months` generated national months (streams/bench_history.py), then time every
+    dashboard panel query and every live-page query; returns (timings ms, load seconds)."""
+    from streams.bench_history import load_history, page_query_latencies, today_period
+    from streams.queries import latest_period
+
+    store = open_store(settings)
+    try:
+        latest = latest_period(store) or today_period()
+        loaded = None
+        if months:
+            on_stage(f"loading {months} national months of history (INSERT ... SELECT)")
+            loaded = load_history(store, latest, months, HISTORY_LEDGER_ROWS)
+        rows = store.query(
+            "SELECT any(commune_code) AS c FROM commune_programme_stats WHERE period = {p:String}",
+            {"p": latest},
+        )
+        commune = int(rows[0]["c"]) if rows else 0
+        on_stage("live-page queries")
+        page = page_query_latencies(store, latest, commune, rounds=10)
+    finally:
+        store.close()
+    on_stage("dashboard queries")
+    return query_latencies(settings) + page, loaded
+
+
+def run_bench(
+    events: int,
+    scenario: str,
+    observer: RunObserver,
+    on_stage: Callable[[str], None],
+    file_events: int | None = None,
+    history_months: int = 12,
+    growth_periods: int = 24,
+    freshness_seconds: int = 30,
+) -> BenchResult:
     """One full bench run in a temporary directory."""
     with tempfile.TemporaryDirectory(prefix="welfare-bench-") as tmp:
         data_dir = Path(tmp)
@@ -182,29 +277,58 @@ def run_bench(events: int, scenario: str, observer: RunObserver,
             produce_rate = total / (time.perf_counter() - started)
             on_stage(f"raw aiokafka consumer ({messages:,} messages)")
             raw_rate = asyncio.run(
-                _raw_consume(settings.kafka_bootstrap_servers, settings.events_topic, messages))
+                _raw_consume(settings.kafka_bootstrap_servers, settings.events_topic, messages)
+            )
             on_stage("pipeline (fresh worker until every event is in ClickHouse)")
             pipeline_s, rss = _run_worker(settings, paths, messages, observer)
-        on_stage("dashboard queries")
-        timings = query_latencies(settings)
+        timings, history_s = history_and_queries(settings, history_months, on_stage)
+        on_stage("SQL reference (chDB, one statement over the event file)")
+        reference = sql_reference(events_path, secrets.token_bytes(32))
+    growth = None
+    if growth_periods:
+        from streams.bench_growth import rss_growth
+
+        growth = rss_growth(growth_periods, GROWTH_BENEFICIARIES, on_stage)
+    freshness: list[float] = []
+    if freshness_seconds:
+        from streams.bench_freshness import measure_freshness
+
+        with tempfile.TemporaryDirectory(prefix="welfare-bench-") as tmp:
+            fresh_path = Path(tmp) / "events.jsonl"
+            write_events(scenario, FRESHNESS_RATE * (freshness_seconds + 1), fresh_path)
+            freshness = measure_freshness(fresh_path, FRESHNESS_RATE, on_stage)
     return BenchResult(
-        events=total, scenario=scenario, produce_events_per_s=produce_rate,
-        raw_consume_events_per_s=raw_rate, pipeline_events_per_s=total / pipeline_s,
-        pipeline_seconds=pipeline_s, worker_peak_rss_mb=rss,
-        query_p50_ms=statistics.median(timings), query_p99_ms=_percentile(timings, 0.99),
+        events=total,
+        scenario=scenario,
+        produce_events_per_s=produce_rate,
+        raw_consume_events_per_s=raw_rate,
+        pipeline_events_per_s=total / pipeline_s,
+        pipeline_seconds=pipeline_s,
+        worker_peak_rss_mb=rss,
+        query_p50_ms=statistics.median(timings),
+        query_p99_ms=_percentile(timings, 0.99),
         queries=len(timings),
+        sql_reference_seconds=reference.seconds,
+        history_months=history_months,
+        history_seconds=history_s,
+        rss_growth_ratio=None if growth is None else growth.ratio,
+        growth_periods_mb=() if growth is None else tuple(growth.peaks_mb),
+        freshness_p50_ms=statistics.median(freshness) if freshness else None,
+        freshness_p99_ms=_percentile(freshness, 0.99) if freshness else None,
     )
 
 
-def _run_worker(settings: Settings, paths: EmbeddedRun, messages: int,
-                observer: RunObserver) -> tuple[float, float]:
+def _run_worker(
+    settings: Settings, paths: EmbeddedRun, messages: int, observer: RunObserver
+) -> tuple[float, float]:
     started = time.perf_counter()
     worker = WorkerHandle(settings, paths)
     worker.start()
     observer.started("process", messages)
     try:
-        worker.wait_until(lambda done: done >= messages,
-                          lambda done: observer.advanced("process", done))
+        worker.wait_until(
+            lambda done: done >= messages, lambda done: observer.advanced("process", done)
+        )
         elapsed = time.perf_counter() - started
         assert worker.process is not None
         return elapsed, worker_peak_rss_mb(worker.process.pid)
@@ -220,46 +344,94 @@ def machine() -> str:
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
                 break
-        memory = next(line for line in Path("/proc/meminfo").read_text().splitlines()
-                      if line.startswith("MemTotal")).split()[1]
+        memory = next(
+            line
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ).split()[1]
         gib = f"{int(memory) / 1024**2:.0f} GiB"
     except (OSError, StopIteration):
         gib = "? GiB"
-    return (f"{cpu}, {os.cpu_count()} cores, {gib} RAM, {platform.system()} "
-            f"{platform.release()}, Python {platform.python_version()}")
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {gib} RAM, {platform.system()} "
+        f"{platform.release()}, Python {platform.python_version()}"
+    )
 
 
 def report_markdown(result: BenchResult, when: datetime) -> str:
     """The generated part of docs/benchmarks.md."""
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True, check=False).stdout.strip() or "unknown"
-    return "\n".join([
-        MARK_BEGIN,
-        f"Last run: {when:%Y-%m-%d %H:%M} UTC, commit `{commit}`, `make bench` "
-        f"({result.events:,} events of `{result.scenario}`).",
-        "",
-        f"Machine: {machine()}.",
-        "",
-        "| figure | value |",
-        "|---|---|",
-        f"| pipeline, end to end until in ClickHouse | {result.pipeline_events_per_s:,.0f} "
-        f"events/s ({result.pipeline_seconds:.1f} s, worker start included) |",
-        f"| raw aiokafka consumer decoding the JSON | {result.raw_consume_events_per_s:,.0f} "
-        "events/s |",
-        f"| ratio | {result.ratio:.3f} |",
-        f"| loading the topic (kafka-python, lz4) | {result.produce_events_per_s:,.0f} "
-        "events/s |",
-        f"| worker peak RSS | {result.worker_peak_rss_mb:,.0f} MB |",
-        f"| dashboard queries ({result.queries} runs) | p50 {result.query_p50_ms:.1f} ms, "
-        f"p99 {result.query_p99_ms:.1f} ms |",
-        MARK_END,
-    ])
+    commit = (
+        subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+        or "unknown"
+    )
+    return "\n".join(
+        [
+            MARK_BEGIN,
+            f"Last run: {when:%Y-%m-%d %H:%M} UTC, commit `{commit}`, `make bench` "
+            f"({result.events:,} events of `{result.scenario}`).",
+            "",
+            f"Machine: {machine()}.",
+            "",
+            "| figure | value |",
+            "|---|---|",
+            f"| pipeline, end to end until in ClickHouse | {result.pipeline_events_per_s:,.0f} "
+            f"events/s ({result.pipeline_seconds:.1f} s, worker start included) |",
+            f"| raw aiokafka consumer decoding the JSON | {result.raw_consume_events_per_s:,.0f} "
+            "events/s |",
+            f"| ratio | {result.ratio:.3f} |",
+            f"| loading the topic (kafka-python, lz4) | {result.produce_events_per_s:,.0f} "
+            "events/s |",
+            f"| worker peak RSS | {result.worker_peak_rss_mb:,.0f} MB |",
+            f"| dashboard and live-page queries ({result.queries} runs, "
+            f"{_history_note(result)}) | p50 {result.query_p50_ms:.1f} ms, "
+            f"p99 {result.query_p99_ms:.1f} ms |",
+            *[
+                f"| `{name}` | {value} |"
+                for name, value in (line.split("=", 1) for line in result.extra_lines())
+            ],
+            *_growth_rows(result),
+            *(
+                [
+                    f"| freshness at {FRESHNESS_RATE:,} events/s, sent to stored (1 partition) | "
+                    f"p50 {result.freshness_p50_ms:,.0f} ms, "
+                    f"p99 {result.freshness_p99_ms:,.0f} ms |"
+                ]
+                if result.freshness_p99_ms is not None
+                else []
+            ),
+            MARK_END,
+        ]
+    )
+
+
+def _growth_rows(result: BenchResult) -> list[str]:
+    if not result.growth_periods_mb:
+        return []
+    peaks = ", ".join(f"{mb:.0f}" for mb in result.growth_periods_mb)
+    return [
+        f"| worker + helpers RSS per period, {len(result.growth_periods_mb)} periods of "
+        f"{GROWTH_BENEFICIARIES:,} beneficiaries (MB) | {peaks} |"
+    ]
+
+
+def _history_note(result: BenchResult) -> str:
+    if not result.history_months:
+        return "the run's month only"
+    return (
+        f"the run's month plus {result.history_months} generated national months, "
+        f"loaded in {result.history_seconds or 0:.0f} s"
+    )
 
 
 def update_benchmarks_file(path: Path, generated: str) -> None:
     """Replace the generated block of `path`, keeping the hand-written log around it."""
-    text = path.read_text(encoding="utf-8") if path.exists() else (
-        "# Benchmarks\n\n" + MARK_BEGIN + "\n" + MARK_END + "\n")
+    text = (
+        path.read_text(encoding="utf-8")
+        if path.exists()
+        else ("# Benchmarks\n\n" + MARK_BEGIN + "\n" + MARK_END + "\n")
+    )
     if MARK_BEGIN in text and MARK_END in text:
         head, rest = text.split(MARK_BEGIN, 1)
         tail_text = rest.split(MARK_END, 1)[1]

@@ -607,10 +607,16 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     from streams.bench import report_markdown, run_bench, update_benchmarks_file
 
+    negative = args.history_months < 0 or args.freshness_seconds < 0
+    if negative or args.growth_periods not in (0, *range(6, 121)):
+        raise InputError("--history-months and --freshness-seconds must be 0 or more, "
+                         "--growth-periods 0 or 6 to 120")
     with _progress() as progress:
         result = run_bench(args.events, args.scenario, ProgressObserver(progress),
                            lambda stage: progress.console.print(f"[dim]{stage}[/]"),
-                           file_events=args.file_events)
+                           file_events=args.file_events, history_months=args.history_months,
+                           growth_periods=args.growth_periods,
+                           freshness_seconds=args.freshness_seconds)
     table = Table(title=f"make bench: {result.events:,} events of {result.scenario}")
     table.add_column("figure")
     table.add_column("value", justify="right")
@@ -813,6 +819,15 @@ def build_parser() -> argparse.ArgumentParser:
                            "Kafka client rate (make bench)")
     bench.add_argument("--events", type=int, default=1_000_000, help="events (default 1e6)")
     bench.add_argument("--scenario", default="national-month", help="scenario to take them from")
+    bench.add_argument("--history-months", type=int, default=12,
+                       help="national months of history generated in SQL before the query "
+                       "timings (default 12; 0 skips)")
+    bench.add_argument("--growth-periods", type=int, default=24,
+                       help="monthly periods of the worker memory-growth stage (default 24; "
+                       "0 skips)")
+    bench.add_argument("--freshness-seconds", type=int, default=30,
+                       help="seconds of events at 2,000/s for the freshness stage (default 30; "
+                       "0 skips)")
     bench.add_argument("--out", default="docs/benchmarks.md",
                        help="markdown file to update ('' for none)")
     bench.set_defaults(handler=cmd_bench)

@@ -1,0 +1,48 @@
+"""The bench's generated history (streams/bench_history.py) on a real chDB store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streams.bench_history import history_periods, load_history, page_query_latencies
+from streams.live_data import DRILL_PANELS, PAGE_PANELS
+from streams.storage.chdb_store import ChdbStore
+from streams.storage.migrate import migrate, seed_admin_units
+
+
+def test_history_periods_are_the_months_before() -> None:
+    assert history_periods("2025-02", 3) == ["2024-11", "2024-12", "2025-01"]
+    assert len(history_periods("2025-10", 12)) == 12
+    assert history_periods("2025-10", 12)[0] == "2024-10"
+
+
+def test_the_history_holds_every_commune_and_the_ledger_rows(tmp_path: Path) -> None:
+    store = ChdbStore(tmp_path / "db", "bench_history")
+    store.open()
+    try:
+        migrate(store)
+        seed_admin_units(store)
+        communes = int(store.query("SELECT count() AS n FROM admin_units FINAL")[0]["n"])
+        assert communes > 3000
+        assert load_history(store, "2025-10", 2, ledger_rows=1000) > 0
+        stats = store.query(
+            "SELECT period, count() AS n, countIf(beneficiaries_paid > beneficiaries_due "
+            "OR beneficiaries_paid_cashless > beneficiaries_paid) AS bad, "
+            "sum(length(seconds_to_pay)) = sum(beneficiaries_paid) AS waits "
+            "FROM commune_programme_stats FINAL GROUP BY period ORDER BY period"
+        )
+        assert [r["period"] for r in stats] == ["2025-08", "2025-09"]
+        assert all(int(r["n"]) == communes * 4 and int(r["bad"]) == 0 and r["waits"] for r in stats)
+        ledger = store.query(
+            "SELECT period, uniqExact(event_id) AS ids, uniqExact(beneficiary) AS people "
+            "FROM ledger_payments GROUP BY period ORDER BY period"
+        )
+        assert [(r["period"], int(r["ids"]), int(r["people"])) for r in ledger] == [
+            ("2025-08", 1000, 500),
+            ("2025-09", 1000, 500),
+        ]
+        commune = int(store.query("SELECT any(commune_code) AS c FROM alerts")[0]["c"])
+        timings = page_query_latencies(store, "2025-09", commune, rounds=2)
+        assert len(timings) == 2 * (len(PAGE_PANELS) + len(DRILL_PANELS) + 1)
+    finally:
+        store.close()
