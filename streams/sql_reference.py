@@ -75,10 +75,11 @@ class SqlReference:
 
 def sql_reference(events_path: Path, key: bytes) -> SqlReference:
     """Run the reference statement over `events_path` in a throwaway chDB session."""
-    from streams.storage.chdb_store import ChdbStore
+    from streams.storage.clickhouse_store import ClickHouseStore
+    from streams.storage.factory import chdb_dsn
 
     with tempfile.TemporaryDirectory(prefix="welfare-sqlref-") as tmp:
-        store = ChdbStore(Path(tmp), "sqlref")
+        store = ClickHouseStore(chdb_dsn(Path(tmp)), "sqlref")
         store.open()
         try:
             started = time.perf_counter()

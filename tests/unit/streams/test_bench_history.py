@@ -6,7 +6,8 @@ from pathlib import Path
 
 from streams.bench_history import history_periods, load_history, page_query_latencies
 from streams.live_data import DRILL_PANELS, PAGE_PANELS
-from streams.storage.chdb_store import ChdbStore
+from streams.storage.clickhouse_store import ClickHouseStore
+from streams.storage.factory import chdb_dsn
 from streams.storage.migrate import migrate, seed_admin_units
 
 
@@ -17,7 +18,7 @@ def test_history_periods_are_the_months_before() -> None:
 
 
 def test_the_history_holds_every_commune_and_the_ledger_rows(tmp_path: Path) -> None:
-    store = ChdbStore(tmp_path / "db", "bench_history")
+    store = ClickHouseStore(chdb_dsn(tmp_path / "db"), "bench_history")
     store.open()
     try:
         migrate(store)

@@ -42,9 +42,10 @@ def test_the_reference_equals_the_truth_under_duplicates(tmp_path: Path) -> None
 
 
 def test_the_reference_pseudonym_is_the_ingest_hmac(tmp_path: Path) -> None:
-    from streams.storage.chdb_store import ChdbStore
+    from streams.storage.clickhouse_store import ClickHouseStore
+    from streams.storage.factory import chdb_dsn
 
-    store = ChdbStore(tmp_path / "db", "t")
+    store = ClickHouseStore(chdb_dsn(tmp_path / "db"), "t")
     store.open()
     try:
         row = store.query(
