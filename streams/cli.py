@@ -655,7 +655,7 @@ def _ledger_store(args: argparse.Namespace) -> tuple[Settings, Any]:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from streams.explain import explain, explain_table
+    from streams.explain import explain, explain_table, print_wide
 
     _, store = _ledger_store(args)
     try:
@@ -666,7 +666,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         for item in found:
             sys.stdout.write(orjson.dumps(item.as_json()).decode() + "\n")
         return 0
-    out.print(explain_table(found, args.period, args.commune, args.status))
+    print_wide(out, explain_table(found, args.period, args.commune, args.status))
     return 0
 
 
@@ -676,7 +676,7 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     from pydantic import SecretStr
 
     from streams.embedded import KEY_FILE
-    from streams.explain import lookup, lookup_table, read_cccd
+    from streams.explain import lookup, lookup_table, print_wide, read_cccd
     from streams.pseudonym import Pseudonymizer
 
     settings, store = _ledger_store(args)
@@ -696,7 +696,7 @@ def cmd_lookup(args: argparse.Namespace) -> int:
         sys.stdout.write(orjson.dumps({"beneficiary": pseudonym, "events": events}).decode()
                          + "\n")
         return 0
-    out.print(lookup_table(pseudonym, events))
+    print_wide(out, lookup_table(pseudonym, events))
     return 0
 
 

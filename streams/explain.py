@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from rich.console import Console
 from rich.table import Table
 
 from streams import i18n
@@ -236,3 +237,9 @@ def lookup_table(pseudonym: str, events: list[dict[str, Any]]) -> Table:
         period = lang.period(e["period"]) if e["period"] else ""
         table.add_row(time, e["type"], period, str(e["commune_code"]), channel, amount, reason)
     return table
+
+
+def print_wide(console: Console, table: Table) -> None:
+    """Print `table` on `console`'s output at least 160 columns wide, so that pseudonyms and
+    times stay on one line when the output is not a terminal (80 columns)."""
+    Console(file=console.file, width=max(console.width, 160), highlight=False).print(table)

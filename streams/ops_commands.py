@@ -209,7 +209,9 @@ def cmd_verify(args: argparse.Namespace, out: Console, err: Console) -> int:
         table.add_column(_(column))
     for d in diffs[:SHOWN_DIFFERENCES]:
         table.add_row(d.level, d.key, d.field, str(d.expected), str(d.found))
-    out.print(table, width=max(out.width, 100))
+    # Wide enough for a key and a field name on one line (Console.print's width cannot
+    # exceed the console's own, which is 80 columns when the output is not a terminal).
+    Console(file=out.file, width=max(out.width, 140)).print(table)
     return 1
 
 
