@@ -253,4 +253,4 @@ def errors_path(input_path: Path, given: str | None) -> Path:
 def check_input(path: Path) -> None:
     """A clear error for a file that cannot be imported at all."""
     if not path.is_file():
-        raise InputError(f"{path} is not a file")
+        raise InputError(_("{path} is not a file").format(path=path))
