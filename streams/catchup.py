@@ -17,7 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from streams import i18n
 from streams.errors import WelfareMonitorError
+from streams.i18n import _
 from streams.queries import Results
 
 
@@ -66,14 +68,24 @@ def wait_until_caught_up(
         if same >= stable_polls:
             return CaughtUp(results, clock() - started, offsets)
         if clock() + poll_s > deadline:
+            lang = i18n.current()
+            shown = lang.number(timeout_s, 0 if float(timeout_s).is_integer() else 1)
             if not lag_ok and offsets is not None:
                 raise Undecided(
-                    f"not caught up after {timeout_s:g} s: the consumer group has committed "
-                    f"{offsets[0]:,} of {offsets[1]:,} messages; is a worker running? "
-                    "(raise --timeout to wait longer)"
+                    _(
+                        "not caught up after {seconds} s: the consumer group has committed "
+                        "{committed} of {total} messages; is a worker running? "
+                        "(raise --timeout to wait longer)"
+                    ).format(
+                        seconds=shown,
+                        committed=lang.number(offsets[0]),
+                        total=lang.number(offsets[1]),
+                    )
                 )
             raise Undecided(
-                f"the store's figures were still changing after {timeout_s:g} s "
-                "(raise --timeout to wait longer)"
+                _(
+                    "the store's figures were still changing after {seconds} s "
+                    "(raise --timeout to wait longer)"
+                ).format(seconds=shown)
             )
         sleep(poll_s)

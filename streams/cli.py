@@ -290,9 +290,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _no_events(input_path: Path, lines: int, results: Results, fmt: str) -> int:
     """Say that no line of the input was an event, with the dead-letter counts; exit 1."""
     dead = {str(r["error_class"]): int(r["events"]) for r in results.dead_letters}
-    counts = ", ".join(f"{name}: {count:,}" for name, count in sorted(dead.items())) or "none"
-    err.print(f"error: no line of {input_path} is an event (none of its {lines:,} lines is a "
-              f"JSON object); dead-lettered by class: {counts}", markup=False, highlight=False)
+    lang = i18n.current()
+    counts = ", ".join(f"{name}: {lang.number(count)}" for name, count in sorted(dead.items()))
+    err.print(_("error:") + " " + _(
+        "no line of {path} is an event (none of its {lines} lines is a JSON object); "
+        "dead-lettered by class: {counts}").format(
+            path=input_path, lines=lang.number(lines), counts=counts or _("none")),
+        markup=False, highlight=False)
     if fmt == "json":
         out.print(json_lines([{"error": "no_events", "input": str(input_path), "lines": lines,
                                "dead_letters": dead}]), markup=False)
@@ -415,19 +419,20 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     if args.scenario is None and args.input is None:
-        raise InputError("replay needs --input FILE or --scenario NAME")
+        raise InputError(_("replay needs --input FILE or --scenario NAME"))
     if args.scenario is not None and args.input is not None:
-        raise InputError("replay takes --input FILE or --scenario NAME, not both")
+        raise InputError(_("replay takes --input FILE or --scenario NAME, not both"))
     if args.scenario is None and (args.truth or _faults_given(args)):
-        raise InputError("--truth and the fault flags go with --scenario NAME")
+        raise InputError(_("--truth and the fault flags go with --scenario NAME"))
     if args.data_dir:
         from streams.ops_commands import served_settings
         from streams.service import ServiceInfo
 
         info = ServiceInfo.read(Path(args.data_dir))
         if info is None:
-            raise InputError(f"no service is running for {args.data_dir}; start it with "
-                             f"`welfare-monitor serve --data-dir {args.data_dir}`")
+            raise InputError(_("no service is running for {data_dir}; start it with "
+                               "`welfare-monitor serve --data-dir {data_dir}`").format(
+                                   data_dir=args.data_dir))
         settings = served_settings(settings, info)
     input_path = Path(args.input) if args.input else None
     total = count_events(input_path) if input_path else None
@@ -452,11 +457,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
         out.print(_("ground truth written to {path}").format(path=args.truth), markup=False)
     if sent.oversize:
         lines = ", ".join(str(n) for n in sent.oversize[:10])
-        err.print(f"dead-lettered as oversize (too big to send): line {lines}"
+        err.print(_("dead-lettered as oversize (too big to send): line {lines}").format(
+                      lines=lines)
                   + (" ..." if len(sent.oversize) > 10 else ""), markup=False, highlight=False)
     if sent.objects == 0:
-        err.print(f"error: no line of {input_path} is an event (none of its {sent.lines:,} "
-                  "lines is a JSON object); the worker dead-letters them all",
+        err.print(_("error:") + " " + _(
+            "no line of {path} is an event (none of its {lines} lines is a JSON object); "
+            "the worker dead-letters them all").format(
+                path=input_path, lines=i18n.current().number(sent.lines)),
                   markup=False, highlight=False)
         return 1
     return 0
@@ -486,6 +494,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         import_embedded,
         import_server,
         report_problems,
+        summary_lines,
     )
 
     request = ImportRequest(
@@ -496,11 +505,8 @@ def cmd_import(args: argparse.Namespace) -> int:
         run = import_embedded if request.data_dir else import_server
         outcome = run(request, _settings(args), progress, observer)
     converted = outcome.converted
-    good = len(converted.events)
-    out.print(f"{converted.file_name}: {converted.rows:,} rows, {good:,} imported, "
-              f"{len(converted.problems):,} rejected", markup=False)
-    if outcome.corrected_rows:
-        out.print(f"{outcome.corrected_rows:,} rows replace an earlier version", markup=False)
+    for line in summary_lines(outcome):
+        out.print(line, markup=False)
     report_problems(converted, err, outcome.errors_file)
     if outcome.results is not None:
         _print_results(outcome.results)
@@ -517,8 +523,10 @@ def cmd_targets_import(args: argparse.Namespace) -> int:
     from streams.target_commands import import_targets
 
     loaded, alerts = import_targets(_store_settings(args), args.file, args.scenario)
-    out.print(f"loaded {loaded} targets; behind_target alerts: {alerts.holding} active "
-              f"({len(alerts.raised)} raised, {len(alerts.cleared)} cleared)", markup=False)
+    out.print(_("loaded {n} targets; behind_target alerts: {holding} active ({raised} raised, "
+                "{cleared} cleared)").format(n=loaded, holding=alerts.holding,
+                                            raised=len(alerts.raised),
+                                            cleared=len(alerts.cleared)), markup=False)
     return 0
 
 
@@ -653,9 +661,7 @@ def _ledger_store(args: argparse.Namespace) -> tuple[Settings, Any]:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from rich.table import Table
-
-    from streams.explain import explain
+    from streams.explain import explain, explain_table, print_wide
 
     _, store = _ledger_store(args)
     try:
@@ -666,18 +672,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         for item in found:
             sys.stdout.write(orjson.dumps(item.as_json()).decode() + "\n")
         return 0
-    table = Table(title=f"{args.period}, commune {args.commune}: {args.status or 'due or paid'}"
-                  f" ({len(found)})")
-    for column in ("beneficiary", "programme", "counts", "time (UTC)", "event", "channel",
-                   "amount", "reason"):
-        table.add_column(column)
-    for item in found:
-        for i, e in enumerate(item.events):
-            head = (item.beneficiary, item.programme, ", ".join(item.counts)) if i == 0 else (
-                "", "", "")
-            table.add_row(*head, e["time"], e["type"], e["channel"], f"{e['amount_vnd']:,}",
-                          e["reason"])
-    out.print(table)
+    print_wide(out, explain_table(found, args.period, args.commune, args.status))
     return 0
 
 
@@ -685,10 +680,9 @@ def cmd_lookup(args: argparse.Namespace) -> int:
     import getpass
 
     from pydantic import SecretStr
-    from rich.table import Table
 
     from streams.embedded import KEY_FILE
-    from streams.explain import lookup, read_cccd
+    from streams.explain import lookup, lookup_table, print_wide, read_cccd
     from streams.pseudonym import Pseudonymizer
 
     settings, store = _ledger_store(args)
@@ -697,8 +691,8 @@ def cmd_lookup(args: argparse.Namespace) -> int:
         if key is None and args.data_dir and (Path(args.data_dir) / KEY_FILE).is_file():
             key = SecretStr((Path(args.data_dir) / KEY_FILE).read_text().strip())
         if key is None:
-            raise InputError("lookup needs the pseudonym key: set PSEUDONYM_KEY (or use "
-                             "--data-dir of an embedded run, which keeps its own key)")
+            raise InputError(_("lookup needs the pseudonym key: set PSEUDONYM_KEY (or use "
+                               "--data-dir of an embedded run, which keeps its own key)"))
         text = (getpass.getpass("CCCD: ") if sys.stdin.isatty() else sys.stdin.readline())
         pseudonym, events = lookup(store, Pseudonymizer(key.get_secret_value().encode()),
                                    read_cccd(text))
@@ -708,13 +702,7 @@ def cmd_lookup(args: argparse.Namespace) -> int:
         sys.stdout.write(orjson.dumps({"beneficiary": pseudonym, "events": events}).decode()
                          + "\n")
         return 0
-    table = Table(title=f"pseudonym {pseudonym}: {len(events)} events")
-    for column in ("time (UTC)", "event", "period", "commune", "channel", "amount", "reason"):
-        table.add_column(column)
-    for e in events:
-        table.add_row(e["time"], e["type"], e["period"], str(e["commune_code"]), e["channel"],
-                      f"{e['amount_vnd']:,}", e["reason"])
-    out.print(table)
+    print_wide(out, lookup_table(pseudonym, events))
     return 0
 
 

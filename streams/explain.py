@@ -14,8 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from rich.console import Console
+from rich.table import Table
+
+from streams import i18n
 from streams.aggregation import Status, status_of
 from streams.errors import InputError
+from streams.i18n import N_, _
 from streams.ledger import fact_of, records
 from streams.pseudonym import Pseudonymizer
 from streams.reference import cccd_problem
@@ -107,7 +112,9 @@ class Explained:
 def check_period(period: str) -> str:
     """`period` if it is YYYY-MM."""
     if not PERIOD.match(period):
-        raise InputError(f"--period must be YYYY-MM (e.g. 2024-01), got {period!r}")
+        raise InputError(
+            _("--period must be YYYY-MM (e.g. 2024-01), got {period}").format(period=repr(period))
+        )
     return period
 
 
@@ -134,7 +141,11 @@ def read_cccd(text: str, year: int | None = None) -> str:
     cccd = text.strip()
     problem = cccd_problem(cccd, year or datetime.now(UTC).year)
     if problem:
-        raise InputError(f"not a CCCD: {problem}. Type the 12 digits on standard input.")
+        raise InputError(
+            _("not a CCCD: {problem}. Type the 12 digits on standard input.").format(
+                problem=problem
+            )
+        )
     return cccd
 
 
@@ -148,3 +159,87 @@ def lookup(
     events += [event_view(r) for r in store.query(PERSON_EVENTS_SQL, {"beneficiary": beneficiary})]
     events.sort(key=lambda e: (e["time"], e["type"]))
     return beneficiary, events
+
+
+# What a beneficiary counts towards, as users read it (the JSON keeps the codes).
+COUNTS = {
+    "due": N_("due"),
+    "unpaid": N_("unpaid"),
+    "failed": N_("failed"),
+    "paid_twice": N_("paid twice"),
+    "unknown": N_("not on the list"),
+    "cashless": N_("cashless"),
+    "paid": N_("paid"),
+}
+
+
+def _cells(lang: i18n.Lang, e: Mapping[str, Any]) -> tuple[str, str, str, str]:
+    """Time, channel, amount and reason of an event in the current language."""
+    return (
+        lang.moment(e["time"]),
+        lang.label(i18n.CHANNELS, e["channel"]) if e["channel"] else "",
+        lang.number(e["amount_vnd"]),
+        lang.label(i18n.FAILURE_REASONS, e["reason"]) if e["reason"] else "",
+    )
+
+
+def explain_table(found: list[Explained], period: str, commune: int, status: str | None) -> Table:
+    """The `explain` table in the current language (event types stay the contract's codes)."""
+    lang = i18n.current()
+    figure = lang.label(COUNTS, status) if status else _("due or paid")
+    table = Table(
+        title=_("{period}, commune {commune}: {figure} ({n})").format(
+            period=lang.period(period), commune=commune, figure=figure, n=lang.number(len(found))
+        )
+    )
+    for column in (
+        N_("beneficiary"),
+        N_("programme"),
+        N_("counts"),
+        N_("time"),
+        N_("event"),
+        N_("channel"),
+        N_("amount (đồng)"),
+        N_("reason"),
+    ):
+        table.add_column(_(column))
+    for item in found:
+        for i, e in enumerate(item.events):
+            head = ("", "", "")
+            if i == 0:
+                counts = ", ".join(lang.label(COUNTS, c) for c in item.counts)
+                head = (item.beneficiary, lang.label(i18n.PROGRAMMES, item.programme), counts)
+            time, channel, amount, reason = _cells(lang, e)
+            table.add_row(*head, time, e["type"], channel, amount, reason)
+    return table
+
+
+def lookup_table(pseudonym: str, events: list[dict[str, Any]]) -> Table:
+    """The `lookup` table in the current language."""
+    lang = i18n.current()
+    table = Table(
+        title=_("pseudonym {pseudonym}: {n} events").format(
+            pseudonym=pseudonym, n=lang.number(len(events))
+        )
+    )
+    for column in (
+        N_("time"),
+        N_("event"),
+        N_("period"),
+        N_("commune"),
+        N_("channel"),
+        N_("amount (đồng)"),
+        N_("reason"),
+    ):
+        table.add_column(_(column))
+    for e in events:
+        time, channel, amount, reason = _cells(lang, e)
+        period = lang.period(e["period"]) if e["period"] else ""
+        table.add_row(time, e["type"], period, str(e["commune_code"]), channel, amount, reason)
+    return table
+
+
+def print_wide(console: Console, table: Table) -> None:
+    """Print `table` on `console`'s output at least 160 columns wide, so that pseudonyms and
+    times stay on one line when the output is not a terminal (80 columns)."""
+    Console(file=console.file, width=max(console.width, 160), highlight=False).print(table)

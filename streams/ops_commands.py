@@ -19,15 +19,24 @@ from rich.table import Table
 from simulators.faults import FaultInjector, FaultSpec
 from simulators.generator import PaymentCycle
 from simulators.scenario import load_scenario
+from streams import i18n
 from streams.alerts import AlertRules
 from streams.catchup import CaughtUp, Undecided, wait_until_caught_up
 from streams.errors import InputError, WelfareMonitorError
+from streams.i18n import _
 from streams.queries import read_results
 from streams.service import EmbeddedService, ServiceInfo, describe, fetch_results
 from streams.settings import Settings
 from streams.verify import Difference, differences
 
 SHOWN_DIFFERENCES = 20
+VERIFY_COLUMNS = (
+    i18n.N_("level"),
+    i18n.N_("key"),
+    i18n.N_("field"),
+    i18n.N_("expected"),
+    i18n.N_("found"),
+)
 TRUTH_KEYS = ("periods", "provinces", "communes", "programmes", "malformed_by_class", "totals")
 
 
@@ -36,12 +45,16 @@ def read_truth(path: Path) -> dict[str, Any]:
     try:
         truth = orjson.loads(path.read_bytes())
     except (OSError, orjson.JSONDecodeError) as e:
-        raise InputError(f"cannot read the truth file {path}: {e}") from e
+        raise InputError(
+            _("cannot read the truth file {path}: {reason}").format(path=path, reason=e)
+        ) from e
     missing = [k for k in TRUTH_KEYS if not isinstance(truth, dict) or k not in truth]
     if missing:
         raise InputError(
-            f"{path} is not a truth file (no {', '.join(missing)}); write one "
-            "with `simulate --truth` or `replay --scenario ... --truth`"
+            _(
+                "{path} is not a truth file (no {keys}); write one "
+                "with `simulate --truth` or `replay --scenario ... --truth`"
+            ).format(path=path, keys=", ".join(missing))
         )
     return dict(truth)
 
@@ -51,7 +64,11 @@ def _store_settings(data_dir: str | None) -> Settings:
         return Settings()
     chdb_path = Path(data_dir) / "chdb"
     if not chdb_path.is_dir():
-        raise Undecided(f"{data_dir} holds no chDB data (expected {chdb_path})")
+        raise Undecided(
+            _("{data_dir} holds no chDB data (expected {chdb_path})").format(
+                data_dir=data_dir, chdb_path=chdb_path
+            )
+        )
     return Settings().model_copy(update={"clickhouse_url": None, "chdb_path": chdb_path})
 
 
@@ -153,7 +170,7 @@ def cmd_verify(args: argparse.Namespace, out: Console, err: Console) -> int:
         if as_json:
             out.print(_verdict("unknown", str(e), [], None).decode(), markup=False)
         else:
-            err.print(f"[bold red]cannot tell:[/] {e}", highlight=False)
+            err.print("[bold red]" + _("cannot tell:") + f"[/] {e}", highlight=False)
         return 2
     rules = AlertRules(
         settings.alert_cashless_target,
@@ -166,25 +183,35 @@ def cmd_verify(args: argparse.Namespace, out: Console, err: Console) -> int:
         out.print(_verdict(status, "", diffs, round(caught.waited_s, 3)).decode(), markup=False)
         return 0 if not diffs else 1
     totals = truth["totals"]
+    lang = i18n.current()
     if not diffs:
         out.print(
-            f"equal: {totals['beneficiaries_paid_cashless']:,} / "
-            f"{totals['beneficiaries_due']:,} cashless, and every level (nation, "
-            "province, commune, programme), dead letters by class, alerts and the "
-            f"coverage ranking match the truth (caught up in {caught.waited_s:.1f} s)",
+            _(
+                "equal: {cashless} cashless, and every level (nation, province, commune, "
+                "programme), dead letters by class, alerts and the coverage ranking match "
+                "the truth (caught up in {seconds} s)"
+            ).format(
+                cashless=lang.counts(
+                    totals["beneficiaries_paid_cashless"], totals["beneficiaries_due"]
+                ),
+                seconds=lang.number(caught.waited_s, 1),
+            ),
             markup=False,
             highlight=False,
         )
         return 0
     table = Table(
-        title=f"{len(diffs)} differences from the truth (first "
-        f"{min(len(diffs), SHOWN_DIFFERENCES)})"
+        title=_("{n} differences from the truth (first {shown})").format(
+            n=lang.number(len(diffs)), shown=lang.number(min(len(diffs), SHOWN_DIFFERENCES))
+        )
     )
-    for column in ("level", "key", "field", "expected", "found"):
-        table.add_column(column)
+    for column in VERIFY_COLUMNS:
+        table.add_column(_(column))
     for d in diffs[:SHOWN_DIFFERENCES]:
         table.add_row(d.level, d.key, d.field, str(d.expected), str(d.found))
-    out.print(table, width=max(out.width, 100))
+    # Wide enough for a key and a field name on one line (Console.print's width cannot
+    # exceed the console's own, which is 80 columns when the output is not a terminal).
+    Console(file=out.file, width=max(out.width, 140)).print(table)
     return 1
 
 
@@ -209,7 +236,9 @@ def write_truth(cycle: PaymentCycle, path: Path) -> None:
     try:
         path.write_bytes(orjson.dumps(cycle.truth.to_json(), option=orjson.OPT_INDENT_2) + b"\n")
     except OSError as e:
-        raise InputError(f"cannot write the truth file {path}: {e}") from e
+        raise InputError(
+            _("cannot write the truth file {path}: {reason}").format(path=path, reason=e)
+        ) from e
 
 
 FAULT_FLAGS = (
@@ -261,10 +290,16 @@ def cmd_serve(args: argparse.Namespace, base: Settings, out: Console) -> int:
     service = EmbeddedService(data_dir, base)
     with service:
         info = ServiceInfo.read(data_dir)
-        out.print(f"serving {data_dir}: {describe(info)}", markup=False, highlight=False)
         out.print(
-            f"send events with `welfare-monitor replay --data-dir {data_dir} --input "
-            "FILE`; Ctrl-C stops",
+            _("serving {data_dir}: {service}").format(data_dir=data_dir, service=describe(info)),
+            markup=False,
+            highlight=False,
+        )
+        out.print(
+            _(
+                "send events with `welfare-monitor replay --data-dir {data_dir} --input "
+                "FILE`; Ctrl-C stops"
+            ).format(data_dir=data_dir),
             markup=False,
             highlight=False,
         )
@@ -273,7 +308,7 @@ def cmd_serve(args: argparse.Namespace, base: Settings, out: Console) -> int:
                 time.sleep(1)
                 service.supervise()
         except KeyboardInterrupt:
-            out.print("stopping", markup=False)
+            out.print(_("stopping"), markup=False)
     return 0
 
 

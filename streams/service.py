@@ -25,6 +25,7 @@ from typing import Any
 from streams.broker import EmbeddedBroker, port_in_use
 from streams.embedded import EmbeddedRun, WorkerHandle, embedded_settings
 from streams.errors import PipelineError, WelfareMonitorError
+from streams.i18n import _
 from streams.kafka_io import ensure_topics
 from streams.queries import Results
 from streams.settings import Settings
@@ -72,7 +73,9 @@ def fetch_results(web_url: str, timeout_s: float = 30.0) -> Results:
         with urllib.request.urlopen(f"{web_url.rstrip('/')}/api/results", timeout=timeout_s) as r:
             body = json.loads(r.read())
     except (urllib.error.URLError, OSError, ValueError) as e:
-        raise ServiceNotRunning(f"the worker at {web_url} does not answer: {e}") from e
+        raise ServiceNotRunning(
+            _("the worker at {url} does not answer: {reason}").format(url=web_url, reason=e)
+        ) from e
     return Results(**body)
 
 
@@ -92,7 +95,7 @@ class EmbeddedService:
     def web_url(self) -> str:
         """The live page of the running worker."""
         if self.settings is None:
-            raise ServiceNotRunning("the service is not started")
+            raise ServiceNotRunning(_("the service is not started"))
         return f"http://{self.settings.web_host}:{self.settings.web_port}"
 
     def start(self) -> Settings:
@@ -100,8 +103,9 @@ class EmbeddedService:
         running = ServiceInfo.read(self.data_dir)
         if running is not None:
             raise PipelineError(
-                f"{self.data_dir} is already served by process {running.pid} "
-                f"(broker {running.bootstrap_servers}); stop it first"
+                _(
+                    "{data_dir} is already served by process {pid} (broker {broker}); stop it first"
+                ).format(data_dir=self.data_dir, pid=running.pid, broker=running.bootstrap_servers)
             )
         self.paths.worker_log.parent.mkdir(parents=True, exist_ok=True)
         base = self.base  # without PSEUDONYM_KEY, embedded_settings uses the data dir's key
@@ -133,11 +137,14 @@ class EmbeddedService:
         while not port_in_use(settings.web_host, settings.web_port):
             if worker is None or worker.process is None or worker.process.poll() is not None:
                 log = worker.log() if worker is not None else ""
-                raise PipelineError(f"the worker exited while starting; last log lines:\n{log}")
+                raise PipelineError(
+                    _("the worker exited while starting; last log lines:") + f"\n{log}"
+                )
             if time.monotonic() > deadline:
                 raise PipelineError(
-                    f"the worker did not answer within {timeout_s:.0f} s; see "
-                    f"{self.paths.worker_log}"
+                    _("the worker did not answer within {seconds} s; see {log}").format(
+                        seconds=f"{timeout_s:.0f}", log=self.paths.worker_log
+                    )
                 )
             time.sleep(0.2)
 
@@ -148,7 +155,8 @@ class EmbeddedService:
             return
         if self.worker_restarts >= MAX_WORKER_RESTARTS:
             raise PipelineError(
-                f"the worker died {self.worker_restarts} times; last log lines:\n{worker.log()}"
+                _("the worker died {n} times; last log lines:").format(n=self.worker_restarts)
+                + f"\n{worker.log()}"
             )
         self.worker_restarts += 1
         worker.start()
@@ -188,7 +196,6 @@ class EmbeddedService:
 
 def describe(info: ServiceInfo | Any) -> str:
     """One line for people: where the service is."""
-    return (
-        f"broker {info.bootstrap_servers}, live page {info.web_url}/, events topic "
-        f"{info.events_topic}"
+    return _("broker {broker}, live page {url}/, events topic {topic}").format(
+        broker=info.bootstrap_servers, url=info.web_url, topic=info.events_topic
     )

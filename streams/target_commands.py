@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from rich.table import Table
 
+from streams import i18n
 from streams.errors import InputError
+from streams.i18n import N_, _
 from streams.queries import ACTIVE_ALERTS_SQL, Results, normalise
 from streams.settings import Settings
 from streams.storage import open_store
@@ -53,11 +56,11 @@ def import_targets(
     if scenario:
         path = scenario_targets(scenario)
         if path is None:
-            raise InputError(f"scenario {scenario} ships no targets")
+            raise InputError(_("scenario {name} ships no targets").format(name=scenario))
     elif file:
         path = Path(file)
     else:
-        raise InputError("targets import needs a FILE or --scenario NAME")
+        raise InputError(_("targets import needs a FILE or --scenario NAME"))
     rows = read_targets(path)
     store = _open(settings)
     try:
@@ -82,33 +85,45 @@ def target_rows(
 
 def target_table(rows: list[dict[str, Any]], behind: bool) -> Table:
     """The rows as a terminal table."""
-    title = "Communes furthest behind their target" if behind else "Progress against target"
-    table = Table(title=f"{title} ({rows[0]['period'] if rows else 'no data'})")
-    for column in (
-        "Commune",
-        "Code",
-        "Paid cashless / due",
-        "Rate",
-        "Target",
-        "Progress",
-        "Needed",
-        "Deadline",
-        "Days",
-        "Responsible unit",
-    ):
-        left = column in ("Commune", "Responsible unit")
-        table.add_column(column, justify="left" if left else "right")
+    lang = i18n.current()
+    title = _("Communes furthest behind their target") if behind else _("Progress against target")
+    period = lang.period(rows[0]["period"]) if rows else _("no data")
+    table = Table(title=f"{title} ({period})")
+    for column in TABLE_COLUMNS:
+        left = column in (TABLE_COLUMNS[0], TABLE_COLUMNS[-1])
+        table.add_column(_(column), justify="left" if left else "right")
     for r in rows:
+        deadline = r["deadline"]
+        if isinstance(deadline, str) and deadline:
+            deadline = date.fromisoformat(deadline)
         table.add_row(
             r["commune_name"] or "",
             str(r["commune_code"]),
-            f"{r['beneficiaries_paid_cashless']:,} / {r['beneficiaries_due']:,}",
-            f"{100 * (r['cashless_rate'] or 0):.2f}%",
-            f"{100 * r['target_rate']:.2f}% ({r['target_source']})",
-            f"{100 * (r['progress'] or 0):.0f}%",
-            f"{r['needed']:,}",
-            str(r["deadline"] or "-"),
-            "-" if r["days_left"] is None else str(r["days_left"]),
+            lang.number(r["beneficiaries_paid_cashless"])
+            + " / "
+            + lang.number(r["beneficiaries_due"]),
+            lang.percent(r["cashless_rate"] or 0),
+            f"{lang.percent(r['target_rate'])} ({lang.label(TARGET_SOURCES, r['target_source'])})",
+            lang.percent(r["progress"] or 0, 0),
+            lang.number(r["needed"]),
+            lang.date(deadline) if isinstance(deadline, date) else "-",
+            "-" if r["days_left"] is None else lang.number(r["days_left"]),
             r["responsible_unit"] or "-",
         )
     return table
+
+
+TABLE_COLUMNS = (
+    N_("Commune"),
+    N_("Code"),
+    N_("Paid cashless / due"),
+    N_("Rate"),
+    N_("Target"),
+    N_("Progress"),
+    N_("Needed"),
+    N_("Deadline"),
+    N_("Days"),
+    N_("Responsible unit"),
+)
+# Where a commune's target comes from, as users read it (JSON keeps the codes).
+TARGET_SOURCES = {"commune": N_("own"), "province": N_("province's"), "global": N_("global")}

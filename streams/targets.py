@@ -11,9 +11,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from streams import i18n
 from streams.aggregation import CommuneId
 from streams.alerts import BEHIND_TARGET, Alert, AlertRules, behind_target
 from streams.errors import InputError
+from streams.i18n import _
 from streams.queries import BEHIND_TARGET_SQL, TARGET_PROGRESS_SQL, latest_period, normalise
 from streams.reference import commune_provinces
 from streams.settings import Settings
@@ -63,7 +65,9 @@ def _row(values: dict[str, str], number: int) -> dict[str, Any]:
     """One target row; InputError names the row, the column and what is wrong."""
 
     def bad(column: str, why: str) -> InputError:
-        return InputError(f"row {number}, column {column}: {why}")
+        return InputError(
+            _("row {row}, column {column}: {reason}").format(row=number, column=column, reason=why)
+        )
 
     province = values.get("province_code", "").strip()
     if not province.isdigit():
@@ -115,11 +119,13 @@ def read_targets(path: Path) -> list[dict[str, Any]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as e:
-        raise InputError(f"cannot read {path} as UTF-8 CSV: {e}") from e
+        raise InputError(
+            _("cannot read {path} as UTF-8 CSV: {reason}").format(path=path, reason=e)
+        ) from e
     reader = csv.reader(text.splitlines())
     header = next(reader, None)
     if header is None:
-        raise InputError(f"{path} is empty")
+        raise InputError(_("{path} is empty").format(path=path))
     folded = [h.strip().casefold() for h in header]
     index = {}
     for column, names in COLUMNS.items():
@@ -129,7 +135,11 @@ def read_targets(path: Path) -> list[dict[str, Any]]:
                 break
     missing = [c for c in REQUIRED if c not in index]
     if missing:
-        raise InputError(f"{path}: missing column(s) {', '.join(missing)} (docs/targets.md)")
+        raise InputError(
+            _("{path}: missing column(s) {columns} (docs/targets.md)").format(
+                path=path, columns=", ".join(missing)
+            )
+        )
     rows: list[dict[str, Any]] = []
     seen: dict[tuple[int, int, str], int] = {}
     for number, record in enumerate(reader, start=2):
@@ -139,7 +149,11 @@ def read_targets(path: Path) -> list[dict[str, Any]]:
         row = _row(values, number)
         key = (row["province_code"], row["commune_code"], row["period_from"])
         if key in seen:
-            raise InputError(f"row {number}: the same unit and period_from as row {seen[key]}")
+            raise InputError(
+                _("row {row}: the same unit and period_from as row {earlier}").format(
+                    row=number, earlier=seen[key]
+                )
+            )
         seen[key] = number
         rows.append(row)
     return rows
@@ -237,8 +251,9 @@ def evaluate_alerts(store: Store, settings: Settings, today: date | None = None)
 
 def targets_summary(rows: list[dict[str, Any]]) -> str:
     """One line for the CLI summaries: communes on target, and the three furthest behind."""
+    lang = i18n.current()
     if not rows:
-        return "Targets: no commune statistics yet"
+        return _("Targets: no commune statistics yet")
     on_target = sum(1 for r in rows if r["needed"] == 0)
     sources = {
         s: sum(1 for r in rows if r["target_source"] == s)
@@ -254,13 +269,24 @@ def targets_summary(rows: list[dict[str, Any]]) -> str:
         ),
     )[:3]
     names = "; ".join(
-        f"{r['commune_name'] or r['commune_code']} {r['beneficiaries_paid_cashless']:,} / "
-        f"{r['beneficiaries_due']:,} vs {100 * r['target_rate']:.2f}% "
-        f"({r['needed']:,} more needed)"
+        _("{commune} {paid} / {due} vs {target} ({needed} more needed)").format(
+            commune=r["commune_name"] or r["commune_code"],
+            paid=lang.number(r["beneficiaries_paid_cashless"]),
+            due=lang.number(r["beneficiaries_due"]),
+            target=lang.percent(r["target_rate"]),
+            needed=lang.number(r["needed"]),
+        )
         for r in behind
     )
-    return (
-        f"Targets {rows[0]['period']}: {on_target:,} of {len(rows):,} communes on target "
-        f"(targets: {sources['commune']} own, {sources['province']} province's, "
-        f"{sources['global']} global)" + (f"; furthest behind: {names}" if names else "")
+    line = _(
+        "Targets {period}: {on_target} of {communes} communes on target "
+        "(targets: {own} own, {province} province's, {glob} global)"
+    ).format(
+        period=lang.period(rows[0]["period"]),
+        on_target=lang.number(on_target),
+        communes=lang.number(len(rows)),
+        own=lang.number(sources["commune"]),
+        province=lang.number(sources["province"]),
+        glob=lang.number(sources["global"]),
     )
+    return line + (_("; furthest behind: {names}").format(names=names) if names else "")

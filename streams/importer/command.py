@@ -9,8 +9,10 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress
 
+from streams import i18n
 from streams.embedded import EmbeddedPipeline, RunObserver, produce_file
 from streams.errors import InputError
+from streams.i18n import _
 from streams.importer.mapping import load_mapping
 from streams.importer.run import (
     Converted,
@@ -59,25 +61,60 @@ class ImportOutcome:
 def _read(request: ImportRequest, key: bytes, progress: Progress) -> Converted:
     check_input(request.path)
     mapping = load_mapping(request.kind, request.mapping)
-    task = progress.add_task(f"Reading {request.path.name}"[:20], total=None, rate="")
+    task = progress.add_task(
+        _("Reading {name}").format(name=request.path.name)[:20], total=None, rate=""
+    )
 
     def on_rows(done: int, total: int) -> None:
-        progress.update(task, completed=done, total=total, rate="rows")
+        progress.update(task, completed=done, total=total, rate=_("rows"))
 
     return convert(request.path, request.kind, mapping, key, request.sheet, on_rows)
 
 
 def report_problems(converted: Converted, console: Console, errors_file: Path | None) -> None:
     """Every rejected row on the terminal (the first 50) and where the full list is."""
+    lang = i18n.current()
     for p in converted.problems[:SHOWN_PROBLEMS]:
-        column = f", column {p.column!r}" if p.column else ""
-        console.print(f"row {p.row}{column}: {p.reason}", markup=False, highlight=False)
+        if p.column:
+            line = _("row {row}, column {column}: {reason}").format(
+                row=p.row, column=repr(p.column), reason=p.reason
+            )
+        else:
+            line = _("row {row}: {reason}").format(row=p.row, reason=p.reason)
+        console.print(line, markup=False, highlight=False)
     if len(converted.problems) > SHOWN_PROBLEMS:
-        console.print(f"... and {len(converted.problems) - SHOWN_PROBLEMS} more rows", markup=False)
+        console.print(
+            _("... and {n} more rows").format(
+                n=lang.number(len(converted.problems) - SHOWN_PROBLEMS)
+            ),
+            markup=False,
+        )
     if errors_file is not None:
         console.print(
-            f"{len(converted.problems)} rejected rows listed in {errors_file}", markup=False
+            _("{n} rejected rows listed in {path}").format(
+                n=lang.number(len(converted.problems)), path=errors_file
+            ),
+            markup=False,
         )
+
+
+def summary_lines(outcome: ImportOutcome) -> list[str]:
+    """What the import did, for people: rows read, imported, rejected, corrected."""
+    lang = i18n.current()
+    converted = outcome.converted
+    lines = [
+        _("{file}: {rows} rows, {good} imported, {bad} rejected").format(
+            file=converted.file_name,
+            rows=lang.number(converted.rows),
+            good=lang.number(len(converted.events)),
+            bad=lang.number(len(converted.problems)),
+        )
+    ]
+    if outcome.corrected_rows:
+        lines.append(
+            _("{n} rows replace an earlier version").format(n=lang.number(outcome.corrected_rows))
+        )
+    return lines
 
 
 def _errors_file(request: ImportRequest, converted: Converted) -> Path | None:
@@ -90,8 +127,10 @@ def _errors_file(request: ImportRequest, converted: Converted) -> Path | None:
             path.unlink()  # a stale list from an earlier import of this file
     except OSError as e:
         raise InputError(
-            f"cannot write the errors file {path}: {e.strerror or e}; "
-            "give --errors FILE elsewhere (nothing was sent)"
+            _(
+                "cannot write the errors file {path}: {reason}; "
+                "give --errors FILE elsewhere (nothing was sent)"
+            ).format(path=path, reason=e.strerror or e)
         ) from e
     return None
 
@@ -136,8 +175,10 @@ def import_server(
 
     if settings.pseudonym_key is None or len(settings.pseudonym_key.get_secret_value()) < 16:
         raise InputError(
-            "server-mode import needs PSEUDONYM_KEY (the worker's key, 16+ bytes), so "
-            "event ids stay the same across imports; or give --data-dir"
+            _(
+                "server-mode import needs PSEUDONYM_KEY (the worker's key, 16+ bytes), so "
+                "event ids stay the same across imports; or give --data-dir"
+            )
         )
     converted = _read(request, settings.pseudonym_key.get_secret_value().encode(), progress)
     outcome = ImportOutcome(converted, _errors_file(request, converted))

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from streams.errors import InputError
+from streams.i18n import _
 from streams.importer.mapping import Mapping
 
 HEADER_SEARCH_ROWS = 20  # title lines above the header ("DANH SÁCH CHI TRẢ ...") are skipped
@@ -33,11 +34,13 @@ def _raw_rows(path: Path, sheet: str | None) -> tuple[Iterator[tuple[int, list[A
         return _xlsx_rows(path, sheet)
     if suffix in (".csv", ".txt"):
         if sheet:
-            raise InputError("--sheet applies to .xlsx files only")
+            raise InputError(_("--sheet applies to .xlsx files only"))
         return _csv_rows(path)
     raise InputError(
-        f"{path.name}: unsupported file type {suffix or '(none)'}; "
-        "import reads .csv and .xlsx (save .xls files as .xlsx first)"
+        _(
+            "{name}: unsupported file type {suffix}; "
+            "import reads .csv and .xlsx (save .xls files as .xlsx first)"
+        ).format(name=path.name, suffix=suffix or "(none)")
     )
 
 
@@ -45,11 +48,15 @@ def _csv_rows(path: Path) -> tuple[Iterator[tuple[int, list[Any]]], int]:
     try:
         data = path.read_bytes()
     except OSError as e:
-        raise InputError(f"cannot read {path}: {e.strerror or e}") from e
+        raise InputError(
+            _("cannot read {path}: {reason}").format(path=path, reason=e.strerror or e)
+        ) from e
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as e:
-        raise InputError(f"{path.name} is not UTF-8 text; save it as CSV UTF-8") from e
+        raise InputError(
+            _("{name} is not UTF-8 text; save it as CSV UTF-8").format(name=path.name)
+        ) from e
     first = text.split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -73,11 +80,15 @@ def _xlsx_rows(path: Path, sheet: str | None) -> tuple[Iterator[tuple[int, list[
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (OSError, InvalidFileException, BadZipFile, KeyError, ValueError) as e:
-        raise InputError(f"cannot open {path.name} as an Excel workbook: {e}") from e
+        raise InputError(
+            _("cannot open {name} as an Excel workbook: {reason}").format(name=path.name, reason=e)
+        ) from e
     if sheet is not None and sheet not in book.sheetnames:
         book.close()
         raise InputError(
-            f"{path.name} has no sheet {sheet!r}; sheets: {', '.join(book.sheetnames)}"
+            _("{name} has no sheet {sheet}; sheets: {sheets}").format(
+                name=path.name, sheet=repr(sheet), sheets=", ".join(book.sheetnames)
+            )
         )
     ws = book[sheet] if sheet else book.worksheets[0]
     total = ws.max_row or 0
@@ -116,6 +127,8 @@ def open_sheet(
     missing = [f for f in required if best is None or f not in best[2]]
     wanted = "; ".join(" or ".join(repr(n) for n in mapping.columns.get(f, [f])) for f in missing)
     raise InputError(
-        f"{path.name}: no header row with the columns {wanted} in its first "
-        f"{HEADER_SEARCH_ROWS} rows; give --mapping FILE for another layout"
+        _(
+            "{name}: no header row with the columns {wanted} in its first {n} rows; "
+            "give --mapping FILE for another layout"
+        ).format(name=path.name, wanted=wanted, n=HEADER_SEARCH_ROWS)
     )

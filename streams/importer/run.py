@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from schemas.contracts import EventInvalid, validate_event
 from streams.errors import InputError
+from streams.i18n import N_, _
 from streams.importer.mapping import REQUIRED, Mapping
 from streams.importer.read import open_sheet
 from streams.importer.rows import RowError, RowReader
@@ -94,12 +95,16 @@ def convert(
     return out
 
 
+# The errors file's column headers, in the current language (its values stay as they are).
+ERRORS_HEADER = (N_("file"), N_("row"), N_("column"), N_("reason"))
+
+
 def write_errors(path: Path, converted: Converted) -> None:
     """The errors file: one line per rejected row (row, column, reason); no cell values
     that could be a CCCD."""
     with path.open("w", encoding="utf-8-sig", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["file", "row", "column", "reason"])
+        writer.writerow([_(h) for h in ERRORS_HEADER])
         for p in converted.problems:
             writer.writerow([converted.file_name, p.row, p.column, p.reason])
 
@@ -248,4 +253,4 @@ def errors_path(input_path: Path, given: str | None) -> Path:
 def check_input(path: Path) -> None:
     """A clear error for a file that cannot be imported at all."""
     if not path.is_file():
-        raise InputError(f"{path} is not a file")
+        raise InputError(_("{path} is not a file").format(path=path))

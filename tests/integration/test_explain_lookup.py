@@ -132,6 +132,16 @@ def test_explain_names_as_many_pseudonyms_as_each_figure_counts(
         == 0
     )
     table = capsys.readouterr().out
+    # Vietnamese by default: the title's period and the figure, the counts, the amounts.
+    month = c["period"][5:] + "/" + c["period"][:4]
+    assert f"kỳ {month}, xã/phường {c['commune_code']}: chi trả hai lần" in table
+    args = ["explain", "--period", c["period"], "--commune", str(c["commune_code"])]
+    assert main([*args, "--data-dir", str(data_dir)]) == 0
+    everyone = capsys.readouterr().out
+    assert f"kỳ {month}, xã/phường {c['commune_code']}: phải chi trả hoặc đã chi trả" in everyone
+    assert "phải chi trả" in everyone and re.search(r"\b\d{1,3}\.\d{3}\.000\b", everyone)
+    assert main([*args, "--data-dir", str(data_dir), "--lang", "en"]) == 0
+    assert f"{c['period']}, commune {c['commune_code']}: due or paid" in capsys.readouterr().out
     for f in explain_json(capsys, data_dir, c, "paid_twice"):
         assert f["beneficiary"] in table
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import defaultdict
 from pathlib import Path
 
@@ -130,14 +131,21 @@ def test_samples_give_their_figures_and_twice_changes_nothing(
         )
         == 3
     )
-    terminal = capsys.readouterr().err
+    captured = capsys.readouterr()
+    terminal = captured.err
     bad = _rows("payments-bad-rows.csv")
     marked = {n + 2 for n, r in enumerate(bad) if r["Ghi chú"].startswith("SAI")}
+    # Vietnamese by default: the summary, the terminal's report and the errors file's headers.
+    assert re.search(
+        rf"payments-bad-rows\.csv: {len(bad)} dòng, \d+ dòng đã nhập, "
+        rf"{len(marked)} dòng bị từ chối",
+        captured.out,
+    )
     with errors.open(encoding="utf-8-sig") as f:
-        reported = {int(r["row"]) for r in csv.DictReader(f)}
+        reported = {int(r["dòng"]) for r in csv.DictReader(f)}
     assert reported == marked
     for row in marked:
-        assert f"row {row}" in terminal
+        assert f"dòng {row}" in terminal
     cccds = {r["Số CCCD"] for r in bad}
     assert not any(c in errors.read_text(encoding="utf-8-sig") for c in cccds)
     communes2, points2, dead2 = _figures(data)
@@ -175,11 +183,18 @@ def test_samples_give_their_figures_and_twice_changes_nothing(
                 str(data),
                 "--errors",
                 str(errors),
+                "--lang",
+                "en",
             ]
         )
         == 3
     )
     assert _figures(data) == (communes, points, {"import_row": len(marked)})
+    terminal = capsys.readouterr().err
+    with errors.open(encoding="utf-8-sig") as f:
+        assert {int(r["row"]) for r in csv.DictReader(f)} == marked
+    for row in marked:
+        assert f"row {row}" in terminal
 
 
 @pytest.mark.integration

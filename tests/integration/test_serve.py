@@ -21,6 +21,7 @@ CLI = [sys.executable, "-m", "streams"]
 def _env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KAFKA_", "CLICKHOUSE_"))}
     env.pop("PSEUDONYM_KEY", None)
+    env.pop("LANGUAGE", None)  # the default language
     return env
 
 
@@ -57,7 +58,8 @@ def test_serve_replay_verify_then_ctrl_c(tmp_path: Path) -> None:
             timeout=120,
         )
         assert second.returncode == 1
-        assert f"already served by process {serve.pid}" in second.stderr
+        # Vietnamese by default.
+        assert f"đang được tiến trình {serve.pid} phục vụ" in second.stderr
         assert len(second.stderr.strip().splitlines()) == 1
 
         truth = tmp_path / "truth.json"
@@ -106,7 +108,9 @@ def test_serve_replay_verify_then_ctrl_c(tmp_path: Path) -> None:
         serve.send_signal(signal.SIGINT)
         code = serve.wait(60)
         log.close()
-    assert code == 0, (tmp_path / "serve.log").read_text()
+    served = (tmp_path / "serve.log").read_text()
+    assert code == 0, served
+    assert f"đang phục vụ {data_dir}: broker" in served and "trang theo dõi http://" in served
     assert not (data_dir / "service.json").exists()
     for pid in children:
         with pytest.raises(ProcessLookupError):
@@ -115,7 +119,7 @@ def test_serve_replay_verify_then_ctrl_c(tmp_path: Path) -> None:
 
 def test_replay_to_a_data_dir_nobody_serves(tmp_path: Path) -> None:
     result = subprocess.run(
-        [*CLI, "replay", "--data-dir", str(tmp_path), "--input", "x"],
+        [*CLI, "replay", "--data-dir", str(tmp_path), "--input", "x", "--lang", "en"],
         capture_output=True,
         text=True,
         env=_env(),

@@ -6,6 +6,7 @@ of an altered row, 2 with one line when it cannot tell."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 
@@ -92,7 +93,10 @@ def test_replay_scenario_then_verify(
     )
     truth = json.loads(truth_path.read_text())
     assert sum(truth["malformed_by_class"].values()) > 0
-    assert str(truth_path) in capsys.readouterr().out
+    replayed = capsys.readouterr().out  # Vietnamese by default
+    assert "đã ghi số liệu gốc vào" in replayed and re.search(
+        r"đã gửi lại [\d.]+ sự kiện", replayed
+    )
 
     worker = WorkerHandle(settings, EmbeddedRun(data_dir))
     worker.start()
@@ -103,7 +107,12 @@ def test_replay_scenario_then_verify(
 
     # Server-mode settings: the group's lag on the broker, then the store.
     assert main(["verify", "--truth", str(truth_path), "--timeout", "60"]) == 0
-    assert capsys.readouterr().out.startswith("equal:")
+    equal = capsys.readouterr().out  # Vietnamese by default, with Vietnamese number formats
+    totals = truth["totals"]
+    cashless, due = totals["beneficiaries_paid_cashless"], totals["beneficiaries_due"]
+    assert equal.startswith("khớp: ")
+    assert f"{cashless:,} / {due:,} (".replace(",", ".") in equal.replace("\n", " ")
+    assert re.search(r"\(\d+,\d\d%\)", equal)
     assert (
         main(
             ["verify", "--truth", str(truth_path), "--data-dir", str(data_dir), "--format", "json"]
@@ -151,17 +160,29 @@ def test_replay_scenario_then_verify(
     assert main(["verify", "--truth", str(truth_path), "--data-dir", str(data_dir)]) == 1
     table = capsys.readouterr().out
     assert str(row["commune_code"]) in table and "beneficiaries_due" in table
+    assert "chỗ khác với số liệu gốc" in table and "giá trị đúng" in table
 
     # Cannot tell: no data there, or the broker is gone.
     assert (
-        main(["verify", "--truth", str(truth_path), "--data-dir", str(tmp_path / "nothing")]) == 2
+        main(
+            [
+                "verify",
+                "--truth",
+                str(truth_path),
+                "--data-dir",
+                str(tmp_path / "nothing"),
+                "--lang",
+                "en",
+            ]
+        )
+        == 2
     )
     err = capsys.readouterr().err
     assert err.startswith("cannot tell:") and len(err.strip().splitlines()) == 1
     broker.stop()
     assert main(["verify", "--truth", str(truth_path), "--timeout", "5"]) == 2
     err = capsys.readouterr().err
-    assert "cannot tell:" in err and "Traceback" not in err
+    assert err.startswith("chưa thể kết luận:") and "Traceback" not in err
 
 
 def row_due_in_truth(truth: dict[str, object], row: dict[str, object]) -> int:
@@ -182,13 +203,16 @@ def test_verify_with_an_unreadable_truth_cannot_tell(
 ) -> None:
     bad = tmp_path / "t.json"
     bad.write_text("{}")
-    assert main(["verify", "--truth", str(bad), "--data-dir", str(tmp_path)]) == 2
+    assert main(["verify", "--truth", str(bad), "--data-dir", str(tmp_path), "--lang", "en"]) == 2
     err = capsys.readouterr().err
     assert "is not a truth file" in err and len(err.strip().splitlines()) == 1
+    assert main(["verify", "--truth", str(bad), "--data-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "không phải tệp số liệu gốc" in err and len(err.strip().splitlines()) == 1
 
 
 def test_replay_needs_input_or_scenario(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["replay"]) == 1
+    assert main(["replay", "--lang", "en"]) == 1
     assert "replay needs --input FILE or --scenario NAME" in capsys.readouterr().err
     assert main(["replay", "--input", "x.jsonl", "--truth", "t.json"]) == 1
-    assert "go with --scenario" in capsys.readouterr().err
+    assert "lỗi: --truth và các cờ gây lỗi chỉ dùng cùng --scenario" in capsys.readouterr().err

@@ -86,7 +86,7 @@ def test_a_mapping_file_overrides_headers_and_values(tmp_path: Path) -> None:
     text = text.replace("Số CCCD", "Số định danh", 1).replace("Chuyển khoản", "CK Agribank")
     source = tmp_path / "roster.csv"
     source.write_text(text, encoding="utf-8")
-    with pytest.raises(InputError, match="no header row"):
+    with pytest.raises(InputError, match="không tìm thấy dòng tiêu đề"):  # Vietnamese by default
         convert(source, "roster", load_mapping("roster", None), KEY)
     mapping_file = tmp_path / "mapping.yaml"
     mapping_file.write_text(

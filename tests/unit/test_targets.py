@@ -8,12 +8,14 @@ file it writes, with exact fractions, not read back from the code under test.
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, date, datetime
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
+from streams import i18n
 from streams.errors import InputError
 from streams.queries import ACTIVE_ALERTS_SQL
 from streams.settings import Settings
@@ -130,9 +132,10 @@ def test_progress_ranking_and_alert_raise_and_clear(store: Store, tmp_path: Path
 def test_bad_target_rows_name_the_row_and_column(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text(TARGETS + "52,21583,2024-01,2023-12,5,31/12/2024,X\n", encoding="utf-8")
-    with pytest.raises(InputError, match="row 5, column period_to"):
+    with pytest.raises(InputError, match="dòng 5, cột period_to"):  # the default, Vietnamese
         read_targets(path)
     path.write_text(TARGETS.replace("52,21583", "52,4", 1), encoding="utf-8")
+    i18n.use("en")
     with pytest.raises(InputError, match="row 3, column commune_code"):
         read_targets(path)
 
@@ -156,6 +159,11 @@ def test_progress_reaches_the_results_summary_and_the_live_page_data(
         for _, c, due, cl in STATS
         if cl >= math.ceil((EXPECTED_TARGET.get(c) or Fraction(3, 100)) * due)
     )
+    month = PERIOD[5:] + "/" + PERIOD[:4]
+    assert targets_summary(results.targets).startswith(
+        f"Chỉ tiêu kỳ {month}: {on_target}/{len(STATS)} xã/phường đạt chỉ tiêu"
+    )
+    i18n.use("en")
     assert targets_summary(results.targets).startswith(
         f"Targets {PERIOD}: {on_target} of {len(STATS)} communes on target"
     )
@@ -179,7 +187,13 @@ def test_targets_commands_through_the_cli(
     path = tmp_path / "targets.csv"
     path.write_text(TARGETS, encoding="utf-8")
     assert main(["targets", "import", str(path), "--data-dir", str(tmp_path)]) == 0
+    assert "đã nạp 3 chỉ tiêu" in capsys.readouterr().out  # Vietnamese by default
+    assert main(["targets", "import", str(path), "--data-dir", str(tmp_path), "--lang", "en"]) == 0
     assert "loaded 3 targets" in capsys.readouterr().out
+    assert main(["targets", "progress", "--data-dir", str(tmp_path)]) == 0
+    table = capsys.readouterr().out
+    assert table.startswith("Tiến độ so với chỉ tiêu (06/2023)")
+    assert re.search(r"\b\d+,\d\d%", table) and not re.search(r"\b\d+\.\d\d%", table)
     assert main(["targets", "behind", "--data-dir", str(tmp_path), "--format", "json"]) == 0
     ranked = [orjson.loads(line) for line in capsys.readouterr().out.splitlines()]
     default = Fraction(str(Settings().alert_cashless_target))  # the global fallback
@@ -189,5 +203,8 @@ def test_targets_commands_through_the_cli(
     assert {r["commune_code"] for r in ranked} == short
     assert all(r["needed"] > 0 for r in ranked)
     path.write_text(TARGETS + "52,21583,2023-06,,150,31/12/2023,X\n", encoding="utf-8")
-    assert main(["targets", "import", str(path), "--data-dir", str(tmp_path)]) == 1
+    args = ["targets", "import", str(path), "--data-dir", str(tmp_path)]
+    assert main([*args, "--lang", "en"]) == 1
     assert "row 5, column target_pct" in capsys.readouterr().err
+    assert main(args) == 1
+    assert "lỗi: dòng 5, cột target_pct" in capsys.readouterr().err

@@ -76,11 +76,16 @@ def test_a_file_without_events_says_so_with_the_dead_letter_counts(
 ) -> None:
     path = tmp_path / "payments.csv"
     path.write_bytes(b"citizen_id,amount\n079203012345,500000\n\x00\x9f\xff binary\n")
-    code = main(["run", "--input", str(path), "--format", fmt])
+    # The table in the default language (Vietnamese), the JSON run with --lang en.
+    lang = ["--lang", "en"] if fmt == "json" else []
+    code = main(["run", "--input", str(path), "--format", fmt, *lang])
     captured = capsys.readouterr()
     assert code == 1
     (line,) = captured.err.strip().splitlines()[-1:]
-    assert f"no line of {path} is an event" in line
+    if fmt == "json":
+        assert f"no line of {path} is an event" in line
+    else:
+        assert line.startswith(f"lỗi: không dòng nào của {path} là sự kiện")
     assert "bad_json: 2" in line and "invalid_utf8: 1" in line
     if fmt == "json":
         (row,) = [json.loads(out) for out in captured.out.splitlines()]

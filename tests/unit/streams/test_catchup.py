@@ -43,14 +43,14 @@ def test_returns_once_offsets_are_at_the_end_and_figures_repeat() -> None:
 
 def test_lag_that_never_closes_is_undecided_with_the_counts() -> None:
     clock = Clock()
-    with pytest.raises(Undecided, match="committed 4 of 9 messages"):
+    with pytest.raises(Undecided, match="xác nhận 4/9 thông điệp"):
         wait_until_caught_up(lambda: results(1), Probe([(4, 9)]), 5, clock=clock, sleep=clock.sleep)
 
 
 def test_figures_that_keep_changing_are_undecided() -> None:
     clock = Clock()
     counter = iter(range(1000))
-    with pytest.raises(Undecided, match="still changing"):
+    with pytest.raises(Undecided, match="vẫn còn thay đổi"):
         wait_until_caught_up(
             lambda: results(next(counter)), None, 5, clock=clock, sleep=clock.sleep
         )
