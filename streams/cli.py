@@ -40,7 +40,13 @@ from streams.embedded import (
 )
 from streams.errors import InputError, WelfareMonitorError
 from streams.i18n import N_, _
-from streams.ops_commands import add_fault_flags, add_serve_parser, add_verify_parser
+from streams.ops_commands import (
+    add_fault_flags,
+    add_serve_parser,
+    add_verify_parser,
+    faults_from,
+    faults_given,
+)
 from streams.queries import Results
 from streams.report import (
     alerts_summary,
@@ -127,18 +133,6 @@ def _simulate_to(
     return cycle
 
 
-def _faults(args: argparse.Namespace) -> FaultSpec:
-    try:
-        return FaultSpec(
-            duplicates=args.duplicates,
-            out_of_order=args.out_of_order,
-            malformed=args.malformed,
-            redeliver=args.redeliver,
-        )
-    except ValueError as e:
-        raise SimulatorError(str(e)) from e
-
-
 def _check_scenarios(paths: list[str]) -> int:
     from simulators.scenario_check import check_file
 
@@ -166,7 +160,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if not args.scenario:
         raise SimulatorError(_("simulate needs --scenario NAME or FILE.yaml (see --list)"))
     scenario = load_scenario(args.scenario)
-    faults = _faults(args)
+    faults = faults_from(args)
     if args.out:
         with _progress() as progress:
             cycle = _simulate_to(scenario, args.seed, Path(args.out), progress, faults)
@@ -422,7 +416,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         raise InputError(_("replay needs --input FILE or --scenario NAME"))
     if args.scenario is not None and args.input is not None:
         raise InputError(_("replay takes --input FILE or --scenario NAME, not both"))
-    if args.scenario is None and (args.truth or _faults_given(args)):
+    if args.scenario is None and (args.truth or faults_given(args)):
         raise InputError(_("--truth and the fault flags go with --scenario NAME"))
     if args.data_dir:
         from streams.ops_commands import served_settings
@@ -468,10 +462,6 @@ def cmd_replay(args: argparse.Namespace) -> int:
                   markup=False, highlight=False)
         return 1
     return 0
-
-
-def _faults_given(args: argparse.Namespace) -> bool:
-    return any(getattr(args, f) for f in ("duplicates", "out_of_order", "malformed", "redeliver"))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

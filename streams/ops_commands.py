@@ -215,11 +215,10 @@ def cmd_verify(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 1
 
 
-def scenario_lines(args: argparse.Namespace) -> tuple[PaymentCycle, FaultInjector]:
-    """The scenario's generator and its fault injector, for streaming straight to Kafka."""
-    scenario = load_scenario(args.scenario)
+def faults_from(args: argparse.Namespace) -> FaultSpec:
+    """The fault flags (`add_fault_flags`) of `simulate` and `replay --scenario`."""
     try:
-        faults = FaultSpec(
+        return FaultSpec(
             duplicates=args.duplicates,
             out_of_order=args.out_of_order,
             malformed=args.malformed,
@@ -227,6 +226,17 @@ def scenario_lines(args: argparse.Namespace) -> tuple[PaymentCycle, FaultInjecto
         )
     except ValueError as e:
         raise InputError(str(e)) from e
+
+
+def faults_given(args: argparse.Namespace) -> bool:
+    """Whether any fault flag was set."""
+    return any(getattr(args, f) for f in ("duplicates", "out_of_order", "malformed", "redeliver"))
+
+
+def scenario_lines(args: argparse.Namespace) -> tuple[PaymentCycle, FaultInjector]:
+    """The scenario's generator and its fault injector, for streaming straight to Kafka."""
+    scenario = load_scenario(args.scenario)
+    faults = faults_from(args)
     cycle = PaymentCycle(scenario, args.seed)
     return cycle, FaultInjector(faults, args.seed, cycle.truth)
 
