@@ -185,6 +185,7 @@ def produce_lines(
 
     with EventProducer(
         settings.kafka_bootstrap_servers, settings.events_topic, settings.replay_file_events,
+        key=settings.replay_key,
     ) as producer:
         producer.send_lines(lines, on_sent, speed=speed)
     if total is None:

@@ -100,6 +100,11 @@ class Settings(BaseSettings):
         500, ge=0, description="Events per payment-file message when replaying a file "
         "(run, demo, replay, bench); 0 or 1 sends one event per message."
     )
+    replay_key: Literal["commune", "event", "none"] = Field(
+        "commune", description="How the producer keys event messages (run, demo, replay, "
+        "import): by commune code (default), by event id, or no key (kafka-python spreads "
+        "them over the partitions); exactness does not depend on it (docs/ledger.md)."
+    )
     broker_session_timeout_s: float = 10.0
     broker_heartbeat_interval_s: float = 1.0
     broker_rebalance_timeout_s: float = 10.0
