@@ -163,8 +163,14 @@ class EventProducer:
     by event id or not at all), one event per message or packed into payment files of up to
     `file_events` events (one commune's events per file, keyed by the first one's key)."""
 
-    def __init__(self, bootstrap_servers: str, topic: str, file_events: int = 0,
-                 source: str = "welfare-monitor/replay", key: KeyMode = "commune") -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        topic: str,
+        file_events: int = 0,
+        source: str = "welfare-monitor/replay",
+        key: KeyMode = "commune",
+    ) -> None:
         if key not in KEY_MODES:
             raise ValueError(f"key must be one of {', '.join(KEY_MODES)}, not {key!r}")
         self.bootstrap_servers = bootstrap_servers

@@ -14,11 +14,13 @@ from streams.payment_files import FilePacker
 
 
 def event(event_id: str, commune: int) -> bytes:
-    return orjson.dumps({
-        "event_id": event_id,
-        "occurred_at": "2024-01-05T01:00:00.000Z",
-        "payload": {"citizen_id": "052032177239", "commune_code": commune},
-    })
+    return orjson.dumps(
+        {
+            "event_id": event_id,
+            "occurred_at": "2024-01-05T01:00:00.000Z",
+            "payload": {"citizen_id": "052032177239", "commune_code": commune},
+        }
+    )
 
 
 LINE = event("7d1c1a8e-0000-4000-8000-000000000001", 21553)
@@ -50,25 +52,32 @@ def pack(lines: list[bytes], mode: KeyMode | None, max_events: int = 2) -> list[
             out += packer.add(facts.key, line, facts.is_object)
         else:
             out += packer.add(facts.key, line, facts.is_object, message_key(facts, mode))
-    return [(key, orjson.loads(value) if value.startswith(b'{"file_id"') else value)
-            for key, value in out + packer.flush()]
+    return [
+        (key, orjson.loads(value) if value.startswith(b'{"file_id"') else value)
+        for key, value in out + packer.flush()
+    ]
 
 
-LINES = [event("a1", 1), event("b1", 2), event("a2", 1), event("a3", 1), event("b2", 2),
-         b"{broken"]
+LINES = [event("a1", 1), event("b1", 2), event("a2", 1), event("a3", 1), event("b2", 2), b"{broken"]
 
 
 def files(packed: list[tuple]) -> list[tuple[bytes | None, list[str] | bytes]]:
     """(key, event ids of a file) or (key, the line sent alone)."""
-    return [(key, [e["event_id"] for e in value["events"]]) if isinstance(value, dict)
-            else (key, value) for key, value in packed]
+    return [
+        (key, [e["event_id"] for e in value["events"]]) if isinstance(value, dict) else (key, value)
+        for key, value in packed
+    ]
 
 
 def test_files_group_communes_and_take_their_first_events_key() -> None:
     # The broken line cannot go into a file: it goes alone, unkeyed in every mode.
     commune = files(pack(LINES, "commune"))
-    assert commune == [(b"1", ["a1", "a2"]), (b"2", ["b1", "b2"]), (None, b"{broken"),
-                       (b"1", ["a3"])]
+    assert commune == [
+        (b"1", ["a1", "a2"]),
+        (b"2", ["b1", "b2"]),
+        (None, b"{broken"),
+        (b"1", ["a3"]),
+    ]
     assert commune == files(pack(LINES, None))  # the default is keying by commune
     event_mode = files(pack(LINES, "event"))
     none = files(pack(LINES, "none"))
@@ -98,8 +107,15 @@ def test_the_producer_refuses_an_unknown_mode() -> None:
         EventProducer("127.0.0.1:1", "t", key="partition")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("command", [["run", "--input", "x"], ["replay", "--input", "x"],
-                                     ["demo"], ["import", "x.csv", "--kind", "roster"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "--input", "x"],
+        ["replay", "--input", "x"],
+        ["demo"],
+        ["import", "x.csv", "--kind", "roster"],
+    ],
+)
 def test_the_key_option_reaches_the_settings(
     command: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
