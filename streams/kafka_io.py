@@ -86,6 +86,13 @@ def message_key(facts: LineFacts, mode: KeyMode) -> bytes | None:
     return None
 
 
+def packed_events(file_events: int, key: KeyMode) -> int:
+    """Events per payment file the producer really packs: none under `event` keying, which
+    sends each event alone so that every copy of an event id lands on one partition, in the
+    order sent (a file keyed by its first event would take the others' copies elsewhere)."""
+    return 0 if key == "event" else file_events
+
+
 def inspect_line(line: bytes) -> LineFacts:
     """Message key of an event line, its event time, and whether it is a JSON object.
 
@@ -161,7 +168,8 @@ class Pacer:
 class EventProducer:
     """Sends raw event lines to a topic (acks=all, batched, keyed as `key` says: by commune,
     by event id or not at all), one event per message or packed into payment files of up to
-    `file_events` events (one commune's events per file, keyed by the first one's key)."""
+    `file_events` events (one commune's events per file, keyed by the first one's key; under
+    `event` keying each event goes alone, see `packed_events`)."""
 
     def __init__(
         self,
@@ -215,7 +223,8 @@ class EventProducer:
         if self._producer is None:
             raise BrokerError("producer is not started; use it as a context manager")
         pacer = Pacer(speed)
-        packer = FilePacker(self.file_events, self.source) if self.file_events > 1 else None
+        file_events = packed_events(self.file_events, self.key)
+        packer = FilePacker(file_events, self.source) if file_events > 1 else None
         last_flush = time.monotonic()
         count = 0
         for number, line, facts in numbered_event_lines(lines):

@@ -3,11 +3,12 @@
 One file holds events of one commune, in the order they came, as a bank's commune payment
 list would. Its message key is the key of its first event under the producer's keying
 (`--key`): the commune code by default, so a commune's events stay in order on its
-partition; with `event` the first event's id (files spread over the partitions as single
-events would); with `none` no key. Exactness does not depend on it (docs/ledger.md). The
-events are embedded byte for byte, not re-encoded. Lines that are not JSON objects, or too
-big for one event, are sent alone: a file is a JSON document and cannot carry them, and the
-worker dead-letters them on their own.
+partition; with `none` no key. (Under `event` keying the producer sends no files: see
+`streams.kafka_io.packed_events`; a packer given event ids keys a file by its first one.)
+Exactness does not depend on the keys (docs/ledger.md). The events are embedded byte for
+byte, not re-encoded. Lines that are not JSON objects, or too big for one event, are sent
+alone: a file is a JSON document and cannot carry them, and the worker dead-letters them on
+their own.
 """
 
 from __future__ import annotations

@@ -9,7 +9,14 @@ import orjson
 import pytest
 
 from streams.cli import _settings, build_parser
-from streams.kafka_io import KEY_MODES, EventProducer, KeyMode, inspect_line, message_key
+from streams.kafka_io import (
+    KEY_MODES,
+    EventProducer,
+    KeyMode,
+    inspect_line,
+    message_key,
+    packed_events,
+)
 from streams.payment_files import FilePacker
 
 
@@ -128,3 +135,12 @@ def test_the_key_option_reaches_the_settings(
     assert _settings(parser.parse_args(command)).replay_key == "none"
     with pytest.raises(SystemExit):
         parser.parse_args([*command, "--key", "province"])
+
+
+def test_event_keying_sends_each_event_alone() -> None:
+    """A file keyed by its first event would carry other ids away from their copies'
+    partition; under `event` keying every copy of an id must share one partition."""
+    assert packed_events(500, "commune") == 500
+    assert packed_events(500, "none") == 500
+    assert packed_events(500, "event") == 0
+    assert packed_events(0, "commune") == 0
