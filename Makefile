@@ -4,13 +4,15 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv tools upstream-tools chdb258 demo test bench lint typecheck unit integration clean i18n
+.PHONY: venv tools upstream-tools kafka-jars chdb258 demo test bench lint typecheck unit integration clean i18n
 
 # Debian packages the tests use: docker-compose (1.29) validates docker-compose.yml without
 # a Docker engine; chromium and chromedriver run the live page's browser test and print the
-# report to PDF; pdftotext (poppler-utils) reads that PDF back in its test. Installed only
-# when missing (as root, or through sudo).
-DEBIAN_TOOLS := docker-compose chromium chromedriver pdftotext go node npm
+# report to PDF; pdftotext (poppler-utils) reads that PDF back in its test; Maven and a JDK
+# 17+ (the first of JDK_PACKAGES the distribution has) run Apache Kafka from Maven Central's
+# jars (tests/kafka/pom.xml). Installed only when missing (as root, or through sudo).
+DEBIAN_TOOLS := docker-compose chromium chromedriver pdftotext go node npm mvn
+JDK_PACKAGES := openjdk-17-jdk-headless openjdk-21-jdk-headless openjdk-25-jdk-headless
 
 # Grafana's own code as the tests' oracle (docs/testing.md): a Go program around the
 # ClickHouse data source's macro expansion and a Node bundle of Scenes' interpolation, built
@@ -42,11 +44,15 @@ chdb258: $(CHDB258)/.installed-stamp
 tools:
 	@missing=""; for tool in $(DEBIAN_TOOLS); do \
 	  command -v $$tool >/dev/null 2>&1 || missing="$$missing $$tool"; done; \
-	missing=$$(echo "$$missing" | sed 's/chromedriver/chromium-driver/; s/pdftotext/poppler-utils/; s/\bgo\b/golang-go/; s/\bnode\b/nodejs/'); \
-	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages:$$missing"; \
+	missing=$$(echo "$$missing" | sed 's/chromedriver/chromium-driver/; s/pdftotext/poppler-utils/; s/\bgo\b/golang-go/; s/\bnode\b/nodejs/; s/\bmvn\b/maven/'); \
+	java=$$(java -version 2>&1 | sed -n 's/.* version "\([0-9]*\).*/\1/p' | head -n 1); \
+	if [ -n "$$missing" ] || [ "$${java:-0}" -lt 17 ]; then \
 	  sudo=""; [ "$$(id -u)" = 0 ] || sudo=sudo; \
-	  $$sudo apt-get update -qq && \
+	  $$sudo apt-get update -qq; \
+	  if [ "$${java:-0}" -lt 17 ]; then for jdk in $(JDK_PACKAGES); do \
+	    if apt-cache show $$jdk >/dev/null 2>&1; then missing="$$missing $$jdk"; break; fi; \
+	  done; fi; \
+	  echo "installing Debian packages:$$missing"; \
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends $$missing \
 	    >/dev/null; fi
 
@@ -59,6 +65,11 @@ $(UPSTREAM)/interpolate.mjs: $(UPSTREAM_NODE)
 	cd tests/upstream/node && npm ci --silent --no-audit --no-fund && node build.mjs $(CURDIR)/$@
 
 upstream-tools: tools $(UPSTREAM)/expand $(UPSTREAM)/interpolate.mjs
+
+# Apache Kafka's jars for the tests, resolved by Maven once into .cache/kafka/ (ignored).
+kafka-jars: $(STAMP) tools
+	$(BIN)/python -m tests.support.kafka_server
+
 # Translations (docs/languages.md): extract the marked text into the template, merge it into
 # the committed vi catalogue (then translate its new entries), compile the .mo files. The code
 # compiles a missing or older .mo in memory, so `make test` needs no step of its own.
@@ -86,10 +97,10 @@ typecheck: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/pytest -m "not integration"
 
-integration: $(STAMP) upstream-tools chdb258
+integration: $(STAMP) upstream-tools chdb258 kafka-jars
 	$(BIN)/pytest -m integration
 
-test: lint typecheck upstream-tools chdb258
+test: lint typecheck upstream-tools chdb258 kafka-jars
 	$(BIN)/pytest
 
 clean:

@@ -192,6 +192,7 @@ def produce_lines(
     with EventProducer(
         settings.kafka_bootstrap_servers, settings.events_topic, settings.replay_file_events,
         key=settings.replay_key,
+        delivery_timeout_s=settings.replay_delivery_timeout_s,
     ) as producer:
         producer.send_lines(lines, on_sent, speed=speed)
     if total is None:

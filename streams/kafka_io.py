@@ -177,6 +177,7 @@ class EventProducer:
         topic: str,
         file_events: int = 0,
         source: str = "welfare-monitor/replay",
+        delivery_timeout_s: float = 120.0,
         key: KeyMode = "commune",
     ) -> None:
         if key not in KEY_MODES:
@@ -186,13 +187,17 @@ class EventProducer:
         self.file_events = file_events
         self.key = key
         self.source = source
+        self.delivery_timeout_s = delivery_timeout_s
         self._producer: KafkaProducer | None = None
         self.sent = 0
         self.messages = 0
         self.objects = 0  # lines that are JSON objects (the others cannot be events)
         self.oversize: list[int] = []  # line numbers dead-lettered as too big to send
+        self.failed = 0
+        self._first_failure: BaseException | None = None
 
     def __enter__(self) -> EventProducer:
+        timeout_ms = int(self.delivery_timeout_s * 1000)
         try:
             self._producer = KafkaProducer(
                 bootstrap_servers=self.bootstrap_servers,
@@ -201,7 +206,13 @@ class EventProducer:
                 batch_size=512 * 1024,
                 max_request_size=MAX_REQUEST_BYTES,
                 compression_type="lz4",
-                retries=10,
+                # Idempotent (the client's default): a batch the broker did not acknowledge
+                # (it died, or restarts) is resent, without duplicates, until the delivery
+                # timeout; sends block at most as long while the buffer is full.
+                enable_idempotence=True,
+                delivery_timeout_ms=timeout_ms,
+                max_block_ms=timeout_ms,
+                request_timeout_ms=min(30_000, timeout_ms // 2),
                 bootstrap_timeout_ms=BOOTSTRAP_TIMEOUT_MS,
             )
         except KafkaError as e:
@@ -257,10 +268,25 @@ class EventProducer:
     def _send(self, key: bytes | None, value: bytes) -> None:
         assert self._producer is not None
         try:
-            self._producer.send(self.topic, key=key, value=value)
+            future = self._producer.send(self.topic, key=key, value=value)
         except MessageSizeTooLargeError as e:  # pragma: no cover - lines are checked before
             raise BrokerError(f"a message of {len(value)} bytes is too big to send: {e}") from e
+        except KafkaError as e:  # the buffer stayed full for the delivery timeout
+            raise self._undelivered(e, "could not be sent") from e
+        future.add_errback(self._on_failure)
         self.messages += 1
+
+    def _on_failure(self, error: BaseException) -> None:
+        self.failed += 1
+        if self._first_failure is None:
+            self._first_failure = error
+
+    def _undelivered(self, error: BaseException, what: str) -> BrokerError:
+        return BrokerError(
+            f"{what}: the broker at {self.bootstrap_servers} did not acknowledge them within "
+            f"{self.delivery_timeout_s:g}s ({error}). Check the broker, then replay the file "
+            "again: the worker counts an event it already has only once."
+        )
 
     def __exit__(
         self,
@@ -268,14 +294,23 @@ class EventProducer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._producer is not None:
-            try:
-                self._producer.flush()
-            except KafkaError as e:
-                raise BrokerError(f"could not deliver every event: {e}") from e
-            finally:
-                self._producer.close()
-                self._producer = None
+        if self._producer is None:
+            return
+        producer, self._producer = self._producer, None
+        if exc is not None:  # already failing: do not wait for the rest
+            producer.close(timeout=0)
+            return
+        try:
+            producer.flush()  # ends when every batch is acknowledged or timed out
+        except KafkaError as e:
+            raise self._undelivered(e, "some events could not be delivered") from e
+        finally:
+            producer.close()
+        if self.failed:
+            raise self._undelivered(
+                self._first_failure or RuntimeError("failed"),
+                f"{self.failed:,} of {self.messages:,} messages were not acknowledged",
+            )
 
 
 class LagProbe:
@@ -291,22 +326,34 @@ class LagProbe:
         self.exact_end = exact_end
         self._admin = admin_client(bootstrap_servers)
         self._consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers)
+        self._last = (0, 0)
 
     def offsets(self) -> tuple[int, int]:
-        """(sum of committed offsets, sum of end offsets) over the topic's partitions."""
-        partitions = self._consumer.partitions_for_topic(self.topic) or set()
-        tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
-        end = self._consumer.end_offsets(tps)
-        if self.exact_end:
-            from streams.end_offsets import exact_end_offsets
+        """(sum of committed offsets, sum of end offsets) over the topic's partitions.
 
-            exact = exact_end_offsets(
-                self.bootstrap_servers, {(tp.topic, tp.partition): n for tp, n in end.items()}
-            )
-            end = {tp: exact[(tp.topic, tp.partition)] for tp in end}
-        committed = self._admin.list_group_offsets(self.group).get(self.group, {})
+        A retriable error (Apache Kafka's group coordinator still loading right after the
+        broker starts, a broker restarting) answers the last known offsets; the caller
+        polls again. Other errors are a BrokerError.
+        """
+        try:
+            partitions = self._consumer.partitions_for_topic(self.topic) or set()
+            tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
+            end = self._consumer.end_offsets(tps)
+            if self.exact_end:
+                from streams.end_offsets import exact_end_offsets
+
+                exact = exact_end_offsets(
+                    self.bootstrap_servers, {(tp.topic, tp.partition): n for tp, n in end.items()}
+                )
+                end = {tp: exact[(tp.topic, tp.partition)] for tp in end}
+            committed = self._admin.list_group_offsets(self.group).get(self.group, {})
+        except KafkaError as e:
+            if getattr(e, "retriable", False):
+                return self._last
+            raise BrokerError(f"cannot read the offsets of group {self.group}: {e}") from e
         done = sum(max(committed[tp].offset, 0) for tp in tps if tp in committed)
-        return done, sum(end.values())
+        self._last = (done, sum(end.values()))
+        return self._last
 
     def close(self) -> None:
         """Close both clients."""

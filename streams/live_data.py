@@ -84,7 +84,33 @@ def snapshot(store: Store, params: PageParams) -> dict[str, Any]:
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "panels": {key: run_panel(store, key, params) for key in keys},
         "targets": target_progress(store, variables["period"], params.commune),
+        "followup": followup(store, variables["period"], params.commune),
     }
+
+
+FOLLOWUP_GROUPS = ("unpaid", "failed", "paid_twice")
+
+
+def followup(store: Store, period: str | None, commune: int | None) -> list[dict[str, Any]]:
+    """Who a commune's staff should call: its unpaid, failed (with the last reason) and
+    paid-twice beneficiaries (pseudonyms), from the ledger with the pipeline's rules
+    (`streams.explain`); empty without a commune."""
+    from streams.explain import explain
+
+    if not commune or not period:
+        return []
+    rows = []
+    for group in FOLLOWUP_GROUPS:
+        for who in explain(store, period, commune, group):
+            reasons = [e["reason"] for e in who.events if e["reason"]]
+            rows.append({
+                "group": group,
+                "beneficiary": who.beneficiary,
+                "programme": who.programme,
+                "reason": reasons[-1] if reasons else "",
+                "last_event_at": who.events[-1]["time"] if who.events else "",
+            })
+    return rows
 
 
 def target_progress(store: Store, period: str, commune: int | None) -> list[dict[str, Any]]:

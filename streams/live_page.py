@@ -14,7 +14,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 from streams.html_parts import Column, bars, esc, point_map, table
-from streams.i18n import ALERT_KINDS, CHANNELS, FAILURE_REASONS, LANGUAGE_NAMES, LANGUAGES, Lang
+from streams.i18n import (
+    ALERT_KINDS,
+    CHANNELS,
+    FAILURE_REASONS,
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    PROGRAMMES,
+    Lang,
+)
 
 ASSETS = files("streams") / "assets"
 
@@ -236,10 +244,27 @@ def _drill(s: dict[str, Any], lang: Lang) -> list[str]:
         ],
         _("no active alerts"),
     )
+    groups = {
+        "unpaid": _("not paid yet"), "failed": _("payment failed"), "paid_twice": _("paid twice"),
+    }
+    followup = table(
+        "followup",
+        s.get("followup") or [],
+        [
+            Column("group", _("Follow up"), lambda v: groups.get(v, v)),
+            Column("beneficiary", _("Beneficiary (pseudonym)")),
+            Column("programme", _("Programme"), lambda v: lang.label(PROGRAMMES, v)),
+            Column("reason", _("Last failure reason"),
+                   lambda v: lang.label(FAILURE_REASONS, v) if v else ""),
+            Column("last_event_at", _("Last event (UTC)")),
+        ],
+        _("nobody to follow up"),
+    )
     return [
         _section(_("The commune"), f"<table><tbody>{body}</tbody></table>"),
         _section(_("Failed attempts by reason"), bars(failures, _("none"), "bar2")),
         _section(_("Alerts"), alerts, "wide"),
+        _section(_("Who to follow up"), followup, "wide"),
     ]
 
 

@@ -268,14 +268,25 @@ _INTS = frozenset({
 _INT_MAPS = frozenset({"payments_by_channel", "amount_paid_vnd", "failures_by_reason"})
 
 
+def clickhouse_text(value: datetime) -> str:
+    """A DateTime64(3, 'UTC') value in ClickHouse's text form (`2023-06-20 07:30:15.123`), as
+    the JSON outputs, the live page and reports show it; naive values are UTC."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
 def normalise(row: dict[str, Any]) -> dict[str, Any]:
-    """JSON output formats quote 64-bit integers; make them ints again."""
+    """Plain JSON values: 64-bit integers as ints (JSON formats quote them), timestamps in
+    ClickHouse's text form (the client returns datetimes)."""
     out: dict[str, Any] = {}
     for k, v in row.items():
         if v is not None and k in _INTS:
             v = int(v)
         elif k in _INT_MAPS:
             v = {name: int(n) for name, n in sorted(v.items()) if int(n)}
+        elif isinstance(v, datetime):
+            v = clickhouse_text(v)
         out[k] = v
     return out
 

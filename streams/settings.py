@@ -105,6 +105,10 @@ class Settings(BaseSettings):
         "import): by commune code (default), by event id, or no key (kafka-python spreads "
         "them over the partitions); exactness does not depend on it (docs/ledger.md)."
     )
+    replay_delivery_timeout_s: float = Field(
+        120.0, gt=0, description="How long replay resends events the broker has not "
+        "acknowledged (it is down or restarting) before it stops with an error."
+    )
     broker_session_timeout_s: float = 10.0
     broker_heartbeat_interval_s: float = 1.0
     broker_rebalance_timeout_s: float = 10.0

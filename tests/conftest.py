@@ -20,7 +20,9 @@ from streams.broker import EmbeddedBroker
 from streams.embedded import EmbeddedPipeline
 from streams.queries import Results
 from streams.settings import Settings
-from streams.storage.chdb_store import ChdbStore
+from streams.storage.clickhouse_store import ClickHouseStore
+from streams.storage.factory import chdb_dsn
+from tests.support.kafka_server import KafkaServer
 
 
 @pytest.fixture(autouse=True)
@@ -47,10 +49,27 @@ def broker(tmp_path: Path) -> Iterator[EmbeddedBroker]:
         yield running
 
 
+@pytest.fixture(scope="session")
+def kafka_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaServer]:
+    """One Apache Kafka 4 broker (KRaft, from Maven Central's jars) for the session; each
+    test uses its own topics. Tests that kill the broker start their own `KafkaServer`."""
+    with KafkaServer(tmp_path_factory.mktemp("kafka")) as running:
+        yield running
+
+
+@pytest.fixture(params=["tansu", "kafka"])
+def any_broker(request: pytest.FixtureRequest) -> EmbeddedBroker | KafkaServer:
+    """Each broker in turn, for tests of server mode: Tansu (the embedded broker) and
+    Apache Kafka (what a deployment runs)."""
+    if request.param == "tansu":
+        return request.getfixturevalue("broker")
+    return request.getfixturevalue("kafka_server")
+
+
 @pytest.fixture
-def chdb_store(tmp_path: Path) -> Iterator[ChdbStore]:
+def chdb_store(tmp_path: Path) -> Iterator[ClickHouseStore]:
     """An open chDB store on a fresh directory with a unique database name."""
-    store = ChdbStore(tmp_path / "chdb", unique("test"))
+    store = ClickHouseStore(chdb_dsn(tmp_path / "chdb"), unique("test"))
     store.open()
     yield store
     store.close()

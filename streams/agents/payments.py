@@ -18,6 +18,7 @@ import logging
 import os
 import socket
 import time
+import traceback
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -395,7 +396,9 @@ def register_payments_agent(
             except Exception as e:
                 # Faust would still commit this batch's offsets: stop the worker instead, so
                 # the batch is processed again after a restart. Nothing is lost.
-                log.critical("batch failed, stopping the worker: %s", redact(repr(e)))
+                # Where it failed: code locations only, no values (they may hold IDs).
+                log.critical("batch failed, stopping the worker: %s\n%s", redact(repr(e)),
+                             "".join(traceback.format_tb(e.__traceback__)))
                 os._exit(70)
 
     stalled: dict[Any, Any] = {}

@@ -11,7 +11,7 @@ Row = dict[str, Any]
 class Store(Protocol):
     """Commands, inserts and parameterised queries against one ClickHouse database.
 
-    Parameters use ClickHouse's server-side syntax, `{name:Type}`, in both adapters,
+    Parameters use ClickHouse's server-side syntax, `{name:Type}`, in both modes,
     so no user value is ever formatted into SQL text.
     """
 

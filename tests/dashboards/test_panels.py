@@ -11,7 +11,8 @@ import pytest
 from dashboards.build import source_boards
 from dashboards.macros import TimeRange, expand
 from dashboards.panels import NATION_STAT, PANELS, PanelQuery
-from streams.storage.chdb_store import ChdbStore
+from streams.storage.clickhouse_store import ClickHouseStore
+from streams.storage.factory import chdb_dsn
 from tests.conftest import Run
 from tests.support.grafana import panel_queries, resolve_variables
 
@@ -23,22 +24,22 @@ RANGE = TimeRange(NOW - timedelta(days=7), NOW + timedelta(hours=1), 60)
 
 
 @pytest.fixture
-def store(request: pytest.FixtureRequest) -> Iterator[ChdbStore]:
+def store(request: pytest.FixtureRequest) -> Iterator[ClickHouseStore]:
     run: Run = request.getfixturevalue(request.param)
-    opened = ChdbStore(run.data_dir / "chdb", run.settings.clickhouse_database)
+    opened = ClickHouseStore(chdb_dsn(run.data_dir / "chdb"), run.settings.clickhouse_database)
     opened.open()
     yield opened
     opened.close()
 
 
-def columns(store: ChdbStore, sql: str) -> list[str]:
+def columns(store: ClickHouseStore, sql: str) -> list[str]:
     return [r["name"] for r in store.query(f"DESCRIBE ({sql})")]
 
 
 @pytest.mark.parametrize("all_programme", [True, False], ids=["all-programmes", "one"])
 @pytest.mark.parametrize("store", ["binh_dinh_run", "drill_run"], indirect=True)
 def test_every_panel_query_runs_and_returns_its_columns(
-    store: ChdbStore, all_programme: bool
+    store: ClickHouseStore, all_programme: bool
 ) -> None:
     """Variables set and substituted as Grafana does (tests/support/grafana.py)."""
     checked = 0
@@ -59,14 +60,14 @@ def test_every_panel_query_runs_and_returns_its_columns(
 
 
 @pytest.mark.parametrize("store", ["binh_dinh_run"], indirect=True)
-def test_the_overview_stat_for_binh_dinh_is_142_of_127450(store: ChdbStore) -> None:
+def test_the_overview_stat_for_binh_dinh_is_142_of_127450(store: ClickHouseStore) -> None:
     [row] = store.query(expand(NATION_STAT.sql, {"period": "2023-06"}, RANGE))
     assert (int(row["paid_cashless"]), int(row["due"])) == (142, 127_450)
     assert row["headline"] == "142 / 127450 (0.11%)"
 
 
 @pytest.mark.parametrize("store", ["drill_run"], indirect=True)
-def test_a_hostile_variable_value_stays_a_string(store: ChdbStore) -> None:
+def test_a_hostile_variable_value_stays_a_string(store: ClickHouseStore) -> None:
     values = {"period": "2023-06' OR 1=1 --"}
     [row] = store.query(expand(NATION_STAT.sql, values, RANGE))
     assert int(row["due"]) == 0

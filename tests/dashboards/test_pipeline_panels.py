@@ -8,7 +8,7 @@ import pytest
 
 from dashboards.macros import TimeRange, expand
 from dashboards.panels import CONSUMER_LAG
-from streams.storage.chdb_store import ChdbStore
+from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.migrate import migrate
 
 pytestmark = pytest.mark.integration
@@ -31,7 +31,7 @@ def health(worker: str, at: datetime, lag: int) -> dict[str, object]:
     }
 
 
-def test_consumer_lag_is_summed_over_workers(chdb_store: ChdbStore) -> None:
+def test_consumer_lag_is_summed_over_workers(chdb_store: ClickHouseStore) -> None:
     """Each worker reports the lag of its own partitions: the group's lag is their sum (each
     worker's latest value in the interval), not the largest of them."""
     migrate(chdb_store)

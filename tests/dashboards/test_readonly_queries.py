@@ -24,7 +24,8 @@ from dashboards.build import build_all
 from dashboards.macros import TimeRange, expand
 from schemas import CLICKHOUSE_DIR
 from streams.storage.base import Store
-from streams.storage.chdb_store import ChdbStore
+from streams.storage.clickhouse_store import ClickHouseStore
+from streams.storage.factory import chdb_dsn
 from streams.storage.migrate import discover, migrate
 from tests.conftest import Run
 from tests.support.grafana import (
@@ -79,12 +80,12 @@ def table_rows(store: Store) -> dict[str, str]:
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """A scenario run's store, or ("empty") a migrated store before any data arrives."""
     if request.param == "empty":
-        opened = ChdbStore(tmp_path / "chdb", "welfare")
+        opened = ClickHouseStore(chdb_dsn(tmp_path / "chdb"), "welfare")
         opened.open()
         migrate(opened)
     else:
         run: Run = request.getfixturevalue(request.param)
-        opened = ChdbStore(run.data_dir / "chdb", run.settings.clickhouse_database)
+        opened = ClickHouseStore(chdb_dsn(run.data_dir / "chdb"), run.settings.clickhouse_database)
         opened.open()
     yield opened
     opened.close()

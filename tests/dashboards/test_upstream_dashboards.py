@@ -15,7 +15,8 @@ import pytest
 
 from dashboards.macros import TimeRange
 from dashboards.panels import PANELS
-from streams.storage.chdb_store import ChdbStore
+from streams.storage.clickhouse_store import ClickHouseStore
+from streams.storage.factory import chdb_dsn
 from streams.storage.migrate import migrate
 from tests.conftest import Run, unique
 from tests.support.chdb_readonly import readonly_chdb
@@ -88,7 +89,7 @@ def test_every_query_runs_before_any_data_arrives(tmp_path: Path) -> None:
     sets '' (or All with includeAll) (MultiValueVariable.ts:105-128 at 6.6.3) and a raw
     `${commune}` disappears from the SQL; panels must still run (and show no data)."""
     database = unique("empty")
-    store = ChdbStore(tmp_path / "chdb", database)
+    store = ClickHouseStore(chdb_dsn(tmp_path / "chdb"), database)
     store.open()
     try:
         migrate(store)

@@ -24,7 +24,8 @@ from streams.broker import EmbeddedBroker
 from streams.embedded import EmbeddedPipeline
 from streams.queries import Results
 from streams.settings import Settings
-from streams.storage.chdb_store import ChdbStore
+from streams.storage.clickhouse_store import ClickHouseStore
+from streams.storage.factory import chdb_dsn
 from streams.verify import compare
 from tests.conftest import rules, unique
 
@@ -91,7 +92,8 @@ def run_all(paths: list[Path], data_dir: Path, broker: EmbeddedBroker) -> Result
 
 
 def ledger_count(data_dir: Path) -> int:
-    store = ChdbStore(data_dir / "chdb", Settings(_env_file=None).clickhouse_database)
+    database = Settings(_env_file=None).clickhouse_database
+    store = ClickHouseStore(chdb_dsn(data_dir / "chdb"), database)
     store.open()
     try:
         return int(store.query("SELECT uniqExact(event_id) AS n FROM ledger_payments")[0]["n"])

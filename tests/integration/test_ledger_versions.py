@@ -22,7 +22,8 @@ from streams.aggregation import CommuneId
 from streams.pseudonym import Pseudonymizer
 from streams.settings import Settings
 from streams.sink import ClickHouseSink, now_utc
-from streams.storage.chdb_store import ChdbStore
+from streams.storage.clickhouse_store import ClickHouseStore
+from streams.storage.factory import chdb_dsn
 from streams.storage.migrate import migrate
 from tests.conftest import simulate, small_scenario, unique
 
@@ -52,8 +53,8 @@ class Event:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Iterator[ChdbStore]:
-    s = ChdbStore(tmp_path / "chdb", unique("test"))
+def store(tmp_path: Path) -> Iterator[ClickHouseStore]:
+    s = ClickHouseStore(chdb_dsn(tmp_path / "chdb"), unique("test"))
     s.open()
     migrate(s)
     yield s
@@ -66,7 +67,7 @@ def events(binh_dinh: Any) -> list[dict[str, Any]]:
     return [e for e in generated if e["event_type"].startswith("payment.")]
 
 
-def agent_on(store: ChdbStore) -> PaymentsAgent:
+def agent_on(store: ClickHouseStore) -> PaymentsAgent:
     return PaymentsAgent(
         Settings(_env_file=None, alert_min_beneficiaries=1),
         ClickHouseSink(store),
@@ -85,13 +86,13 @@ def process(
     return dead
 
 
-def final_stats(store: ChdbStore) -> dict[tuple[int, str], dict[str, Any]]:
+def final_stats(store: ClickHouseStore) -> dict[tuple[int, str], dict[str, Any]]:
     rows = store.query("SELECT * EXCEPT updated_at FROM commune_programme_stats FINAL")
     return {(int(r["commune_code"]), r["programme"]): r for r in rows}
 
 
 def test_a_stale_snapshot_written_late_never_replaces_a_newer_row(
-    store: ChdbStore, events: list[dict[str, Any]]
+    store: ClickHouseStore, events: list[dict[str, Any]]
 ) -> None:
     agent = agent_on(store)
     process(agent, [orjson.dumps(e) for e in events[::2]])
@@ -142,7 +143,7 @@ def test_a_stale_snapshot_written_late_never_replaces_a_newer_row(
 
 
 def test_a_conflicting_duplicate_of_an_earlier_batch_is_dead_lettered(
-    store: ChdbStore, events: list[dict[str, Any]]
+    store: ClickHouseStore, events: list[dict[str, Any]]
 ) -> None:
     agent = agent_on(store)
     process(agent, [orjson.dumps(e) for e in events])
@@ -165,7 +166,7 @@ def test_a_conflicting_duplicate_of_an_earlier_batch_is_dead_lettered(
 
 
 def test_alerts_are_reconciled_from_the_table_and_never_stored_unannounced(
-    store: ChdbStore, events: list[dict[str, Any]]
+    store: ClickHouseStore, events: list[dict[str, Any]]
 ) -> None:
     scheduled = [e for e in events if e["event_type"] == "payment.scheduled"]
     # Only schedules: every commune is at 0% cashless, under the target: a low-rate alert.
@@ -183,7 +184,7 @@ def test_alerts_are_reconciled_from_the_table_and_never_stored_unannounced(
 
 
 def test_workers_sharing_communes_in_any_order_equal_one_worker(
-    store: ChdbStore, events: list[dict[str, Any]], tmp_path: Path
+    store: ClickHouseStore, events: list[dict[str, Any]], tmp_path: Path
 ) -> None:
     """Events keyed by nothing (`--key none`): three workers with no shared memory take
     random slices of every commune, in shuffled order, with repeats; the rows they leave
@@ -203,7 +204,7 @@ def test_workers_sharing_communes_in_any_order_equal_one_worker(
     )
     assert shared and shared_alerts
     store.close()
-    alone = ChdbStore(tmp_path / "alone", unique("test"))
+    alone = ClickHouseStore(chdb_dsn(tmp_path / "alone"), unique("test"))
     alone.open()
     try:
         migrate(alone)

@@ -17,7 +17,8 @@ from streams.cli import main
 from streams.embedded import EmbeddedRun, WorkerHandle, embedded_settings
 from streams.kafka_io import LagProbe
 from streams.settings import Settings
-from streams.storage.chdb_store import ChdbStore
+from streams.storage.clickhouse_store import ClickHouseStore
+from streams.storage.factory import chdb_dsn
 from tests.conftest import unique
 
 pytestmark = pytest.mark.integration
@@ -91,7 +92,7 @@ def test_replay_scenario_then_verify(
     )
     truth = json.loads(truth_path.read_text())
     assert sum(truth["malformed_by_class"].values()) > 0
-    assert "truth in" in capsys.readouterr().out
+    assert str(truth_path) in capsys.readouterr().out
 
     worker = WorkerHandle(settings, EmbeddedRun(data_dir))
     worker.start()
@@ -113,7 +114,7 @@ def test_replay_scenario_then_verify(
     assert verdict["status"] == "equal" and verdict["differences"] == []
 
     # One statistics row altered: a newer version of a commune's row with one more due.
-    store = ChdbStore(settings.chdb_path, settings.clickhouse_database)
+    store = ClickHouseStore(chdb_dsn(settings.chdb_path), settings.clickhouse_database)
     store.open()
     try:
         row = store.query(

@@ -16,7 +16,8 @@ from simulators.faults import MALFORMED_CLASSES
 from streams.broker import EmbeddedBroker
 from streams.embedded import EmbeddedPipeline
 from streams.queries import Results
-from streams.storage.chdb_store import ChdbStore
+from streams.storage.clickhouse_store import ClickHouseStore
+from streams.storage.factory import chdb_dsn
 from streams.verify import compare
 from tests.conftest import Run, rules, unique
 
@@ -67,7 +68,7 @@ def test_a_fresh_consumer_group_replaying_the_topic_gets_identical_results(
 
 
 def _tables(run: Run) -> list[str]:
-    store = ChdbStore(run.data_dir / "chdb", run.settings.clickhouse_database)
+    store = ClickHouseStore(chdb_dsn(run.data_dir / "chdb"), run.settings.clickhouse_database)
     store.open()
     try:
         tables = [r["name"] for r in store.query(
@@ -123,7 +124,9 @@ def test_no_citizen_id_in_clickhouse_topics_or_logs(
 
 
 def test_health_rows_show_throughput_and_dead_letters(drill_run: Run) -> None:
-    store = ChdbStore(drill_run.data_dir / "chdb", drill_run.settings.clickhouse_database)
+    store = ClickHouseStore(
+        chdb_dsn(drill_run.data_dir / "chdb"), drill_run.settings.clickhouse_database
+    )
     store.open()
     try:
         [row] = store.query(

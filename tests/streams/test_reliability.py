@@ -1,18 +1,26 @@
 """Kafka-system-test style proofs: kill -9 the worker mid-replay, take the store down
-mid-run; afterwards every aggregate still equals the ground truth, exactly."""
+mid-run, kill -9 the broker mid-replay; afterwards every aggregate still equals the ground
+truth, exactly.
+
+The worker kill test runs on both brokers: Tansu as embedded runs use it, and Apache Kafka
+as server mode uses it (RocksDB table store, no exact-end-offsets workaround). The other
+worker tests are about the worker and the store, and run on Tansu only."""
 
 from __future__ import annotations
 
 import os
 import random
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
 from pydantic import SecretStr
 
@@ -30,13 +38,16 @@ from streams.embedded import (
     count_messages,
     embedded_settings,
     produce_file,
+    worker_env,
 )
-from streams.kafka_io import ensure_topics
+from streams.kafka_io import LagProbe, ensure_topics
+from streams.process import python_module_args
 from streams.queries import read_results
 from streams.settings import Settings
 from streams.storage import open_store
 from streams.verify import compare
 from tests.conftest import rules, unique
+from tests.support.kafka_server import KafkaServer
 
 pytestmark = pytest.mark.integration
 
@@ -69,15 +80,26 @@ def drill(tmp_path_factory: pytest.TempPathFactory) -> Replay:
 
 
 class Cluster:
-    """A broker, a producer thread and a worker process that the test can kill and restart."""
+    """A broker, a producer thread and a worker process that the test can kill and restart.
 
-    def __init__(self, broker: EmbeddedBroker, data_dir: Path, **overrides: Any) -> None:
+    On Apache Kafka the worker runs as in server mode: RocksDB tables, and Faust trusts the
+    broker's end offsets (no `BROKER_EXACT_END_OFFSETS`). The store is chDB in both cases:
+    no ClickHouse server runs in the tests.
+    """
+
+    def __init__(
+        self, broker: EmbeddedBroker | KafkaServer, data_dir: Path, **overrides: Any
+    ) -> None:
+        if isinstance(broker, KafkaServer):
+            overrides = {"table_store": "rocksdb"} | overrides
         base = Settings(
             _env_file=None, app_id=unique("wm"), events_topic=unique("events"),
             dead_letter_topic=unique("dlq"), alerts_topic=unique("alerts"),
             pseudonym_key=SecretStr("reliability-test-key-0123456789"), **overrides,
         )
         self.settings = embedded_settings(base, data_dir, broker.bootstrap_servers)
+        if isinstance(broker, KafkaServer):
+            self.settings = self.settings.model_copy(update={"broker_exact_end_offsets": False})
         self.worker = WorkerHandle(self.settings, EmbeddedRun(data_dir))
         ensure_topics(self.settings.kafka_bootstrap_servers, {
             self.settings.events_topic: self.settings.topic_partitions,
@@ -109,8 +131,9 @@ class Cluster:
         self.worker.stop()
 
 
-@pytest.fixture
-def cluster_factory(broker: EmbeddedBroker, tmp_path: Path) -> Iterator[Callable[..., Cluster]]:
+def clusters_on(
+    broker: EmbeddedBroker | KafkaServer, tmp_path: Path
+) -> Iterator[Callable[..., Cluster]]:
     made: list[Cluster] = []
 
     def make(**overrides: Any) -> Cluster:
@@ -122,11 +145,26 @@ def cluster_factory(broker: EmbeddedBroker, tmp_path: Path) -> Iterator[Callable
         cluster.close()
 
 
+@pytest.fixture
+def cluster_factory(broker: EmbeddedBroker, tmp_path: Path) -> Iterator[Callable[..., Cluster]]:
+    """Clusters on Tansu."""
+    yield from clusters_on(broker, tmp_path)
+
+
+@pytest.fixture
+def any_cluster_factory(
+    any_broker: EmbeddedBroker | KafkaServer, tmp_path: Path
+) -> Iterator[Callable[..., Cluster]]:
+    """Clusters on Tansu, then on Apache Kafka."""
+    yield from clusters_on(any_broker, tmp_path)
+
+
 def test_kill_9_five_times_during_a_replay_loses_and_doubles_nothing(
-    dien_bien: Replay, cluster_factory: Callable[..., Cluster]
+    dien_bien: Replay, any_cluster_factory: Callable[..., Cluster]
 ) -> None:
     assert dien_bien.total >= 200_000
-    cluster = cluster_factory(table_store=os.environ.get("WM_TEST_TABLE_STORE"))
+    store = os.environ.get("WM_TEST_TABLE_STORE")
+    cluster = any_cluster_factory(**({"table_store": store} if store else {}))
     messages = cluster.messages(dien_bien)
     assert messages < dien_bien.total / 50, "the replay should travel in payment files"
     cluster.worker.start()
@@ -195,3 +233,61 @@ def test_a_killed_ingest_helper_stops_the_worker_and_a_restart_loses_nothing(
     producer.join(120)
     cluster.wait_until(lambda done: done >= messages)
     assert cluster.results_problems(dien_bien) == []
+
+
+def replay_speed(path: Path, seconds: float) -> float:
+    """The `replay --speed` that spreads the file's event time over about `seconds`."""
+    times = []
+    for line in path.read_bytes().splitlines():
+        try:
+            times.append(datetime.fromisoformat(orjson.loads(line)["occurred_at"]).timestamp())
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            continue  # the malformed lines
+    return (max(times) - min(times)) / seconds
+
+
+def test_kill_9_of_the_kafka_broker_mid_replay_loses_nothing(
+    drill: Replay, tmp_path: Path
+) -> None:
+    """Apache Kafka is killed with -9 while `welfare-monitor replay` is still sending and the
+    worker processing, and restarted a few seconds later on the same port and log dir (what
+    a supervisor does). The replay's producer must resend what was not acknowledged, the
+    worker must carry on, and every level must equal the truth. Kafka only: the embedded
+    Tansu keeps its log in memory, so a killed Tansu has nothing to restart from."""
+    with KafkaServer(tmp_path / "kafka") as kafka:
+        cluster = Cluster(kafka, tmp_path / "data", replay_file_events=0)
+        replay: subprocess.Popen[str] | None = None
+        try:
+            messages = cluster.messages(drill)
+            cluster.worker.start()
+            replay = subprocess.Popen(
+                python_module_args("streams", "replay", "--input", str(drill.path),
+                                   "--speed", str(replay_speed(drill.path, 60))),
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                env=worker_env(cluster.settings.model_copy(update={"language": "en"})),
+            )
+            probe = LagProbe(kafka.bootstrap_servers, cluster.settings.app_id,
+                             cluster.settings.events_topic)
+            deadline = time.monotonic() + 120
+            try:  # Kafka's end offsets are exact: kill once a quarter is in the topic
+                while probe.offsets()[1] < 0.25 * messages and time.monotonic() < deadline:
+                    assert replay.poll() is None, "the replay ended before the broker was killed"
+                    time.sleep(0.1)
+            finally:
+                probe.close()
+            assert replay.poll() is None, "the replay ended before the broker was killed"
+            kafka.kill()
+            time.sleep(3)
+            assert replay.poll() is None, "the replay gave up while the broker was down"
+            kafka.start()
+            out, err = replay.communicate(timeout=300)
+            assert replay.returncode == 0, err
+            assert f"replayed {drill.total:,} events" in out
+            cluster.wait_until(lambda done: done >= messages)
+            assert cluster.worker.starts == 1, "the worker should ride out the broker restart"
+            assert cluster.results_problems(drill) == []
+        finally:
+            if replay is not None and replay.poll() is None:
+                replay.kill()
+                replay.wait(10)
+            cluster.close()

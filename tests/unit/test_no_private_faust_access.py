@@ -19,8 +19,12 @@ UPSTREAM = ("faust", "mode", "aiokafka")
 ALLOWED = ROOT / "streams" / "faust_ext"
 
 
+# The public API of namedtuples (typing.NamedTuple), underscored to avoid field clashes.
+NAMEDTUPLE_API = frozenset({"_asdict", "_replace", "_fields", "_field_defaults", "_make"})
+
+
 def is_private(name: str) -> bool:
-    return name.startswith("_") and not name.startswith("__")
+    return name.startswith("_") and not name.startswith("__") and name not in NAMEDTUPLE_API
 
 
 @cache

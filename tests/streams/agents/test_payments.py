@@ -15,7 +15,8 @@ from streams.agents.payments import PaymentsAgent
 from streams.pseudonym import Pseudonymizer
 from streams.settings import Settings
 from streams.sink import ClickHouseSink
-from streams.storage.chdb_store import ChdbStore
+from streams.storage.clickhouse_store import ClickHouseStore
+from streams.storage.factory import chdb_dsn
 from streams.storage.migrate import migrate
 from tests.conftest import simulate, small_scenario, unique
 
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.integration  # a real chDB ledger
 class Sink(ClickHouseSink):
     """The real chDB sink, remembering every row written."""
 
-    def __init__(self, store: ChdbStore) -> None:
+    def __init__(self, store: ClickHouseStore) -> None:
         super().__init__(store)
         self.rows: dict[str, list[dict[str, Any]]] = {}
 
@@ -89,12 +90,12 @@ def ledger_rows(agent: PaymentsAgent) -> list[dict[str, Any]]:
 @pytest.fixture
 def stores(tmp_path: Path) -> Iterator[Any]:
     """Opens migrated chDB stores, one at a time (chDB allows one session per process)."""
-    opened: list[ChdbStore] = []
+    opened: list[ClickHouseStore] = []
 
-    def open_one() -> ChdbStore:
+    def open_one() -> ClickHouseStore:
         for store in opened:
             store.close()
-        store = ChdbStore(tmp_path / unique("chdb"), unique("test"))
+        store = ClickHouseStore(chdb_dsn(tmp_path / unique("chdb")), unique("test"))
         store.open()
         migrate(store)
         opened.append(store)
@@ -105,7 +106,7 @@ def stores(tmp_path: Path) -> Iterator[Any]:
         store.close()
 
 
-def new_agent(store: ChdbStore) -> PaymentsAgent:
+def new_agent(store: ClickHouseStore) -> PaymentsAgent:
     return PaymentsAgent(Settings(_env_file=None), Sink(store), Pseudonymizer(b"k" * 32))
 
 

@@ -4,13 +4,13 @@ import pytest
 
 from streams.errors import MigrationError
 from streams.storage.base import quote_identifier
-from streams.storage.chdb_store import ChdbStore
+from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.migrate import discover, migrate
 
 pytestmark = pytest.mark.integration
 
 
-def test_migrate_applies_every_file_once_and_seeds_units(chdb_store: ChdbStore) -> None:
+def test_migrate_applies_every_file_once_and_seeds_units(chdb_store: ClickHouseStore) -> None:
     applied = migrate(chdb_store)
     assert applied == [m.name for m in discover()]
     assert migrate(chdb_store) == []
@@ -20,7 +20,7 @@ def test_migrate_applies_every_file_once_and_seeds_units(chdb_store: ChdbStore) 
     assert (int(units["p"]), int(units["c"])) == (34, 3321)
 
 
-def test_queries_take_parameters_not_formatted_values(chdb_store: ChdbStore) -> None:
+def test_queries_take_parameters_not_formatted_values(chdb_store: ClickHouseStore) -> None:
     migrate(chdb_store)
     hostile = "52' OR 1=1 --"
     rows = chdb_store.query(
@@ -45,13 +45,13 @@ def test_badly_named_ddl_file_is_refused(tmp_path: Path) -> None:
         discover(tmp_path)
 
 
-def test_a_failing_statement_names_its_file(tmp_path: Path, chdb_store: ChdbStore) -> None:
+def test_a_failing_statement_names_its_file(tmp_path: Path, chdb_store: ClickHouseStore) -> None:
     (tmp_path / "001_broken.sql").write_text("CREATE TABLE nonsense (")
     with pytest.raises(MigrationError, match="001_broken.sql"):
         migrate(chdb_store, tmp_path)
 
 
-def test_string_parameters_round_trip_whatever_they_hold(chdb_store: ChdbStore) -> None:
+def test_string_parameters_round_trip_whatever_they_hold(chdb_store: ClickHouseStore) -> None:
     for value in ("a\nb", "x\\y", "q'z", "tab\there", "back\\nslash", "\r\n"):
         rows = chdb_store.query("SELECT {v:String} AS v", {"v": value})
         assert rows == [{"v": value}]

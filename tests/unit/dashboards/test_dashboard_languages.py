@@ -37,14 +37,16 @@ def test_titles_headers_and_descriptions_are_translated() -> None:
     assert vi["title"] == "Tổng quan chi trả không dùng tiền mặt"
     assert en["title"] == "Cashless overview"
     assert [p["title"] for p in vi["panels"]][:1] == ["Chi trả không dùng tiền mặt / phải chi trả"]
-    assert vi["templating"]["list"][0]["label"] == "Kỳ"
+    labels = {v["name"]: v["label"] for v in vi["templating"]["list"]}
+    assert labels["period"] == "Kỳ" and labels["datasource"] == "Nguồn dữ liệu"
     assert renames(vi, "Tất cả các xã")["due"] == "Phải chi trả"
     assert renames(en, "All communes")["due"] == "Due"
     # The headline stat picks its field by name: never renamed.
     assert "transformations" not in vi["panels"][0]
     commune = boards["wm-commune"]
     assert commune["annotations"]["list"][0]["name"] == "Cảnh báo"
-    assert {v["label"] for v in commune["templating"]["list"]} == {"Tỉnh", "Xã", "Chế độ", "Kỳ"}
+    assert {v["label"] for v in commune["templating"]["list"]} == {
+        "Nguồn dữ liệu", "Tỉnh", "Xã", "Chế độ", "Kỳ"}
 
 
 def test_every_source_text_has_a_vietnamese_translation_and_titles_stay_unique() -> None:

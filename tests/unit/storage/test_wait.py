@@ -17,7 +17,8 @@ from streams.cli import main
 from streams.errors import StorageError
 from streams.settings import Settings
 from streams.storage.base import Store
-from streams.storage.chdb_store import ChdbStore
+from streams.storage.clickhouse_store import ClickHouseStore
+from streams.storage.factory import chdb_dsn
 from streams.storage.wait import wait_for_store
 
 
@@ -74,12 +75,12 @@ def test_migrate_waits_for_a_store_that_is_still_starting(
         attempts.append(time.monotonic())
         if len(attempts) < 2:
             raise StorageError("cannot reach ClickHouse at http://clickhouse:8123: refused")
-        store = ChdbStore(tmp_path / "chdb", "welfare")
+        store = ClickHouseStore(chdb_dsn(tmp_path / "chdb"), "welfare")
         store.open()
         return store
 
     monkeypatch.setattr(streams.storage, "open_store", starting)
-    assert main(["migrate", "--wait", "30"]) == 0
+    assert main(["migrate", "--wait", "30", "--lang", "en"]) == 0
     assert len(attempts) == 2
     assert "migrated" in capsys.readouterr().out
 
