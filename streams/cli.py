@@ -179,11 +179,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 # --- run / demo -----------------------------------------------------------------------------
 
 def _settings(args: argparse.Namespace) -> Settings:
-    """Settings from the environment, with the command's --file-events and --lang."""
+    """Settings from the environment, with the command's --file-events, --key and --lang."""
     settings = Settings().model_copy(update={"language": i18n.current().code})
     file_events = getattr(args, "file_events", None)
     if file_events is not None:
         settings = settings.model_copy(update={"replay_file_events": file_events})
+    key = getattr(args, "key", None)
+    if key is not None:
+        settings = settings.model_copy(update={"replay_key": key})
     return settings
 
 
@@ -642,6 +645,13 @@ def _file_events_option(command: argparse.ArgumentParser) -> None:
              "(default REPLAY_FILE_EVENTS, 500); 0 sends one event per message")
 
 
+def _key_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--key", choices=("commune", "event", "none"), default=None,
+        help="how the producer keys messages: by commune code, by event id, or no key "
+             "(default REPLAY_KEY, commune); the figures are the same (docs/ledger.md)")
+
+
 def _ledger_store(args: argparse.Namespace) -> tuple[Settings, Any]:
     """Settings and an open store for `explain`/`lookup` (a data dir's chDB, or the server)."""
     from streams.storage import open_store
@@ -793,6 +803,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     for command in (demo, run, replay, importer):
         _file_events_option(command)
+        _key_option(command)
     bench = sub.add_parser("bench", help="measure the embedded pipeline against the raw "
                            "Kafka client rate (make bench)")
     bench.add_argument("--events", type=int, default=1_000_000, help="events (default 1e6)")

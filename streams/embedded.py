@@ -20,7 +20,13 @@ from streams.broker import EmbeddedBroker, free_port
 from streams.errors import InputError, PipelineError
 from streams.i18n import _
 from streams.ingest import redact
-from streams.kafka_io import EventProducer, LagProbe, ensure_topics, event_lines
+from streams.kafka_io import (
+    EventProducer,
+    LagProbe,
+    ensure_topics,
+    event_lines,
+    packed_events,
+)
 from streams.payment_files import FilePacker
 from streams.process import python_module_args, spawn, stop, tail
 from streams.pseudonym import Pseudonymizer
@@ -185,6 +191,7 @@ def produce_lines(
 
     with EventProducer(
         settings.kafka_bootstrap_servers, settings.events_topic, settings.replay_file_events,
+        key=settings.replay_key,
         delivery_timeout_s=settings.replay_delivery_timeout_s,
     ) as producer:
         producer.send_lines(lines, on_sent, speed=speed)
@@ -334,7 +341,9 @@ class EmbeddedPipeline:
                 self.produced = self._produce(settings, input_path, total)
                 messages = self.produced.messages
             else:
-                messages = count_messages(input_path, settings.replay_file_events)
+                messages = count_messages(
+                    input_path, packed_events(settings.replay_file_events, settings.replay_key)
+                )
             self.observer.started("process", messages)
             worker.wait_until(
                 lambda done: done >= messages,

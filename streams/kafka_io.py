@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from types import TracebackType
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import orjson
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
@@ -62,12 +62,35 @@ def ensure_topics(bootstrap_servers: str, partitions: Mapping[str, int]) -> None
         admin.close()
 
 
+KeyMode = Literal["commune", "event", "none"]
+KEY_MODES: tuple[KeyMode, ...] = ("commune", "event", "none")
+
+
 class LineFacts(NamedTuple):
     """What the producer needs to know of an event line."""
 
-    key: bytes | None  # the commune code, or None
+    key: bytes | None  # the commune code, or None (also groups lines into payment files)
     at: float | None  # event time, epoch seconds, or None
     is_object: bool  # the line is a JSON object (it can go into a payment file)
+    event_id: bytes | None = None  # the event id, or None
+
+
+def message_key(facts: LineFacts, mode: KeyMode) -> bytes | None:
+    """The message key of an event line: its commune code (`commune`), its event id
+    (`event`) or no key (`none`: kafka-python's partitioner spreads such messages over the
+    partitions). None when the line does not carry the field."""
+    if mode == "commune":
+        return facts.key
+    if mode == "event":
+        return facts.event_id
+    return None
+
+
+def packed_events(file_events: int, key: KeyMode) -> int:
+    """Events per payment file the producer really packs: none under `event` keying, which
+    sends each event alone so that every copy of an event id lands on one partition, in the
+    order sent (a file keyed by its first event would take the others' copies elsewhere)."""
+    return 0 if key == "event" else file_events
 
 
 def inspect_line(line: bytes) -> LineFacts:
@@ -80,16 +103,18 @@ def inspect_line(line: bytes) -> LineFacts:
         event: Any = orjson.loads(line)
     except orjson.JSONDecodeError:
         return LineFacts(None, None, False)
-    key = at = None
+    key = at = event_id = None
     try:
         key = str(int(event["payload"]["commune_code"])).encode()
     except (KeyError, TypeError, ValueError):
         pass
+    if isinstance(event, dict) and isinstance(event.get("event_id"), str):
+        event_id = event["event_id"].encode()
     try:
         at = datetime.fromisoformat(event["occurred_at"].replace("Z", "+00:00")).timestamp()
     except (KeyError, TypeError, ValueError, AttributeError):
         pass
-    return LineFacts(key, at, isinstance(event, dict))
+    return LineFacts(key, at, isinstance(event, dict), event_id)
 
 
 def event_lines(lines: Iterable[bytes]) -> Iterator[tuple[bytes, LineFacts]]:
@@ -141,15 +166,26 @@ class Pacer:
 
 
 class EventProducer:
-    """Sends raw event lines to a topic (acks=all, batched, keyed by commune), one event per
-    message or packed into payment files of up to `file_events` events."""
+    """Sends raw event lines to a topic (acks=all, batched, keyed as `key` says: by commune,
+    by event id or not at all), one event per message or packed into payment files of up to
+    `file_events` events (one commune's events per file, keyed by the first one's key; under
+    `event` keying each event goes alone, see `packed_events`)."""
 
-    def __init__(self, bootstrap_servers: str, topic: str, file_events: int = 0,
-                 source: str = "welfare-monitor/replay",
-                 delivery_timeout_s: float = 120.0) -> None:
+    def __init__(
+        self,
+        bootstrap_servers: str,
+        topic: str,
+        file_events: int = 0,
+        source: str = "welfare-monitor/replay",
+        delivery_timeout_s: float = 120.0,
+        key: KeyMode = "commune",
+    ) -> None:
+        if key not in KEY_MODES:
+            raise ValueError(f"key must be one of {', '.join(KEY_MODES)}, not {key!r}")
         self.bootstrap_servers = bootstrap_servers
         self.topic = topic
         self.file_events = file_events
+        self.key = key
         self.source = source
         self.delivery_timeout_s = delivery_timeout_s
         self._producer: KafkaProducer | None = None
@@ -198,7 +234,8 @@ class EventProducer:
         if self._producer is None:
             raise BrokerError("producer is not started; use it as a context manager")
         pacer = Pacer(speed)
-        packer = FilePacker(self.file_events, self.source) if self.file_events > 1 else None
+        file_events = packed_events(self.file_events, self.key)
+        packer = FilePacker(file_events, self.source) if file_events > 1 else None
         last_flush = time.monotonic()
         count = 0
         for number, line, facts in numbered_event_lines(lines):
@@ -208,9 +245,10 @@ class EventProducer:
                 self.oversize.append(number)
                 self._send(None, oversize_marker(number, len(line)))
             elif packer is None:
-                self._send(facts.key, line)
+                self._send(message_key(facts, self.key), line)
             else:
-                for key, value in packer.add(facts.key, line, facts.is_object):
+                sent_key = message_key(facts, self.key)
+                for key, value in packer.add(facts.key, line, facts.is_object, sent_key):
                     self._send(key, value)
                 if speed is not None and time.monotonic() - last_flush > PACED_FLUSH_S:
                     for key, value in packer.flush():

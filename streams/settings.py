@@ -100,6 +100,11 @@ class Settings(BaseSettings):
         500, ge=0, description="Events per payment-file message when replaying a file "
         "(run, demo, replay, bench); 0 or 1 sends one event per message."
     )
+    replay_key: Literal["commune", "event", "none"] = Field(
+        "commune", description="How the producer keys event messages (run, demo, replay, "
+        "import): by commune code (default), by event id, or no key (kafka-python spreads "
+        "them over the partitions); exactness does not depend on it (docs/ledger.md)."
+    )
     replay_delivery_timeout_s: float = Field(
         120.0, gt=0, description="How long replay resends events the broker has not "
         "acknowledged (it is down or restarting) before it stops with an error."

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
@@ -112,9 +112,14 @@ class ServiceHandle:
         *,
         seed: int = 0,
         faults: FaultSpec | None = None,
+        key: Literal["commune", "event", "none"] | None = None,
+        file_events: int | None = None,
     ) -> dict[str, Any] | None:
         """Send events: a scenario (simulated with `faults`; returns its ground truth), an
-        iterable of events (dicts or raw lines, sent as they are) or a JSON-lines file."""
+        iterable of events (dicts or raw lines, sent as they are) or a JSON-lines file.
+        `key` chooses how the producer keys the messages and `file_events` how many events
+        go into one payment-file message (defaults: the service's REPLAY_KEY, commune, and
+        REPLAY_FILE_EVENTS)."""
         from simulators.faults import FaultInjector
         from simulators.generator import PaymentCycle
         from simulators.scenario import Scenario
@@ -122,6 +127,10 @@ class ServiceHandle:
 
         settings = self.service.settings
         assert settings is not None, "the service is not started"
+        if key is not None:
+            settings = settings.model_copy(update={"replay_key": key})
+        if file_events is not None:
+            settings = settings.model_copy(update={"replay_file_events": file_events})
         if isinstance(source, Scenario):
             cycle = PaymentCycle(source, seed)
             lines = FaultInjector(faults or FaultSpec(), seed, cycle.truth).lines(cycle.events())

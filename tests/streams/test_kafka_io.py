@@ -28,8 +28,9 @@ def test_pacer_follows_event_time_at_the_given_speed(monkeypatch: pytest.MonkeyP
 def test_key_is_the_commune_and_never_the_citizen_id() -> None:
     line = (b'{"occurred_at":"2023-06-05T01:00:00.000Z","payload":'
             b'{"citizen_id":"052032177239","commune_code":21553}}')
-    key, at, is_object = inspect_line(line)
+    key, at, is_object, event_id = inspect_line(line)
     assert key == b"21553"
     assert at == 1685926800.0
     assert is_object
-    assert inspect_line(b"{broken") == (None, None, False)
+    assert event_id is None  # the line has none
+    assert inspect_line(b"{broken") == (None, None, False, None)
