@@ -60,7 +60,8 @@ WHERE cityHash64(period, commune_code) % 20 = 0
 """
 
 LEDGER_SQL = """
-INSERT INTO ledger_payments
+INSERT INTO ledger_payments (event_id, event_type, period, programme, beneficiary,
+    province_code, commune_code, channel, occurred_ms, amount_vnd, reason, attempt, received_at)
 WITH (SELECT groupArray((province_code, commune_code)) FROM admin_units FINAL) AS units
 SELECT lower(hex(cityHash64({period:String}, number))) || toString(number),
        if(number % 2 = 0, 'payment.scheduled',

@@ -21,7 +21,7 @@ from streams import i18n
 from streams.aggregation import Status, status_of
 from streams.errors import InputError
 from streams.i18n import N_, _
-from streams.ledger import fact_of, records
+from streams.ledger import current, fact_of, records, stored_at
 from streams.pseudonym import Pseudonymizer
 from streams.reference import cccd_problem
 from streams.storage.base import Store
@@ -31,7 +31,8 @@ PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 _PAYMENTS = """
 SELECT event_id, event_type, period, programme, beneficiary, province_code, commune_code,
-       channel, occurred_ms, amount_vnd, reason, attempt
+       channel, occurred_ms, amount_vnd, reason, attempt, payment_id,
+       toUnixTimestamp64Milli(received_at) AS stored_ms
 FROM ledger_payments
 """
 COMMUNE_SQL = (
@@ -120,11 +121,13 @@ def check_period(period: str) -> str:
 
 def explain(store: Store, period: str, commune: int, status: str | None) -> list[Explained]:
     """The pseudonyms behind a commune-period's figure (every beneficiary due or paid when
-    `status` is None), with their events, recomputed from the ledger with the pipeline's rules."""
+    `status` is None), with their events, recomputed from the ledger with the pipeline's rules
+    (a superseded version of a payment outcome is not shown: the figures do not count it)."""
     rows = store.query(COMMUNE_SQL, {"period": check_period(period), "commune": commune})
     by_id = {r["event_id"]: r for r in rows}
+    facts = current((fact_of(r) for r in by_id.values()), stored_at(rows))
     out = []
-    for who, record in sorted(records(fact_of(r) for r in by_id.values()).items()):
+    for who, record in sorted(records(facts).items()):
         status_ = status_of(record)
         if not matches(status_, status):
             continue

@@ -46,6 +46,7 @@ class PaymentFact(NamedTuple):
     amount_vnd: int
     reason: str
     attempt: int
+    payment_id: str = ""  # the payment this is an outcome of; '' in rows stored before 008
 
 
 @dataclass(slots=True)
@@ -72,6 +73,7 @@ class Ingested:
             p["province_code"], p["commune_code"],
             p.get("channel") or p.get("planned_channel") or "",
             self.occurred_ms, p["amount_vnd"], p.get("reason", ""), p.get("attempt", 0),
+            p.get("payment_id", ""),
         )
 
 

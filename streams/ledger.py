@@ -6,7 +6,8 @@ The ledger is the system of record (docs/ledger.md). A batch
    and by whichever worker the first copy was stored;
 2. stores its new events (`ledger_payments`, `ledger_events`, then `ledger_ids`);
 3. reads every touched commune-period back and folds it with the rules of
-   `streams.aggregation`. The row version is the number of distinct event ids the
+   `streams.aggregation`, a later version of a payment outcome superseding the earlier one
+   (`current`). The row version is the number of distinct event ids the
    commune-period held when it was read: the ledger only grows, so a snapshot computed from
    less can never replace one computed from more, whichever worker wrote it and when.
 
@@ -16,7 +17,7 @@ Nothing here is cached: a worker's memory holds one batch's working set.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -52,7 +53,10 @@ PAYMENT_COLUMNS = (
     "amount_vnd",
     "reason",
     "attempt",
+    "payment_id",
 )
+# The rank of a stored row: when it was first stored (ms), then its event id.
+StoredAt = Mapping[str, int]
 
 KNOWN_IDS_SQL = """
 SELECT event_id, groupUniqArray(digest) AS digests
@@ -65,7 +69,8 @@ GROUP BY event_id
 # keeps the ones it wants. Commune codes are unique in the country.
 COMMUNE_PERIODS_SQL = """
 SELECT event_id, event_type, period, programme, beneficiary, province_code, commune_code,
-       channel, occurred_ms, amount_vnd, reason, attempt
+       channel, occurred_ms, amount_vnd, reason, attempt, payment_id,
+       toUnixTimestamp64Milli(received_at) AS stored_ms
 FROM ledger_payments
 WHERE period IN {periods:Array(String)} AND commune_code IN {communes:Array(UInt32)}
 """
@@ -79,9 +84,13 @@ WHERE event_type IN ('access_point.opened', 'access_point.updated', 'access_poin
 
 
 def digest(item: PaymentFact | Ingested) -> str:
-    """The content digest of an accepted event: equal for copies, different for conflicts."""
+    """The content digest of an accepted event: equal for copies, different for conflicts.
+
+    A payment's `payment_id` is left out, so digests stored before it was carried (008) still
+    match their copies; it never differs between two events with the same id unless their
+    other content does too (an imported row's event id covers its identity)."""
     if isinstance(item, PaymentFact):
-        content = orjson.dumps(list(item))
+        content = orjson.dumps(list(item)[: len(PAYMENT_COLUMNS) - 1])
     else:
         content = orjson.dumps(
             [item.event_id, item.event_type, item.occurred_ms, item.payload],
@@ -149,7 +158,43 @@ def fact_of(row: dict[str, Any]) -> PaymentFact:
         int(row["amount_vnd"]),
         row["reason"],
         int(row["attempt"]),
+        row.get("payment_id") or "",
     )
+
+
+def stored_at(rows: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """When each event id was first stored (ms), from rows selecting `stored_ms`: a copy
+    stored again after a crash keeps the rank of its first copy."""
+    out: dict[str, int] = {}
+    for row in rows:
+        ms = int(row["stored_ms"])
+        if row["event_id"] not in out or ms < out[row["event_id"]]:
+            out[row["event_id"]] = ms
+    return out
+
+
+def current(facts: Iterable[PaymentFact], stored: StoredAt) -> list[PaymentFact]:
+    """`facts` without the superseded versions of payment outcomes.
+
+    Facts with the same non-empty (payment_id, event_type, attempt) are versions of one
+    outcome (a corrected spreadsheet row is sent again as a new event with the same
+    payment_id): only the one stored last counts, ties broken by the larger event id. The
+    rank comes from the ledger only (never occurred_ms: a correction may change the date), so
+    every worker keeps the same version. Facts without a payment_id are all kept."""
+    facts = list(facts)
+    latest: dict[tuple[str, str, int], tuple[int, str]] = {}
+    for fact in facts:
+        if fact.payment_id:
+            key = (fact.payment_id, fact.event_type, fact.attempt)
+            rank = (stored.get(fact.event_id, 0), fact.event_id)
+            if key not in latest or rank > latest[key]:
+                latest[key] = rank
+    return [
+        fact
+        for fact in facts
+        if not fact.payment_id
+        or latest[(fact.payment_id, fact.event_type, fact.attempt)][1] == fact.event_id
+    ]
 
 
 def fold_order(fact: PaymentFact) -> tuple[Any, ...]:
@@ -164,6 +209,7 @@ def fold_order(fact: PaymentFact) -> tuple[Any, ...]:
         fact.reason,
         fact.attempt,
         fact.programme,
+        fact.payment_id,
     )
 
 
@@ -204,11 +250,14 @@ def records(facts: Iterable[PaymentFact]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def figures_of(commune: CommuneId, facts: Sequence[PaymentFact]) -> Figures:
-    """Fold a commune-period's ledger rows with the status rules. Every programme seen in its
-    events gets a row, zero or not: the set only grows, so a newer snapshot covers every row
-    an older one wrote."""
-    by_beneficiary = records(facts)
+def figures_of(
+    commune: CommuneId, facts: Sequence[PaymentFact], stored: StoredAt | None = None
+) -> Figures:
+    """Fold a commune-period's ledger rows with the status rules, superseded versions left
+    out (`current`, ranked by `stored`: first-stored ms per event id). Every programme seen in
+    its events gets a row, zero or not: the set only grows, so a newer snapshot covers every
+    row an older one wrote. The version counts every event id, superseded or not."""
+    by_beneficiary = records(current(facts, stored or {}))
     per_programme = stats_by_programme(
         [(who, status_of(record)) for who, record in by_beneficiary.items()] for _ in (0,)
     )
@@ -233,12 +282,13 @@ async def read_figures(
         },
     )
     facts: dict[CommuneId, list[PaymentFact]] = {c: [] for c in wanted}
+    stored = stored_at(rows)
     for row in rows:
         fact = fact_of(row)
         bucket = facts.get(CommuneId(fact.period, fact.province_code, fact.commune_code))
         if bucket is not None:
             bucket.append(fact)
-    return {c: figures_of(c, f) for c, f in facts.items()}
+    return {c: figures_of(c, f, stored) for c, f in facts.items()}
 
 
 async def read_access_points(sink: ClickHouseSink, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -267,6 +317,7 @@ async def read_access_points(sink: ClickHouseSink, ids: Iterable[str]) -> dict[s
 __all__ = [
     "ConflictingDuplicate",
     "Figures",
+    "current",
     "digest",
     "known_digests",
     "read_access_points",
