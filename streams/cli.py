@@ -44,6 +44,7 @@ from streams.ops_commands import (
     add_fault_flags,
     add_serve_parser,
     add_verify_parser,
+    add_workers_option,
     faults_from,
     faults_given,
 )
@@ -187,6 +188,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     key = getattr(args, "key", None)
     if key is not None:
         settings = settings.model_copy(update={"replay_key": key})
+    if getattr(args, "workers", None) is not None:
+        settings = settings.model_copy(update={"embedded_workers": args.workers})
     return settings
 
 
@@ -804,6 +807,7 @@ def build_parser() -> argparse.ArgumentParser:
     for command in (demo, run, replay, importer):
         _file_events_option(command)
         _key_option(command)
+    add_workers_option(run)
     bench = sub.add_parser("bench", help="measure the embedded pipeline against the raw "
                            "Kafka client rate (make bench)")
     bench.add_argument("--events", type=int, default=1_000_000, help="events (default 1e6)")

@@ -1,0 +1,213 @@
+"""The worker's agent loop, for each role a worker process can have (`WORKER_ROLE`).
+
+- `all` (server mode, and embedded with one worker): ingest, ledger, rows, in one process.
+- `ingest` (embedded, `--workers N`): ingest the events topic and forward what each message
+  became to the accepted topic (streams/agents/forward.py); no store is opened.
+- `store` (embedded, `--workers N`, exactly one): the accepted topic into the ledger and the
+  rows, the live page; the only process that opens the chDB directory.
+
+Commit order, the same for every role. A batch (at most `batch_max_bytes`, at most
+`batch_within_s` apart) is
+1. prepared: `all` and `ingest` hand its raw values to the ingest helpers as soon as it is
+   taken, so the next batch is ingested while this one is handled;
+2. handled: `all` and `store` store its new events in the ledger, then the refolded rows, the
+   alerts (announced before they are stored) and the dead letters (streams/agents/payments.py);
+   `ingest` sends its dead letters and its forwards and waits until the broker has them all;
+3. acknowledged, event by event, only then: Faust commits an offset once everything before it
+   is acknowledged, so a crash at any point re-reads the batch, and the ledger makes the
+   second pass a no-op (duplicates are dropped, rows rewritten with the same version).
+Any exception stops the worker (exit 70) instead of letting Faust commit the batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import traceback
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, cast
+
+import faust
+import orjson
+from faust.types import EventT, StreamT
+
+from streams.agents.forward import forwards, take_forwarded
+from streams.agents.payments import (
+    HEALTH_TABLE,
+    BatchOutput,
+    Health,
+    PaymentsAgent,
+    Source,
+    dead_letter,
+    sent,
+)
+from streams.batching import BatchingStream
+from streams.faust_ext import reread_skipped
+from streams.ingest import Arrival, MessageResult, Rejected, Rejection, redact
+from streams.ingest_pool import IngestPool
+from streams.settings import Settings
+from streams.sink import ClickHouseSink
+
+log = logging.getLogger(__name__)
+
+Prepare = Callable[[Sequence[EventT]], Awaitable[Any]]
+Handle = Callable[[Sequence[EventT], Any], Awaitable[None]]
+
+
+def raw_topic(app: faust.App, name: str, partitions: int) -> Any:
+    """A topic of bytes keys and values."""
+    return app.topic(name, key_serializer="raw", value_serializer="raw", partitions=partitions)
+
+
+class BatchLoop:
+    """One agent over `topic`, batch by batch, in the commit order of the module doc."""
+
+    def __init__(
+        self, app: faust.App, settings: Settings, topic: str, prepare: Prepare, handle: Handle
+    ) -> None:
+        self.app = app
+        self.settings = settings
+        self.topic = topic
+        self.prepare = prepare
+        self.handle = handle
+        self.batches_done = 0
+        self._seen = 0
+        self._stalled: dict[Any, Any] = {}
+
+    def register(self, name: str) -> None:
+        """Attach the agent and its gap check to the app."""
+        topic = raw_topic(self.app, self.topic, self.settings.topic_partitions)
+        self.app.agent(topic, name=name)(self.run)
+        self.app.timer(interval=1.0)(self.reread_gaps)
+
+    async def run(self, stream: StreamT) -> None:
+        """Take batches; prepare each as soon as it is taken, finish the one before it.
+
+        The idle ticks (empty batches) finish a held batch when nothing else arrives. Faust
+        waits for the acks before a rebalance goes on (stream_wait_empty)."""
+        batching = cast(BatchingStream, stream)
+        ahead: tuple[Sequence[EventT], asyncio.Future[Any]] | None = None
+        async for batch in batching.take_bytes(
+            self.settings.batch_max_bytes, self.settings.batch_within_s, ack=False, idle=True
+        ):
+            try:
+                taken = (batch, asyncio.ensure_future(self.prepare(batch))) if batch else None
+                if ahead is not None:
+                    await self.finish(batching, *ahead)
+                ahead = taken
+            except Exception as e:
+                # Where it failed: code locations only, no values (they may hold IDs).
+                log.critical(
+                    "batch failed, stopping the worker: %s\n%s",
+                    redact(repr(e)),
+                    "".join(traceback.format_tb(e.__traceback__)),
+                )
+                os._exit(70)
+
+    async def finish(
+        self, stream: BatchingStream, batch: Sequence[EventT], preparing: asyncio.Future[Any]
+    ) -> None:
+        """Handle a prepared batch, then acknowledge its events."""
+        await self.handle(batch, await preparing)
+        for event in batch:
+            await stream.ack(event)
+        self.batches_done += 1
+
+    async def reread_gaps(self) -> None:
+        """Fetch a partition again whose message was passed over (streams/faust_ext)."""
+        busy, self._seen = self.batches_done != self._seen, self.batches_done
+        for tp in await reread_skipped(self.app.consumer, self.topic, self._stalled, busy):
+            log.warning("re-reading %s from its committed offset: messages were skipped", tp)
+
+
+def _ingest(pool: IngestPool) -> Prepare:
+    async def prepare(batch: Sequence[EventT]) -> list[MessageResult]:
+        return await pool.ingest([event.value for event in batch], Arrival.at())
+
+    return prepare
+
+
+def _health_timer(
+    app: faust.App, settings: Settings, sink: ClickHouseSink, agent: PaymentsAgent, topic: str
+) -> None:
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+
+    async def write_health() -> None:
+        await sink.write(HEALTH_TABLE, [agent.health.row(worker, agent.lag(app, topic))])
+
+    app.timer(interval=settings.health_interval_s)(write_health)
+
+
+def register_payments_agent(
+    app: faust.App, settings: Settings, sink: ClickHouseSink, pool: IngestPool
+) -> PaymentsAgent:
+    """Role `all`: the payments agent over the events topic, and its health timer."""
+    dead_letters = raw_topic(app, settings.dead_letter_topic, 1)
+    alerts = raw_topic(app, settings.alerts_topic, 1)
+    agent = PaymentsAgent(settings, sink, pool.pseudonymize)
+
+    async def handle(batch: Sequence[EventT], ingested: list[MessageResult]) -> None:
+        await agent.process(batch, alerts, dead_letters, ingested)
+
+    BatchLoop(app, settings, settings.events_topic, _ingest(pool), handle).register("payments")
+    _health_timer(app, settings, sink, agent, settings.events_topic)
+    return agent
+
+
+class Forwarder:
+    """Role `ingest`: a batch's dead letters and forwards, sent and confirmed."""
+
+    def __init__(self, app: faust.App, settings: Settings) -> None:
+        self.accepted = raw_topic(app, settings.accepted_topic, settings.topic_partitions)
+        self.dead_letters = raw_topic(app, settings.dead_letter_topic, 1)
+        self.health = Health()
+
+    async def handle(self, batch: Sequence[EventT], ingested: list[MessageResult]) -> None:
+        """Send everything a batch became; return once the broker has all of it."""
+        pending: list[Any] = []
+        for event, result in zip(batch, ingested, strict=True):
+            source = Source.of(event)
+            is_file, items = result
+            for index, item in enumerate(items, start=1 if is_file else 0):
+                if isinstance(item, Rejection):
+                    record, headers = dead_letter(
+                        source, Rejected(item.error_class, item.reason), index
+                    )
+                    pending.append(
+                        await self.dead_letters.send(value=orjson.dumps(record), headers=headers)
+                    )
+            for key, value in forwards(source, result):
+                pending.append(await self.accepted.send(key=key, value=value))
+            self.health.events += len(items)
+        await sent(pending)
+
+
+def register_ingest_agent(app: faust.App, settings: Settings, pool: IngestPool) -> Forwarder:
+    """Role `ingest`: the events topic to the accepted topic."""
+    forwarder = Forwarder(app, settings)
+    BatchLoop(app, settings, settings.events_topic, _ingest(pool), forwarder.handle).register(
+        "ingest"
+    )
+    return forwarder
+
+
+def register_store_agent(app: faust.App, settings: Settings, sink: ClickHouseSink) -> PaymentsAgent:
+    """Role `store`: the accepted topic into the ledger and the rows, and its health timer."""
+    dead_letters = raw_topic(app, settings.dead_letter_topic, 1)
+    alerts = raw_topic(app, settings.alerts_topic, 1)
+    agent = PaymentsAgent(settings, sink, None)
+
+    async def prepare(batch: Sequence[EventT]) -> BatchOutput:
+        out = BatchOutput()
+        for event in batch:
+            take_forwarded(event.value, out, agent.health)
+        return out
+
+    async def handle(batch: Sequence[EventT], out: BatchOutput) -> None:
+        await agent.store(out, alerts, dead_letters, len(batch))
+
+    BatchLoop(app, settings, settings.accepted_topic, prepare, handle).register("store")
+    _health_timer(app, settings, sink, agent, settings.accepted_topic)
+    return agent
