@@ -164,11 +164,11 @@ class EmbeddedService:
             time.sleep(0.2)
 
     def supervise(self) -> None:
-        """Restart the workers that died (up to MAX_WORKER_RESTARTS times in all)."""
+        """Restart the workers that died (MAX_WORKER_RESTARTS per worker process, in all)."""
         if self.workers is None:
             return
         for worker in self.workers.dead():
-            if self.worker_restarts >= MAX_WORKER_RESTARTS:
+            if self.worker_restarts >= MAX_WORKER_RESTARTS * len(self.workers.handles):
                 raise PipelineError(
                     _("the worker died {n} times; last log lines:").format(
                         n=self.worker_restarts)
