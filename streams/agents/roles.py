@@ -37,7 +37,6 @@ from streams.agents.forward import forwards, take_forwarded
 from streams.agents.payments import (
     HEALTH_TABLE,
     BatchOutput,
-    Health,
     PaymentsAgent,
     Source,
     dead_letter,
@@ -122,47 +121,59 @@ class BatchLoop:
             log.warning("re-reading %s from its committed offset: messages were skipped", tp)
 
 
-def _ingest(pool: IngestPool) -> Prepare:
-    async def prepare(batch: Sequence[EventT]) -> list[MessageResult]:
-        return await pool.ingest([event.value for event in batch], Arrival.at())
+class Ingest:
+    """Preparing a batch in roles `all` and `ingest`: its raw values to the ingest helpers."""
 
-    return prepare
+    def __init__(self, pool: IngestPool) -> None:
+        self.pool = pool
 
-
-def _health_timer(
-    app: faust.App, settings: Settings, sink: ClickHouseSink, agent: PaymentsAgent, topic: str
-) -> None:
-    worker = f"{socket.gethostname()}:{os.getpid()}"
-
-    async def write_health() -> None:
-        await sink.write(HEALTH_TABLE, [agent.health.row(worker, agent.lag(app, topic))])
-
-    app.timer(interval=settings.health_interval_s)(write_health)
+    async def prepare(self, batch: Sequence[EventT]) -> list[MessageResult]:
+        """What each message of the batch became, in order."""
+        return await self.pool.ingest([event.value for event in batch], Arrival.at())
 
 
-def register_payments_agent(
-    app: faust.App, settings: Settings, sink: ClickHouseSink, pool: IngestPool
-) -> PaymentsAgent:
-    """Role `all`: the payments agent over the events topic, and its health timer."""
-    dead_letters = raw_topic(app, settings.dead_letter_topic, 1)
-    alerts = raw_topic(app, settings.alerts_topic, 1)
-    agent = PaymentsAgent(settings, sink, pool.pseudonymize)
+class HealthRows:
+    """The pipeline_health row a storing worker writes every `health_interval_s`."""
 
-    async def handle(batch: Sequence[EventT], ingested: list[MessageResult]) -> None:
-        await agent.process(batch, alerts, dead_letters, ingested)
+    def __init__(
+        self, app: faust.App, sink: ClickHouseSink, agent: PaymentsAgent, topic: str
+    ) -> None:
+        self.app, self.sink, self.agent, self.topic = app, sink, agent, topic
+        self.worker = f"{socket.gethostname()}:{os.getpid()}"
 
-    BatchLoop(app, settings, settings.events_topic, _ingest(pool), handle).register("payments")
-    _health_timer(app, settings, sink, agent, settings.events_topic)
-    return agent
+    def register(self, interval_s: float) -> None:
+        """Attach the timer to the app."""
+        self.app.timer(interval=interval_s)(self.write)
+
+    async def write(self) -> None:
+        """Write the row of the interval since the last one."""
+        lag = self.agent.lag(self.app, self.topic)
+        await self.sink.write(HEALTH_TABLE, [self.agent.health.row(self.worker, lag)])
 
 
-class Forwarder:
+class IngestAndStore(Ingest):
+    """Role `all`: ingest, then everything after it, in one process."""
+
+    def __init__(
+        self, app: faust.App, settings: Settings, sink: ClickHouseSink, pool: IngestPool
+    ) -> None:
+        super().__init__(pool)
+        self.alerts = raw_topic(app, settings.alerts_topic, 1)
+        self.dead_letters = raw_topic(app, settings.dead_letter_topic, 1)
+        self.agent = PaymentsAgent(settings, sink, pool.pseudonymize)
+
+    async def handle(self, batch: Sequence[EventT], ingested: list[MessageResult]) -> None:
+        """Ledger, rows, alerts and dead letters of the batch."""
+        await self.agent.process(batch, self.alerts, self.dead_letters, ingested)
+
+
+class Forwarder(Ingest):
     """Role `ingest`: a batch's dead letters and forwards, sent and confirmed."""
 
-    def __init__(self, app: faust.App, settings: Settings) -> None:
+    def __init__(self, app: faust.App, settings: Settings, pool: IngestPool) -> None:
+        super().__init__(pool)
         self.accepted = raw_topic(app, settings.accepted_topic, settings.topic_partitions)
         self.dead_letters = raw_topic(app, settings.dead_letter_topic, 1)
-        self.health = Health()
 
     async def handle(self, batch: Sequence[EventT], ingested: list[MessageResult]) -> None:
         """Send everything a batch became; return once the broker has all of it."""
@@ -180,34 +191,49 @@ class Forwarder:
                     )
             for key, value in forwards(source, result):
                 pending.append(await self.accepted.send(key=key, value=value))
-            self.health.events += len(items)
         await sent(pending)
+
+
+class StoreForwarded:
+    """Role `store`: what ingest workers forwarded, into the ledger and the rows."""
+
+    def __init__(self, app: faust.App, settings: Settings, sink: ClickHouseSink) -> None:
+        self.alerts = raw_topic(app, settings.alerts_topic, 1)
+        self.dead_letters = raw_topic(app, settings.dead_letter_topic, 1)
+        self.agent = PaymentsAgent(settings, sink, None)
+
+    async def prepare(self, batch: Sequence[EventT]) -> BatchOutput:
+        """The batch's forwarded items, decoded."""
+        out = BatchOutput()
+        for event in batch:
+            take_forwarded(event.value, out, self.agent.health)
+        return out
+
+    async def handle(self, batch: Sequence[EventT], out: BatchOutput) -> None:
+        """Ledger, rows, alerts and the dead letters the store finds."""
+        await self.agent.store(out, self.alerts, self.dead_letters, len(batch))
+
+
+def register_payments_agent(
+    app: faust.App, settings: Settings, sink: ClickHouseSink, pool: IngestPool
+) -> PaymentsAgent:
+    """Role `all`: the payments agent over the events topic, and its health rows."""
+    role = IngestAndStore(app, settings, sink, pool)
+    BatchLoop(app, settings, settings.events_topic, role.prepare, role.handle).register("payments")
+    HealthRows(app, sink, role.agent, settings.events_topic).register(settings.health_interval_s)
+    return role.agent
 
 
 def register_ingest_agent(app: faust.App, settings: Settings, pool: IngestPool) -> Forwarder:
     """Role `ingest`: the events topic to the accepted topic."""
-    forwarder = Forwarder(app, settings)
-    BatchLoop(app, settings, settings.events_topic, _ingest(pool), forwarder.handle).register(
-        "ingest"
-    )
-    return forwarder
+    role = Forwarder(app, settings, pool)
+    BatchLoop(app, settings, settings.events_topic, role.prepare, role.handle).register("ingest")
+    return role
 
 
 def register_store_agent(app: faust.App, settings: Settings, sink: ClickHouseSink) -> PaymentsAgent:
-    """Role `store`: the accepted topic into the ledger and the rows, and its health timer."""
-    dead_letters = raw_topic(app, settings.dead_letter_topic, 1)
-    alerts = raw_topic(app, settings.alerts_topic, 1)
-    agent = PaymentsAgent(settings, sink, None)
-
-    async def prepare(batch: Sequence[EventT]) -> BatchOutput:
-        out = BatchOutput()
-        for event in batch:
-            take_forwarded(event.value, out, agent.health)
-        return out
-
-    async def handle(batch: Sequence[EventT], out: BatchOutput) -> None:
-        await agent.store(out, alerts, dead_letters, len(batch))
-
-    BatchLoop(app, settings, settings.accepted_topic, prepare, handle).register("store")
-    _health_timer(app, settings, sink, agent, settings.accepted_topic)
-    return agent
+    """Role `store`: the accepted topic into the ledger and the rows, and its health rows."""
+    role = StoreForwarded(app, settings, sink)
+    BatchLoop(app, settings, settings.accepted_topic, role.prepare, role.handle).register("store")
+    HealthRows(app, sink, role.agent, settings.accepted_topic).register(settings.health_interval_s)
+    return role.agent
