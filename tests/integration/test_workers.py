@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -211,3 +212,45 @@ def test_a_single_worker_cannot_take_another(tmp_path: Path) -> None:
     settings = Settings(_env_file=None, embedded_workers=1)
     with pytest.raises(PipelineError, match="--workers 2"):
         WorkerGroup(settings, EmbeddedRun(tmp_path)).add()
+
+
+def test_serve_cli_with_two_workers_replays_and_verifies(tmp_path: Path) -> None:
+    """`serve --workers 2` from the command line: the broker, two ingest workers and the
+    store agent are its children; `replay` and `verify --data-dir` find it as with one."""
+    events, truth = scenario_files(tmp_path, "commune", seed=7)
+    data_dir = tmp_path / "served"
+    with (tmp_path / "serve.log").open("wb") as log:
+        serve = subprocess.Popen(
+            [*CLI, "serve", "--data-dir", str(data_dir), "--workers", "2"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=_env(),
+        )
+    try:
+        deadline = time.monotonic() + 180
+        while not (data_dir / "service.json").exists():
+            assert serve.poll() is None, (tmp_path / "serve.log").read_text()
+            assert time.monotonic() < deadline, "serve did not come up"
+            time.sleep(0.5)
+        children = subprocess.run(
+            ["pgrep", "-P", str(serve.pid)], capture_output=True, text=True
+        ).stdout.split()
+        assert len(children) == 4  # the broker, two ingest workers, the store agent
+        for command in (
+            ["replay", "--data-dir", str(data_dir), "--input", str(events)],
+            ["verify", "--data-dir", str(data_dir), "--truth", str(truth)],
+        ):
+            done = subprocess.run(
+                [*CLI, *command], capture_output=True, text=True, env=_env(), timeout=300
+            )
+            assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    finally:
+        serve.send_signal(signal.SIGINT)
+        code = serve.wait(60)
+    assert code == 0, (tmp_path / "serve.log").read_text()
+    assert sorted(p.name for p in (data_dir / "logs").iterdir()) == [
+        "broker.log",
+        "ingest-1.log",
+        "ingest-2.log",
+        "store.log",
+    ]
