@@ -34,6 +34,7 @@ class WorkerGroup:
         self.ingest: list[WorkerHandle] = []
         self._made = 0
         self._store_probe: LagProbe | None = None
+        self._events_probe: LagProbe | None = None
         if self.workers == 1:
             self.store = WorkerHandle(settings, paths)
             return
@@ -97,7 +98,12 @@ class WorkerGroup:
 
     def committed(self) -> int:
         """Messages of the events topic the ingest group (or the single worker) committed."""
-        return (self.ingest[0] if self.split else self.store).committed()
+        if not self.split:
+            return self.store.committed()
+        if self._events_probe is None:
+            s = self.settings
+            self._events_probe = LagProbe(s.kafka_bootstrap_servers, s.app_id, s.events_topic)
+        return self._events_probe.offsets()[0]
 
     def store_lag(self) -> int:
         """Forwards on the accepted topic the store agent has not committed (0 with one
@@ -151,6 +157,7 @@ class WorkerGroup:
         """Stop the ingest workers, then the store agent, and close the probes."""
         for handle in [*self.ingest, self.store]:
             handle.stop()
-        if self._store_probe is not None:
-            self._store_probe.close()
-            self._store_probe = None
+        for probe in (self._store_probe, self._events_probe):
+            if probe is not None:
+                probe.close()
+        self._store_probe = self._events_probe = None
