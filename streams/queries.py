@@ -96,7 +96,7 @@ WHERE active = 1
 ORDER BY kind, period, province_code, commune_code, subject
 """
 
-# The coverage gap of a commune in a period (documented in the README):
+# The coverage gap of a commune in a period (documented in docs/analytics.md):
 #   unserved = due - paid cashless
 #   cashless_access_per_10k = (ATMs + bank branches + mobile-money agents) per 10,000 due
 #   gap_score = unserved * (1 + least(nearest ATM km, 50) / 10)

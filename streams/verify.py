@@ -92,7 +92,7 @@ def expected_alerts(truth: Mapping[str, Any], rules: AlertRules) -> dict[str, in
 
 
 def expected_coverage(truth: Mapping[str, Any]) -> list[tuple[int, float]]:
-    """(commune code, gap score) of the latest period, highest gap first (README formula)."""
+    """(commune code, gap score) of the latest period, highest gap first (docs/analytics.md)."""
     latest = max(r["period"] for r in truth["communes"])
     out = []
     for r in truth["communes"]:
