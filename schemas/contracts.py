@@ -14,13 +14,14 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from schemas import EVENTS_DIR
+from schemas.errors import WelfareMonitorError
 from schemas.fastpath import compile_acceptor
 
 ENVELOPE = "envelope"
 PAYMENT_FILE = "payment_file"
 
 
-class ContractError(Exception):
+class ContractError(WelfareMonitorError):
     """A contract file is missing or not a valid JSON Schema."""
 
 

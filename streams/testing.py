@@ -66,9 +66,9 @@ def build_scenario(
     see simulators/README.md); any other scenario field can be given by name. A mistake
     raises `ScenarioFileError` naming every problem.
     """
+    from schemas.reference import communes_of
     from simulators.errors import ScenarioFileError
     from simulators.scenario_check import check_data
-    from simulators.units import communes_of
 
     chosen = communes_of(province_code)[:communes]
     if len(chosen) < communes or communes < 1:

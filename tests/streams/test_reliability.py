@@ -28,7 +28,6 @@ from simulators.faults import FaultInjector, FaultSpec
 from simulators.generator import PaymentCycle
 from simulators.jsonl import write_lines
 from simulators.scenario import load_scenario
-from streams.bench import children
 from streams.broker import EmbeddedBroker
 from streams.embedded import (
     EmbeddedRun,
@@ -48,6 +47,7 @@ from streams.storage import open_store
 from streams.verify import compare
 from tests.conftest import rules, unique
 from tests.support.kafka_server import KafkaServer
+from tests.support.processes import children_of
 
 pytestmark = pytest.mark.integration
 
@@ -207,7 +207,7 @@ def test_a_store_outage_mid_run_holds_the_batch_and_loses_nothing(
 def ingest_helpers(worker_pid: int) -> list[int]:
     """The worker's ingest helper processes (spawned multiprocessing children)."""
     found = []
-    for pid in children(worker_pid):
+    for pid in sorted(children_of(worker_pid)):
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         if b"multiprocessing" in cmdline and b"resource_tracker" not in cmdline:
             found.append(pid)
