@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, NamedTuple
 
+from schemas.read_model import cashless_rate
 from streams.ingest import PaymentFact
 
 # Defined here, not imported from the simulators: the pipeline must not share code with the
@@ -276,9 +277,7 @@ class Stats:
     @property
     def cashless_rate(self) -> float | None:
         """Paid cashless over due, or None without anyone due."""
-        if not self.beneficiaries_due:
-            return None
-        return self.beneficiaries_paid_cashless / self.beneficiaries_due
+        return cashless_rate(self.beneficiaries_paid_cashless, self.beneficiaries_due)
 
     def row(self) -> dict[str, Any]:
         """The statistics as ClickHouse columns."""
