@@ -63,8 +63,9 @@ def _load(path: Path) -> Contract:
         Draft202012Validator.check_schema(schema)
     except (OSError, ValueError, SchemaError) as e:
         raise ContractError(f"{path.name} is not a valid JSON Schema 2020-12: {e}") from e
-    return Contract(name, int(version_tag), schema, fastjsonschema.compile(schema),
-                    compile_acceptor(schema))
+    return Contract(
+        name, int(version_tag), schema, fastjsonschema.compile(schema), compile_acceptor(schema)
+    )
 
 
 @lru_cache(maxsize=4)

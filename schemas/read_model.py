@@ -86,16 +86,16 @@ SELECT
     any(u.longitude) AS longitude,
     any(c.due) AS beneficiaries_due,
     any(c.cashless) AS beneficiaries_paid_cashless,
-    {rate_sql('any(c.cashless)', 'any(c.due)')} AS cashless_rate,
+    {rate_sql("any(c.cashless)", "any(c.due)")} AS cashless_rate,
     any(p.atms) AS atms,
     any(p.bank_branches) AS bank_branches,
     any(p.post_offices) AS post_offices,
     any(p.mobile_money_agents) AS mobile_money_agents,
-    {rate_sql(_ALL_POINTS, 'any(c.due)', 3)} AS access_points_per_10k,
-    {rate_sql('10000 * any(p.atms)', 'any(c.due)', 3)} AS atms_per_10k,
-    {rate_sql('10000 * any(p.bank_branches)', 'any(c.due)', 3)} AS bank_branches_per_10k,
-    {rate_sql('10000 * any(p.post_offices)', 'any(c.due)', 3)} AS post_offices_per_10k,
-    {rate_sql('10000 * any(p.mobile_money_agents)', 'any(c.due)', 3)}
+    {rate_sql(_ALL_POINTS, "any(c.due)", 3)} AS access_points_per_10k,
+    {rate_sql("10000 * any(p.atms)", "any(c.due)", 3)} AS atms_per_10k,
+    {rate_sql("10000 * any(p.bank_branches)", "any(c.due)", 3)} AS bank_branches_per_10k,
+    {rate_sql("10000 * any(p.post_offices)", "any(c.due)", 3)} AS post_offices_per_10k,
+    {rate_sql("10000 * any(p.mobile_money_agents)", "any(c.due)", 3)}
         AS mobile_money_agents_per_10k,
     if(any(n.commune_code) = 0, NULL, round(any(n.km), 3)) AS nearest_atm_km,
     round((any(c.due) - any(c.cashless))

@@ -168,10 +168,7 @@ class ServiceHandle:
 
         s = self.service.settings
         assert s is not None, "the service is not started"
-        rules = AlertRules(
-            s.alert_cashless_target, s.alert_rate_drop_points, s.alert_min_beneficiaries
-        )
-        return differences(self.wait(timeout_s), truth, rules)
+        return differences(self.wait(timeout_s), truth, AlertRules.of(s))
 
     def figures(self, level: str = "communes") -> list[dict[str, Any]]:
         """The rows of one level (see LEVELS), once caught up."""

@@ -165,8 +165,7 @@ class PaymentsAgent:
         self.settings = settings
         self.sink = sink
         self.pseudonymize = pseudonymize
-        self.rules = AlertRules(settings.alert_cashless_target, settings.alert_rate_drop_points,
-                                settings.alert_min_beneficiaries)
+        self.rules = AlertRules.of(settings)
         self.health = Health()
         self.batches_done = 0  # acknowledged batches (set by the agent loop)
 

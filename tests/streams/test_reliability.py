@@ -101,10 +101,7 @@ class Cluster:
         if isinstance(broker, KafkaServer):
             self.settings = self.settings.model_copy(update={"broker_exact_end_offsets": False})
         self.worker = WorkerHandle(self.settings, EmbeddedRun(data_dir))
-        ensure_topics(self.settings.kafka_bootstrap_servers, {
-            self.settings.events_topic: self.settings.topic_partitions,
-            self.settings.dead_letter_topic: 1, self.settings.alerts_topic: 1,
-        })
+        ensure_topics(self.settings.kafka_bootstrap_servers, self.settings.topic_layout())
 
     def messages(self, replay: Replay) -> int:
         return count_messages(replay.path, self.settings.replay_file_events)
