@@ -116,7 +116,7 @@ WITH
         SELECT s.province_code AS province_code, s.commune_code AS commune_code,
                sum(s.beneficiaries_due) AS due,
                sum(s.beneficiaries_paid_cashless) AS cashless
-        FROM (SELECT * FROM commune_programme_stats FINAL) AS s
+        FROM {STATS} AS s
         WHERE s.period = {{period:String}}
         GROUP BY province_code, commune_code
     ),
