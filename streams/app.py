@@ -5,7 +5,6 @@ from __future__ import annotations
 import faust
 
 from streams import faust_ext
-from streams.durable_tables import DurableGlobalTable, DurableTable
 from streams.faust_ext import reread_skipped
 from streams.faust_ext.batching import BatchingStream
 from streams.settings import Settings
@@ -43,7 +42,5 @@ def create_app(settings: Settings) -> faust.App:
         web_port=settings.web_port,
         table_cleanup_interval=30.0,
         Stream=BatchingStream,
-        Table=DurableTable,
-        GlobalTable=DurableGlobalTable,
         consumer_max_fetch_size=settings.consumer_max_fetch_bytes,
     )

@@ -28,7 +28,6 @@ from streams.access import access_version, merge_access_point
 from streams.aggregation import (
     KINDS,
     CommuneId,
-    ConflictingDuplicate,
     Stats,
     entry_of,
     stats_by_programme,
@@ -315,7 +314,6 @@ async def read_access_points(sink: ClickHouseSink, ids: Iterable[str]) -> dict[s
 
 
 __all__ = [
-    "ConflictingDuplicate",
     "Figures",
     "current",
     "digest",
