@@ -82,11 +82,16 @@ def fetch_results(web_url: str, timeout_s: float = 30.0) -> Results:
 class EmbeddedService:
     """Broker, worker and live page for one data dir; a context manager."""
 
-    def __init__(self, data_dir: Path, base: Settings | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, base: Settings | None = None, broker: EmbeddedBroker | None = None
+    ) -> None:
+        """With `broker`, that running broker is used and left running (the test kit's
+        session services share one); otherwise the service starts and stops its own."""
         self.data_dir = data_dir
         self.base = base or Settings()
         self.paths = EmbeddedRun(data_dir)
-        self.broker: EmbeddedBroker | None = None
+        self.broker: EmbeddedBroker | None = broker
+        self.own_broker = broker is None
         self.worker: WorkerHandle | None = None
         self.settings: Settings | None = None
         self.worker_restarts = 0
@@ -109,9 +114,11 @@ class EmbeddedService:
             )
         self.paths.worker_log.parent.mkdir(parents=True, exist_ok=True)
         base = self.base  # without PSEUDONYM_KEY, embedded_settings uses the data dir's key
-        self.broker = EmbeddedBroker(self.paths.broker_log)
-        self.broker.start()
-        settings = embedded_settings(base, self.data_dir, self.broker.bootstrap_servers)
+        broker = self.broker
+        if self.own_broker or broker is None:
+            broker = self.broker = EmbeddedBroker(self.paths.broker_log)
+            broker.start()
+        settings = embedded_settings(base, self.data_dir, broker.bootstrap_servers)
         self.settings = settings
         ensure_topics(settings.kafka_bootstrap_servers, settings.topic_layout())
         self.worker = WorkerHandle(settings, self.paths)
@@ -171,7 +178,7 @@ class EmbeddedService:
             if self.worker is not None:
                 self.worker.stop()
         finally:
-            if self.broker is not None:
+            if self.broker is not None and self.own_broker:
                 self.broker.stop()
             mine = ServiceInfo.read(self.data_dir)
             if mine is not None and mine.pid == os.getpid():
