@@ -27,7 +27,7 @@ from tests.support.grafana_upstream import (
 from tests.support.upstream_dashboards import (
     pinned_plugin_version,
     plugin_settings,
-    resolve_variables,
+    resolve_boards,
     targets,
 )
 
@@ -73,25 +73,27 @@ def test_every_panel_query_runs_and_returns_its_columns(
     checked = 0
     picks: dict[str, str | None] = {"programme": ALL_SELECTED if all_programme else "first"}
     # The source set: every language's set has the same queries (tests/unit/dashboards).
-    for uid, board in sorted(source_boards().items()):
-        variables = resolve_variables(board, store, START, END, picks)
-        by_name = {v.name: v for v in variables}
+    boards = source_boards()
+    variables = resolve_boards(boards, store, START, END, picks)
+    found = []
+    for uid, board in sorted(boards.items()):
+        by_name = {v.name: v for v in variables[uid]}
         for name in ("period", "province", "commune", "programme"):
             if name in by_name:
                 assert by_name[name].options, f"{uid}: variable {name} has no values"
-        found = targets(board)
-        sent = grafana_sql(
-            [Interpolation(t.sql, tuple(variables)) for t in found], START, END, INTERVAL_S
-        )
-        for target, sql in zip(found, sent, strict=True):
-            title = f"{uid} / {target.title}"
-            assert not isinstance(sql, UpstreamError), f"{title}: {sql}"
-            query: PanelQuery = BY_SQL[target.sql]
-            rows: list[dict[str, Any]] = store.query(sql)
-            # One programme in one commune may legitimately have no failures ("No data").
-            assert rows or not all_programme, f"{title}: no rows"
-            assert set(query.columns) <= set(columns(store, sql)), title
-            checked += 1
+        found += [(uid, t) for t in targets(board)]
+    sent = grafana_sql(
+        [Interpolation(t.sql, tuple(variables[uid])) for uid, t in found], START, END, INTERVAL_S
+    )
+    for (uid, target), sql in zip(found, sent, strict=True):
+        title = f"{uid} / {target.title}"
+        assert not isinstance(sql, UpstreamError), f"{title}: {sql}"
+        query: PanelQuery = BY_SQL[target.sql]
+        rows: list[dict[str, Any]] = store.query(sql)
+        # One programme in one commune may legitimately have no failures ("No data").
+        assert rows or not all_programme, f"{title}: no rows"
+        assert set(query.columns) <= set(columns(store, sql)), title
+        checked += 1
     assert checked == len(PANELS)  # each panel query is used once
 
 

@@ -29,6 +29,7 @@ from tests.support.grafana_upstream import (
     interpolate_many,
 )
 from tests.support.upstream_dashboards import (
+    ROOT,
     live_page_cases,
     load,
     plugin_settings,
@@ -181,14 +182,18 @@ def test_macros_py_matches_upstream_query_by_query(programme: str) -> None:
     at v4.10.1, via sqlutil.Interpolate), with the page's one-hour window and 5 s interval."""
     now = datetime.now(UTC).replace(microsecond=0)
     window = TimeRange(now - timedelta(hours=1), now + timedelta(minutes=1), 5)
-    options = tuple((v, v) for v in sorted(LIVE_PROGRAMMES - {p.ALL}))
-    variable = Variable(
-        "programme",
-        options,
-        include_all=True,
-        all_value=p.ALL_VALUE,  # the dashboards' custom all-value (dashboards/build.py)
-        select=ALL_SELECTED if programme == p.ALL else programme,
-    )
+    # The programme variable as the committed dashboards define it (its custom all-value).
+    models = [
+        v
+        for path in sorted((ROOT / "dashboards" / "json").rglob("*.json"))
+        for v in load(path)["templating"]["list"]
+        if v["name"] == "programme"
+    ]
+    assert len({(m.get("includeAll"), m.get("allValue"), m.get("multi")) for m in models}) == 1
+    model = models[0]
+    options = [(v, v) for v in sorted(LIVE_PROGRAMMES - {p.ALL})]
+    select = ALL_SELECTED if programme == p.ALL else programme
+    variable = Variable.from_dashboard(model, options, select)
     ours, upstream = live_page_cases(variable, window)
     queries = [q.key for q in (*PAGE_PANELS, *DRILL_PANELS)]
     assert len(ours) == len(queries) == len(upstream)
