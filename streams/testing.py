@@ -5,11 +5,13 @@ project's tests get:
 - the `welfare_service` fixture: a real embedded service (Tansu broker, Faust worker, chDB)
   in a temporary directory, as a `ServiceHandle` with `replay`, `verify`, `figures`,
   `dead_letters` and `stop`;
+- the session-scoped `welfare_services` fixture: `start()` services on one shared broker, for
+  an expensive scenario run that many tests read (see docs/testing.md);
 - `build_scenario(...)`: a small scenario in code (communes, beneficiaries, adoption), checked
   like a scenario file, and `FaultSpec` for the faults; `replay` of a scenario returns its
   ground truth.
-The project's own integration tests use the same fixture. Heavy imports wait until a fixture
-is used, so the plugin costs nothing to pytest runs that do not use it.
+The project's own integration tests use the same fixtures (tests/conftest.py). Heavy imports
+wait until a fixture is used, so the plugin costs nothing to pytest runs that do not use it.
 """
 
 from __future__ import annotations
