@@ -168,6 +168,13 @@ def cmd_verify(args: argparse.Namespace, out: Console, err: Console) -> int:
                 )
             finally:
                 lag.close()
+        elif args.data_dir and not args.offline:
+            raise Undecided(
+                _(
+                    "no service is running for {data_dir}; start it with "
+                    "`welfare-monitor serve --data-dir {data_dir}`"
+                ).format(data_dir=args.data_dir)
+            )
         else:
             caught = _verify_store(args)
             settings = Settings()
@@ -281,6 +288,12 @@ def add_verify_parser(sub: Any) -> argparse.ArgumentParser:
         "--data-dir",
         help="data dir of an embedded run; default: the server "
         "settings (CLICKHOUSE_URL, KAFKA_BOOTSTRAP_SERVERS)",
+    )
+    verify.add_argument(
+        "--offline",
+        action="store_true",
+        help="with --data-dir: read the figures a stopped embedded run stored in the data "
+        "dir's chDB (no broker to wait on; the figures must be stable)",
     )
     verify.add_argument(
         "--timeout",

@@ -5,11 +5,13 @@ project's tests get:
 - the `welfare_service` fixture: a real embedded service (Tansu broker, Faust worker, chDB)
   in a temporary directory, as a `ServiceHandle` with `replay`, `verify`, `figures`,
   `dead_letters` and `stop`;
+- the session-scoped `welfare_services` fixture: `start()` services on one shared broker, for
+  an expensive scenario run that many tests read (see docs/testing.md);
 - `build_scenario(...)`: a small scenario in code (communes, beneficiaries, adoption), checked
   like a scenario file, and `FaultSpec` for the faults; `replay` of a scenario returns its
   ground truth.
-The project's own integration tests use the same fixture. Heavy imports wait until a fixture
-is used, so the plugin costs nothing to pytest runs that do not use it.
+The project's own integration tests use the same fixtures (tests/conftest.py). Heavy imports
+wait until a fixture is used, so the plugin costs nothing to pytest runs that do not use it.
 """
 
 from __future__ import annotations
@@ -27,9 +29,17 @@ if TYPE_CHECKING:
     from simulators.scenario import Scenario
     from streams.queries import Results
     from streams.service import EmbeddedService
+    from streams.settings import Settings
     from streams.verify import Difference
 
-__all__ = ["FaultSpec", "ServiceHandle", "build_scenario", "welfare_service"]
+__all__ = [
+    "FaultSpec",
+    "ServiceFactory",
+    "ServiceHandle",
+    "build_scenario",
+    "welfare_service",
+    "welfare_services",
+]
 
 LEVELS = ("nation", "provinces", "communes", "programmes", "alerts", "coverage", "dead_letters")
 
@@ -181,9 +191,81 @@ class ServiceHandle:
         """Dead-lettered events by error class, once caught up."""
         return {r["error_class"]: r["events"] for r in self.wait().dead_letters}
 
+    @property
+    def settings(self) -> Settings:
+        """The settings the worker runs with (topics, consumer group, chDB path, key)."""
+        settings = self.service.settings
+        assert settings is not None, "the service is not started"
+        return settings
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The broker's address, e.g. to read the dead-letter or alerts topic."""
+        return self.settings.kafka_bootstrap_servers
+
     def stop(self) -> None:
-        """Stop the worker and the broker (the fixture does it at the end anyway)."""
+        """Stop the worker, and the broker unless it is shared (`welfare_services`); the
+        fixture does it at the end anyway. Afterwards the data dir's chDB can be opened
+        (`verify --data-dir D --offline`, `report --data-dir D`)."""
         self.service.stop()
+
+
+class ServiceFactory:
+    """Embedded services on one shared broker, each in its own directory with its own
+    topics and consumer group (`welfare_services`)."""
+
+    def __init__(self, root: Path, key: str) -> None:
+        from streams.broker import EmbeddedBroker
+
+        self.root = root
+        self.key = key
+        self.broker = EmbeddedBroker(root / "broker.log")
+        self.services: list[EmbeddedService] = []
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The shared broker's address."""
+        return self.broker.bootstrap_servers
+
+    def start(self, name: str = "service", **settings: Any) -> ServiceHandle:
+        """A new service in `root/<name>-<random>`. `settings` override Settings fields;
+        topics and the consumer group are unique unless given (e.g. `events_topic` of another
+        service and a new `app_id`, to read its topic again into a fresh store)."""
+        import uuid
+
+        from pydantic import SecretStr
+
+        from streams.service import EmbeddedService
+        from streams.settings import Settings
+
+        tag = uuid.uuid4().hex[:10]
+        unique: dict[str, Any] = {
+            "app_id": f"wm-{tag}",
+            "events_topic": f"events-{tag}",
+            "dead_letter_topic": f"dlq-{tag}",
+            "alerts_topic": f"alerts-{tag}",
+            "pseudonym_key": SecretStr(self.key),
+        }
+        base = Settings(_env_file=None, **(unique | settings))
+        service = EmbeddedService(self.root / f"{name}-{tag}", base, broker=self.broker)
+        self.services.append(service)
+        try:
+            service.start()
+        except BaseException:
+            service.stop()
+            raise
+        return ServiceHandle(service)
+
+    def close(self) -> None:
+        """Stop every service, then the broker."""
+        try:
+            for service in self.services:
+                service.stop()
+        finally:
+            self.broker.stop()
+
+
+KIT_KEY = "welfare-test-kit-key-0123456789"  # one key: the same pseudonyms in every service
 
 
 @pytest.fixture
@@ -194,6 +276,19 @@ def welfare_service(tmp_path: Path) -> Iterator[ServiceHandle]:
     from streams.service import EmbeddedService
     from streams.settings import Settings
 
-    base = Settings(_env_file=None, pseudonym_key=SecretStr("welfare-test-kit-key-0123456789"))
+    base = Settings(_env_file=None, pseudonym_key=SecretStr(KIT_KEY))
     with EmbeddedService(tmp_path / "welfare-monitor", base) as service:
         yield ServiceHandle(service)
+
+
+@pytest.fixture(scope="session")
+def welfare_services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServiceFactory]:
+    """Session-wide: `start()` as many embedded services as the session needs, on one shared
+    broker, each with its own data dir, topics and consumer group; all stopped at the end.
+    For expensive scenario runs that several tests read (build them in session fixtures)."""
+    factory = ServiceFactory(tmp_path_factory.mktemp("welfare-monitor"), KIT_KEY)
+    factory.broker.start()
+    try:
+        yield factory
+    finally:
+        factory.close()

@@ -1,4 +1,5 @@
-"""Shared fixtures: the real Tansu broker and chDB stores, each test with unique names."""
+"""Project fixtures: brokers and chDB stores with unique names, and the two scenario runs many
+tests read, built on the test kit (streams/testing.py: `welfare_services`)."""
 
 from __future__ import annotations
 
@@ -9,19 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import SecretStr
 
 from simulators.faults import FaultInjector, FaultSpec
 from simulators.generator import PaymentCycle
-from simulators.jsonl import write_lines
 from simulators.scenario import Scenario, load_scenario
 from streams.alerts import AlertRules
 from streams.broker import EmbeddedBroker
-from streams.embedded import EmbeddedPipeline
 from streams.queries import Results
 from streams.settings import Settings
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
+from streams.testing import ServiceFactory
 from tests.support.kafka_server import KafkaServer
 
 
@@ -102,14 +101,19 @@ FAULTS = FaultSpec(duplicates=0.05, out_of_order=0.05, malformed=0.01, redeliver
 
 @dataclass
 class Run:
-    """A scenario sent with faults through the real broker, a worker process and chDB."""
+    """A scenario sent with faults to an embedded service of the test kit (the real broker,
+    a worker process and chDB), caught up and stopped: its chDB can be opened."""
 
     results: Results
     truth: dict[str, Any]
     citizen_ids: set[str]
-    events_path: Path
     data_dir: Path
     settings: Settings
+
+    @property
+    def bootstrap_servers(self) -> str:
+        """The session's shared broker, which still holds the run's topics."""
+        return self.settings.kafka_bootstrap_servers
 
 
 def rules(settings: Settings) -> AlertRules:
@@ -117,12 +121,9 @@ def rules(settings: Settings) -> AlertRules:
     return AlertRules.of(settings)
 
 
-def run_scenario(
-    name: str, tmp: Path, broker: EmbeddedBroker, faults: FaultSpec = FAULTS,
-    file_events: int = 500,
-) -> Run:
-    """Simulate `name` with `faults` and run it through the embedded pipeline on `broker`,
-    in payment files of `file_events` events (0: one event per message)."""
+def run_on(services: ServiceFactory, name: str, file_events: int) -> Run:
+    """Simulate `name` with FAULTS and replay it to a new service of the test kit, in payment
+    files of `file_events` events (0: one event per message); wait, then stop the worker."""
     cycle = PaymentCycle(load_scenario(name), seed=0)
     ids: set[str] = set()
 
@@ -132,37 +133,23 @@ def run_scenario(
                 ids.add(event["payload"]["citizen_id"])
             yield event
 
-    path = tmp / "events.jsonl"
-    with path.open("wb") as f:
-        write_lines(FaultInjector(faults, 0, cycle.truth).lines(remember(cycle.events())), f)
-    settings = Settings(
-        _env_file=None, app_id=unique("wm"), events_topic=unique("events"),
-        dead_letter_topic=unique("dlq"), alerts_topic=unique("alerts"),
-        pseudonym_key=SecretStr("embedded-test-key-0123456789"),  # same pseudonyms on replay
-        replay_file_events=file_events,
+    service = services.start(name)
+    service.replay(
+        FaultInjector(FAULTS, 0, cycle.truth).lines(remember(cycle.events())),
+        file_events=file_events,
     )
-    data_dir = tmp / "data"
-    results = EmbeddedPipeline(settings).run(path, data_dir, broker=broker)
-    return Run(results, cycle.truth.to_json(), ids, path, data_dir, settings)
+    results = service.wait()
+    service.stop()
+    return Run(results, cycle.truth.to_json(), ids, service.data_dir, service.settings)
 
 
 @pytest.fixture(scope="session")
-def session_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedBroker]:
-    """One real broker for the session's scenario runs (each run has its own topics)."""
-    with EmbeddedBroker(tmp_path_factory.mktemp("broker") / "broker.log") as running:
-        yield running
-
-
-@pytest.fixture(scope="session")
-def binh_dinh_run(
-    tmp_path_factory: pytest.TempPathFactory, session_broker: EmbeddedBroker
-) -> Run:
+def binh_dinh_run(welfare_services: ServiceFactory) -> Run:
     """binh-dinh-2023-06 with every fault, in payment files, run once per session."""
-    return run_scenario("binh-dinh-2023-06", tmp_path_factory.mktemp("binh-dinh"), session_broker)
+    return run_on(welfare_services, "binh-dinh-2023-06", file_events=500)
 
 
 @pytest.fixture(scope="session")
-def drill_run(tmp_path_factory: pytest.TempPathFactory, session_broker: EmbeddedBroker) -> Run:
+def drill_run(welfare_services: ServiceFactory) -> Run:
     """The alerts-drill scenario with every fault, one event per message, once per session."""
-    return run_scenario("alerts-drill", tmp_path_factory.mktemp("drill"), session_broker,
-                        file_events=0)
+    return run_on(welfare_services, "alerts-drill", file_events=0)

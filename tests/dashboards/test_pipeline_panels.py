@@ -1,4 +1,5 @@
-"""The pipeline dashboard's numbers, from health rows written by several workers."""
+"""The pipeline dashboard's numbers, from health rows written by several workers; the query as
+Grafana sends it (Scenes and the plugin's macros: tests/support/grafana_upstream)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from dashboards.macros import TimeRange, expand
 from dashboards.panels import CONSUMER_LAG
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.migrate import migrate
+from tests.support.grafana_upstream import Interpolation, grafana_sql
 
 pytestmark = pytest.mark.integration
 
@@ -46,6 +47,7 @@ def test_consumer_lag_is_summed_over_workers(chdb_store: ClickHouseStore) -> Non
             health("worker-c", START + timedelta(seconds=70), -1),  # lag unknown: left out
         ],
     )
-    window = TimeRange(START, START + timedelta(minutes=5), 60)
-    rows = chdb_store.query(expand(CONSUMER_LAG.sql, {}, window))
+    [sql] = grafana_sql([Interpolation(CONSUMER_LAG.sql, ())], START, START + timedelta(minutes=5))
+    assert isinstance(sql, str), sql
+    rows = chdb_store.query(sql)
     assert [int(r["lag"]) for r in rows] == [400 + 250, 0]

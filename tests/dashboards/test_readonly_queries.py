@@ -1,12 +1,13 @@
 """Every panel and variable query runs in ClickHouse 25.8 as Grafana's read-only user, with
-the settings the pinned plugin sends and the variables substituted the way Grafana does.
+the settings the pinned plugin sends and the SQL Grafana's own code makes of them (Scenes'
+substitution and the plugin's macros: tests/support/grafana_upstream).
 
 ClickHouse 25.8 is the version docker-compose.yml pins; chdb==4.0.0 embeds 25.8.2 and runs in
 its own interpreter (`make chdb258`, tests/support/chdb258_runner.py), because the project's
 chDB is newer. The runner sets the profile of dashboards/provisioning/clickhouse (readonly = 1)
 and sends the plugin's settings as the query's SETTINGS clause, which ClickHouse checks
 against the profile like the URL parameters clickhouse-go sends (conn_http.go:210-216). Which
-settings the plugin sends, and how variables are substituted: tests/support/grafana.py.
+settings the plugin sends: tests/support/grafana.py.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from typing import Any
 import pytest
 
 from dashboards.build import build_all
-from dashboards.macros import TimeRange, expand
 from schemas import CLICKHOUSE_DIR
 from streams.storage.base import Store
 from streams.storage.clickhouse_store import ClickHouseStore
@@ -33,9 +33,10 @@ from tests.support.grafana import (
     panel_queries,
     plugin_settings,
     provisioned_json_data,
-    resolve_variables,
     variable_queries,
 )
+from tests.support.grafana_upstream import ALL_SELECTED, Interpolation, UpstreamError, grafana_sql
+from tests.support.upstream_dashboards import resolve_boards
 
 pytestmark = pytest.mark.integration
 
@@ -94,29 +95,33 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
 def grafana_queries(
     store: Store, all_programme: bool, settings: dict[str, Any]
 ) -> list[dict[str, Any]]:
-    """Every variable and panel query of every dashboard, as the plugin sends them."""
+    """Every variable and panel query of every dashboard, as the plugin sends them: the
+    variables resolved on `store` and substituted by Scenes, the macros expanded by the
+    plugin's code (tests/support/grafana_upstream)."""
     now = datetime.now(UTC)
-    window = TimeRange(now - timedelta(days=NOW_RANGE_DAYS), now + timedelta(hours=1), 60)
-    queries = []
-    for uid, board in sorted(build_all().items()):
-        values = resolve_variables(board, store.query, all_programme=all_programme)
+    start, end = now - timedelta(days=NOW_RANGE_DAYS), now + timedelta(hours=1)
+    boards = build_all()
+    picks: dict[str, str | None] = {"programme": ALL_SELECTED if all_programme else "first"}
+    variables = resolve_boards(boards, store, start, end, picks)
+    names, cases = [], []
+    for uid, board in sorted(boards.items()):
         for name, sql in variable_queries(board):
-            queries.append(
-                {
-                    "name": f"{uid} / ${name}",
-                    "settings": settings,
-                    "sql": expand(sql, values, window),
-                }
-            )
+            names.append(f"{uid} / ${name}")
+            cases.append(Interpolation(sql, tuple(variables[uid])))
         for title, sql in panel_queries(board):
-            queries.append(
-                {
-                    "name": f"{uid} / {title}",
-                    "settings": settings,
-                    "sql": expand(sql, values, window),
-                }
-            )
-    return queries
+            names.append(f"{uid} / {title}")
+            cases.append(Interpolation(sql, tuple(variables[uid])))
+    sent = grafana_sql(cases, start, end, 60)
+    refused = [
+        f"{name}: {sql}"
+        for name, sql in zip(names, sent, strict=True)
+        if isinstance(sql, UpstreamError)
+    ]
+    assert refused == []
+    return [
+        {"name": name, "settings": settings, "sql": str(sql)}
+        for name, sql in zip(names, sent, strict=True)
+    ]
 
 
 @pytest.mark.parametrize("all_programme", [True, False], ids=["all-programmes", "one"])

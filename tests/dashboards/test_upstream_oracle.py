@@ -16,6 +16,7 @@ import pytest
 from dashboards import panels as p
 from dashboards.macros import TimeRange, expand
 from streams.live_data import DRILL_PANELS, PAGE_PANELS
+from streams.live_data import PROGRAMMES as LIVE_PROGRAMMES
 from tests.conftest import Run
 from tests.support.chdb_readonly import readonly_chdb
 from tests.support.grafana_upstream import (
@@ -28,6 +29,7 @@ from tests.support.grafana_upstream import (
     interpolate_many,
 )
 from tests.support.upstream_dashboards import (
+    ROOT,
     live_page_cases,
     load,
     plugin_settings,
@@ -171,21 +173,29 @@ def test_todays_raw_all_value_fails_under_upstream_substitution(binh_dinh_run: R
     assert all(ours[k] for k in uses_programme)  # our expander hid it: rows, no error
 
 
-def test_macros_py_matches_upstream_query_by_query_for_one_programme() -> None:
-    """dashboards/macros.py serves the live page (streams/live_data.py); for each of the
-    page's queries, with one programme picked, its SQL equals what Grafana would send:
-    Scenes' substitution (sceneInterpolator.ts at 6.6.3) and the plugin's macros
-    (pkg/macros/macros.go at v4.10.1, via sqlutil.Interpolate)."""
+@pytest.mark.parametrize("programme", sorted(LIVE_PROGRAMMES))
+def test_macros_py_matches_upstream_query_by_query(programme: str) -> None:
+    """dashboards/macros.py serves the live page (streams/live_data.py) only; for each of the
+    page's queries and each programme the page accepts (its "All" is Scenes' "All" with the
+    dashboards' custom all-value), its SQL equals what Grafana would send: Scenes'
+    substitution (sceneInterpolator.ts at 6.6.3) and the plugin's macros (pkg/macros/macros.go
+    at v4.10.1, via sqlutil.Interpolate), with the page's one-hour window and 5 s interval."""
     now = datetime.now(UTC).replace(microsecond=0)
     window = TimeRange(now - timedelta(hours=1), now + timedelta(minutes=1), 5)
-    programme = Variable(
-        "programme",
-        (("social_assistance", "social_assistance"),),
-        include_all=True,
-        all_value=p.ALL,
-        select="social_assistance",
-    )
-    ours, upstream = live_page_cases(programme, window)
-    assert len(ours) == len(PAGE_PANELS) + len(DRILL_PANELS)
-    for mine, theirs in zip(ours, upstream, strict=True):
-        assert mine == theirs
+    # The programme variable as the committed dashboards define it (its custom all-value).
+    models = [
+        v
+        for path in sorted((ROOT / "dashboards" / "json").rglob("*.json"))
+        for v in load(path)["templating"]["list"]
+        if v["name"] == "programme"
+    ]
+    assert len({(m.get("includeAll"), m.get("allValue"), m.get("multi")) for m in models}) == 1
+    model = models[0]
+    options = [(v, v) for v in sorted(LIVE_PROGRAMMES - {p.ALL})]
+    select = ALL_SELECTED if programme == p.ALL else programme
+    variable = Variable.from_dashboard(model, options, select)
+    ours, upstream = live_page_cases(variable, window)
+    queries = [q.key for q in (*PAGE_PANELS, *DRILL_PANELS)]
+    assert len(ours) == len(queries) == len(upstream)
+    for key, mine, theirs in zip(queries, ours, upstream, strict=True):
+        assert mine == theirs, key

@@ -26,6 +26,7 @@ from streams.queries import Results
 from streams.settings import Settings
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
+from streams.testing import ServiceFactory
 from streams.verify import compare
 from tests.conftest import rules, unique
 
@@ -102,12 +103,12 @@ def ledger_count(data_dir: Path) -> int:
 
 
 def test_three_runs_into_one_data_dir_equal_the_truth_in_order_and_reversed(
-    split: tuple[list[Path], dict[str, Any]], session_broker: EmbeddedBroker, tmp_path: Path
+    split: tuple[list[Path], dict[str, Any]], welfare_services: ServiceFactory, tmp_path: Path
 ) -> None:
     paths, truth = split
-    forward = run_all(paths, tmp_path / "forward", session_broker)
+    forward = run_all(paths, tmp_path / "forward", welfare_services.broker)
     assert compare(forward, truth, rules(Settings(_env_file=None))) == []
-    reverse = run_all(paths[::-1], tmp_path / "reverse", session_broker)
+    reverse = run_all(paths[::-1], tmp_path / "reverse", welfare_services.broker)
     assert compare(reverse, truth, rules(Settings(_env_file=None))) == []
     assert forward.nation == reverse.nation
 
@@ -131,11 +132,12 @@ def test_sending_a_file_twice_changes_nothing(
 
 
 def test_a_conflicting_duplicate_of_an_earlier_run_is_dead_lettered(
-    split: tuple[list[Path], dict[str, Any]], session_broker: EmbeddedBroker, tmp_path: Path
+    split: tuple[list[Path], dict[str, Any]], welfare_services: ServiceFactory, tmp_path: Path
 ) -> None:
     paths, _ = split
     data_dir = tmp_path / "data"
-    first = EmbeddedPipeline(settings_for_one_run()).run(paths[1], data_dir, broker=session_broker)
+    broker = welfare_services.broker
+    first = EmbeddedPipeline(settings_for_one_run()).run(paths[1], data_dir, broker=broker)
     assert first.dead_letters == []
     lines = paths[1].read_bytes().splitlines()
     original = next(
@@ -149,9 +151,7 @@ def test_a_conflicting_duplicate_of_an_earlier_run_is_dead_lettered(
     }
     second_file = tmp_path / "second.jsonl"
     second_file.write_bytes(orjson.dumps(conflicting) + b"\n" + orjson.dumps(original) + b"\n")
-    second = EmbeddedPipeline(settings_for_one_run()).run(
-        second_file, data_dir, broker=session_broker
-    )
+    second = EmbeddedPipeline(settings_for_one_run()).run(second_file, data_dir, broker=broker)
     assert [(r["error_class"], r["events"]) for r in second.dead_letters] == [
         ("conflicting_duplicate", 1)
     ]

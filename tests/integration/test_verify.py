@@ -113,12 +113,15 @@ def test_replay_scenario_then_verify(
     assert equal.startswith("khớp: ")
     assert f"{cashless:,} / {due:,} (".replace(",", ".") in equal.replace("\n", " ")
     assert re.search(r"\(\d+,\d\d%\)", equal)
-    assert (
-        main(
-            ["verify", "--truth", str(truth_path), "--data-dir", str(data_dir), "--format", "json"]
-        )
-        == 0
+    # The data dir's worker is stopped and nobody serves it: that cannot tell, in one line.
+    assert main(["verify", "--truth", str(truth_path), "--data-dir", str(data_dir)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        f"chưa thể kết luận: không có dịch vụ nào đang chạy cho {data_dir}; "
+        f"hãy khởi động bằng `welfare-monitor serve --data-dir {data_dir}`"
     )
+    offline = ["verify", "--truth", str(truth_path), "--data-dir", str(data_dir), "--offline"]
+    assert main([*offline, "--format", "json"]) == 0
     verdict = json.loads(capsys.readouterr().out)
     assert verdict["status"] == "equal" and verdict["differences"] == []
 
@@ -139,12 +142,7 @@ def test_replay_scenario_then_verify(
         )
     finally:
         store.close()
-    assert (
-        main(
-            ["verify", "--truth", str(truth_path), "--data-dir", str(data_dir), "--format", "json"]
-        )
-        == 1
-    )
+    assert main([*offline, "--format", "json"]) == 1
     verdict = json.loads(capsys.readouterr().out)
     assert verdict["status"] == "different"
     commune_level = [d for d in verdict["differences"] if d["level"] == "communes"]
@@ -157,7 +155,7 @@ def test_replay_scenario_then_verify(
             "found": row_due_in_truth(truth, row) + 1,
         }
     ]
-    assert main(["verify", "--truth", str(truth_path), "--data-dir", str(data_dir)]) == 1
+    assert main(offline) == 1
     table = capsys.readouterr().out
     assert str(row["commune_code"]) in table and "beneficiaries_due" in table
     assert "chỗ khác với số liệu gốc" in table and "giá trị đúng" in table
@@ -171,6 +169,7 @@ def test_replay_scenario_then_verify(
                 str(truth_path),
                 "--data-dir",
                 str(tmp_path / "nothing"),
+                "--offline",
                 "--lang",
                 "en",
             ]
@@ -179,6 +178,7 @@ def test_replay_scenario_then_verify(
     )
     err = capsys.readouterr().err
     assert err.startswith("cannot tell:") and len(err.strip().splitlines()) == 1
+    assert "holds no chDB data" in err
     broker.stop()
     assert main(["verify", "--truth", str(truth_path), "--timeout", "5"]) == 2
     err = capsys.readouterr().err

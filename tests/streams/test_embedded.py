@@ -7,17 +7,15 @@ redelivered batches; every level of the result must equal the simulator's ground
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import orjson
 import pytest
 
 from simulators.faults import MALFORMED_CLASSES
-from streams.broker import EmbeddedBroker
-from streams.embedded import EmbeddedPipeline
 from streams.queries import Results
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
+from streams.testing import ServiceFactory
 from streams.verify import compare
 from tests.conftest import Run, rules, unique
 
@@ -53,12 +51,15 @@ def test_each_alert_kind_and_the_coverage_ranking_match_the_drill(drill_run: Run
 
 
 def test_a_fresh_consumer_group_replaying_the_topic_gets_identical_results(
-    drill_run: Run, session_broker: EmbeddedBroker, tmp_path: Path
+    drill_run: Run, welfare_services: ServiceFactory
 ) -> None:
-    fresh = drill_run.settings.model_copy(update={"app_id": unique("wm-replay")})
-    again = EmbeddedPipeline(fresh).run(
-        drill_run.events_path, tmp_path / "data", broker=session_broker, produce=False
+    """A second service of the test kit reads the drill's events topic (still on the shared
+    broker) with a new consumer group into a fresh store."""
+    service = welfare_services.start(
+        "drill-again", app_id=unique("wm-replay"), events_topic=drill_run.settings.events_topic
     )
+    again = service.wait()
+    service.stop()
     def timeless(results: Results) -> Results:
         alerts = [{k: v for k, v in a.items() if k != "raised_at"} for a in results.alerts]
         return Results(**{**results.__dict__, "alerts": alerts})
@@ -107,16 +108,16 @@ def _topic_values(bootstrap: str, topics: list[str]) -> list[str]:
 
 @pytest.mark.parametrize("which", ["binh_dinh_run", "drill_run"])
 def test_no_citizen_id_in_clickhouse_topics_or_logs(
-    which: str, request: pytest.FixtureRequest, session_broker: EmbeddedBroker
+    which: str, request: pytest.FixtureRequest
 ) -> None:
     run: Run = request.getfixturevalue(which)
     texts = _tables(run)
     texts += [p.read_text(errors="replace") for p in (run.data_dir / "logs").glob("*")]
     s = run.settings
-    downstream = [t for t in _topics(session_broker.bootstrap_servers)
+    downstream = [t for t in _topics(run.bootstrap_servers)
                   if t.startswith(s.app_id) or t in (s.dead_letter_topic, s.alerts_topic)]
     assert s.dead_letter_topic in downstream and s.alerts_topic in downstream
-    texts += _topic_values(session_broker.bootstrap_servers, downstream)
+    texts += _topic_values(run.bootstrap_servers, downstream)
     assert len(texts) > 10
     found = {digits for text in texts for digits in re.findall(r"\d{12}", text)}
     assert found & run.citizen_ids == set()

@@ -53,22 +53,38 @@ def test_helpers_ingest_exactly_like_the_worker(binh_dinh: Any) -> None:
 
 @pytest.mark.integration
 def test_helpers_die_with_a_killed_worker(tmp_path: Any) -> None:
-    # A stand-in worker: starts a pool, reports its helpers' pids, then waits to be killed.
+    # A stand-in worker: starts a pool, waits until every helper has started (each holds one
+    # rendezvous task until all have arrived, so no helper can take two), reports their pids,
+    # then waits to be killed. Without the rendezvous one helper sometimes ran both chunks of
+    # the ingest (2 runs in 20) while the other was still starting, so the test measured that
+    # helper's start-up under load rather than its death with the worker.
     script = textwrap.dedent("""
-        import asyncio, sys
+        import asyncio, os, sys, time
         from streams.ingest import Arrival
         from streams.ingest_pool import IngestPool
         from streams.pseudonym import Pseudonymizer
+
+        def arrive(directory, helpers):
+            open(os.path.join(directory, str(os.getpid())), "w").close()
+            deadline = time.monotonic() + 120
+            while len(os.listdir(directory)) < helpers and time.monotonic() < deadline:
+                time.sleep(0.02)
+            return os.getpid()
+
         if __name__ == "__main__":
             pool = IngestPool(Pseudonymizer(b"k" * 32), 2)
             pool.start()
             asyncio.run(pool.ingest([b"{}", b"{}"], Arrival.at()))
+            tasks = [pool._executor.submit(arrive, sys.argv[1], 2) for _ in range(2)]
+            assert len({task.result() for task in tasks}) == 2
             print(*pool._executor._processes, flush=True)
             sys.stdin.read()
     """)
     path = tmp_path / "worker.py"
     path.write_text(script)
-    worker = subprocess.Popen([sys.executable, str(path)], stdin=subprocess.PIPE,
+    arrivals = tmp_path / "arrivals"
+    arrivals.mkdir()
+    worker = subprocess.Popen([sys.executable, str(path), str(arrivals)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, cwd=os.getcwd())
     assert worker.stdout is not None
     helpers = [int(pid) for pid in worker.stdout.readline().split()]

@@ -7,14 +7,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
 from dashboards import panels as p
 from dashboards.macros import TimeRange, expand
 from streams.live_data import DRILL_PANELS, PAGE_PANELS
-from tests.support.chdb_readonly import ReadonlyChdb
 from tests.support.grafana_upstream import (
     ALL_SELECTED,
     Interpolation,
@@ -107,38 +106,77 @@ def options_from_rows(rows: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return out
 
 
+class Runner(Protocol):
+    """Runs a query and returns its rows: a ReadonlyChdb, or a store."""
+
+    def query(self, sql: str) -> list[dict[str, Any]]: ...
+
+
+def _variables(model: dict[str, Any]) -> bool:
+    return model.get("type") in ("query", "custom")
+
+
+def _resolve_one(
+    uid: str,
+    model: dict[str, Any],
+    sql: str | UpstreamError,
+    runner: Runner,
+    picks: dict[str, str | None],
+) -> Variable:
+    """A variable once its query, as Grafana sends it, has run: Scenes' default choice or
+    `picks[name]`: a value, ALL_SELECTED, or the first option when the pick is "first"."""
+    if isinstance(sql, UpstreamError):
+        raise AssertionError(f"{uid} variable {model['name']}: {sql}")
+    try:
+        options = options_from_rows(runner.query(sql))
+    except Exception as e:
+        raise AssertionError(f"{uid} variable {model['name']}: {e}\n{sql}") from e
+    pick: str | list[str] | None = picks.get(model["name"])
+    if pick == "first":  # the first option ([first] for a multi-value variable)
+        first = options[0][0] if options else None
+        pick = [first] if first is not None and model.get("multi") else first
+    return Variable.from_dashboard(model, options, pick)
+
+
 def resolve_variables(
     board: dict[str, Any],
-    runner: ReadonlyChdb,
+    runner: Runner,
     start: datetime,
     end: datetime,
     picks: dict[str, str | None],
 ) -> list[Variable]:
     """Each variable's options from its own query (itself substituted and expanded upstream
-    with the variables before it), then Scenes' default choice or `picks[name]`:
-    a value, ALL_SELECTED, or the first option when the pick is "first"."""
-    resolved: list[Variable] = []
-    for model in board.get("templating", {}).get("list", []):
-        if model.get("type") not in ("query", "custom"):
-            continue
-        [sql] = grafana_sql([Interpolation(variable_sql(model), tuple(resolved))], start, end)
-        if isinstance(sql, UpstreamError):
-            raise AssertionError(f"{board['uid']} variable {model['name']}: {sql}")
-        try:
-            options = options_from_rows(runner.query(sql))
-        except Exception as e:
-            raise AssertionError(f"{board['uid']} variable {model['name']}: {e}\n{sql}") from e
-        pick: str | list[str] | None = picks.get(model["name"])
-        if pick == "first":  # the first option ([first] for a multi-value variable)
-            first = options[0][0] if options else None
-            pick = [first] if first is not None and model.get("multi") else first
-        resolved.append(Variable.from_dashboard(model, options, pick))
+    with the variables before it), then Scenes' default choice or `picks[name]`."""
+    return resolve_boards({board["uid"]: board}, runner, start, end, picks)[board["uid"]]
+
+
+def resolve_boards(
+    boards: dict[str, dict[str, Any]],
+    runner: Runner,
+    start: datetime,
+    end: datetime,
+    picks: dict[str, str | None],
+) -> dict[str, list[Variable]]:
+    """`resolve_variables` for many dashboards, by uid: one upstream call per variable
+    position (each board's n-th variable depends only on its own earlier ones)."""
+    models = {
+        uid: [m for m in board.get("templating", {}).get("list", []) if _variables(m)]
+        for uid, board in boards.items()
+    }
+    resolved: dict[str, list[Variable]] = {uid: [] for uid in boards}
+    for i in range(max((len(m) for m in models.values()), default=0)):
+        todo = [(uid, ms[i]) for uid, ms in models.items() if i < len(ms)]
+        sqls = grafana_sql(
+            [Interpolation(variable_sql(m), tuple(resolved[uid])) for uid, m in todo], start, end
+        )
+        for (uid, model), sql in zip(todo, sqls, strict=True):
+            resolved[uid].append(_resolve_one(uid, model, sql, runner, picks))
     return resolved
 
 
 def run_targets(
     board: dict[str, Any],
-    runner: ReadonlyChdb,
+    runner: Runner,
     variables: list[Variable],
     start: datetime,
     end: datetime,
