@@ -58,6 +58,7 @@ from streams.ledger import Figures
 from streams.pseudonym import Pseudonymizer
 from streams.settings import Settings
 from streams.sink import ClickHouseSink, now_utc
+from streams.target_rules import TargetCache
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +169,7 @@ class PaymentsAgent:
         self.rules = AlertRules(settings.alert_cashless_target, settings.alert_rate_drop_points,
                                 settings.alert_min_beneficiaries)
         self.health = Health()
+        self.targets = TargetCache()  # behind_target: the targets of recent provinces
         self.batches_done = 0  # acknowledged batches (set by the agent loop)
 
     def _take(self, event: EventT, result: MessageResult, out: BatchOutput) -> int:
@@ -222,6 +224,8 @@ class PaymentsAgent:
         previous = before.total() if before is not None and before.per_programme else None
         held = [a for a in (low_rate(commune, stats, self.rules),
                             rate_drop(commune, stats, previous, self.rules)) if a.active]
+        held += self.targets.alerts(commune, stats, self.rules,
+                                    self.settings.alert_target_warn_days)
         return held + beneficiary_alerts(commune, stats)
 
     async def process(self, batch: Sequence[EventT], alerts_topic: Any,
@@ -244,6 +248,7 @@ class PaymentsAgent:
         for commune in out.communes:
             wanted |= {commune.previous(), commune.next()}
         figures = await ledger.read_figures(self.sink, wanted)
+        await self.targets.load(self.sink, out.communes)
         stats_rows: list[dict[str, Any]] = []
         alerting: dict[CommuneId, tuple[list[Alert], int]] = {}
         for commune in sorted(out.communes, key=lambda c: c.key):
