@@ -135,18 +135,18 @@ def _simulate_to(
 
 def _check_scenarios(paths: list[str]) -> int:
     from simulators.scenario_check import check_file
+    from streams.scenario_text import problem_line, problems_line, scenario_valid_line
 
     bad = 0
     for name in paths:
         scenario, problems = check_file(Path(name))
         if scenario is not None:
-            out.print(f"{name}: valid scenario {scenario.name!r} ({len(scenario.periods)} "
-                      f"periods, {scenario.beneficiaries:,} beneficiaries)", markup=False)
+            out.print(scenario_valid_line(name, scenario), markup=False)
             continue
         bad += 1
-        err.print(f"{name}: {len(problems)} problem(s)", markup=False)
+        err.print(problems_line(name, len(problems)), markup=False)
         for problem in problems:
-            err.print(f"  {problem}", markup=False, highlight=False)
+            err.print("  " + problem_line(problem), markup=False, highlight=False)
     return 1 if bad else 0
 
 

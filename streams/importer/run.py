@@ -84,8 +84,10 @@ def convert(
                     RowProblem(
                         number,
                         "",
-                        f"the same row as row {first_row[found.identity]} "
-                        "(same beneficiary, period, programme and attempt, or access point id)",
+                        _(
+                            "the same row as row {row} (same beneficiary, period, programme "
+                            "and attempt, or access point id)"
+                        ).format(row=first_row[found.identity]),
                     )
                 )
             else:
@@ -125,8 +127,11 @@ def dead_letter_rows(converted: Converted, at: datetime | None = None) -> list[d
             "source_index": 0,
             "error_class": DEAD_LETTER_CLASS,
             "reason": redact(
-                f"{converted.file_name} row {p.row}"
-                f"{', column ' + p.column if p.column else ''}: {p.reason}"
+                (
+                    _("{file} row {row}, column {column}: {reason}")
+                    if p.column
+                    else _("{file} row {row}: {reason}")
+                ).format(file=converted.file_name, row=p.row, column=p.column, reason=p.reason)
             ),
         }
         for p in converted.problems
