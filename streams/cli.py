@@ -887,6 +887,9 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--format", choices=("table", "json"), default="table")
     explain_cmd.set_defaults(handler=cmd_explain)
     lookup_cmd.set_defaults(handler=cmd_lookup)
+    from streams.followup import add_parser as add_followup_parser
+
+    add_followup_parser(sub)
     _lang_option(parser)
     return parser
 
