@@ -34,6 +34,10 @@ PLUGIN_VERSION = "4.10.2"
 # Grafana with a ClickHouse data source (no data-source uid is written in it).
 DATASOURCE_VARIABLE = "datasource"
 DATASOURCE = {"type": DATASOURCE_TYPE, "uid": "${" + DATASOURCE_VARIABLE + "}"}
+# The follow-up panel reads a second data-source variable, limited to data sources whose name
+# says "follow-up": the narrowly granted reader of pseudonyms (docs/server-mode.md).
+FOLLOWUP_DATASOURCE_VARIABLE = "followup_datasource"
+FOLLOWUP_DATASOURCE = {"type": DATASOURCE_TYPE, "uid": "${" + FOLLOWUP_DATASOURCE_VARIABLE + "}"}
 # Unit of each column, applied per field (overrides), never to a whole panel.
 COLUMN_UNITS = {
     "cashless_rate": "percentunit",
@@ -143,6 +147,25 @@ def datasource_variable() -> dict[str, Any]:
     }
 
 
+def followup_datasource_variable() -> dict[str, Any]:
+    """The follow-up panel's data-source picker: ClickHouse sources named *follow-up*."""
+    return datasource_variable() | {
+        "label": "Follow-up data source",
+        "name": FOLLOWUP_DATASOURCE_VARIABLE,
+        "regex": "/follow-up/i",
+    }
+
+
+def followup_panel(
+    panel_id: int, query: PanelQuery, x: int, y: int, w: int, h: int
+) -> dict[str, Any]:
+    """A panel reading the follow-up data source (its panel and target)."""
+    out = panel(panel_id, query, x, y, w, h)
+    out["datasource"] = FOLLOWUP_DATASOURCE
+    out["targets"] = [t | {"datasource": FOLLOWUP_DATASOURCE} for t in out["targets"]]
+    return out
+
+
 def dashboard(
     uid: str,
     title: str,
@@ -239,8 +262,9 @@ def source_boards() -> dict[str, dict[str, Any]]:
                 panel(3, p.COMMUNE_TIME_TO_PAY, 12, 5, 12, 9),
                 panel(4, p.COMMUNE_PROGRAMMES, 0, 14, 24, 8),
                 panel(5, p.COMMUNE_ALERTS, 0, 22, 24, 9),
+                followup_panel(6, p.COMMUNE_FOLLOWUP, 0, 31, 24, 12),
             ],
-            [province, commune, programme, period],
+            [province, commune, programme, period, followup_datasource_variable()],
             time_from="now-30d",
             annotations=[
                 {

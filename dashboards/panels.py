@@ -204,6 +204,25 @@ LIMIT 200""",
     ("kind", "period", "subject", "value", "message", "raised_at"),
 )
 
+# Who the commune's staff should follow up: pseudonyms, so read through the follow-up data
+# source, whose ClickHouse user may read the `followup` table and nothing else
+# (dashboards/provisioning/clickhouse/grafana-followup.xml); `welfare-monitor followup
+# refresh` fills it (docs/server-mode.md).
+COMMUNE_FOLLOWUP = PanelQuery(
+    "commune_followup", "Who to follow up",
+    f"""SELECT category, beneficiary, programme, reason, last_event_at
+FROM followup FINAL
+WHERE active = 1 AND period = ${{period:singlequote}} AND commune_code = {COMMUNE}
+  AND (${{programme:singlequote}} = '__all' OR programme = ${{programme:singlequote}})
+ORDER BY category, beneficiary
+LIMIT 1000""",
+    ("category", "beneficiary", "programme", "reason", "last_event_at"),
+    description="Unpaid, failed (with the last reason) and paid-twice beneficiaries, as "
+                "pseudonyms (`welfare-monitor explain` shows one's events). Read through the "
+                "follow-up data source; refreshed by `welfare-monitor followup refresh`.",
+)
+FOLLOWUP_PANELS = (COMMUNE_FOLLOWUP,)
+
 ALERT_ANNOTATIONS = PanelQuery(
     "alert_annotations", "Alerts",
     f"""SELECT raised_at AS time, message AS text, kind AS tags
@@ -323,8 +342,8 @@ PROGRAMME_VARIABLE = "SELECT DISTINCT programme FROM commune_programme_stats ORD
 PANELS: tuple[PanelQuery, ...] = (
     NATION_STAT, PROVINCE_STATS, TREND, WORST_COMMUNES, COMMUNE_TABLE, CHANNEL_MIX,
     COMMUNE_STAT, COMMUNE_FAILURES, COMMUNE_TIME_TO_PAY, COMMUNE_PROGRAMMES, COMMUNE_ALERTS,
-    ALERT_ANNOTATIONS, COVERAGE_GAPS, BENEFICIARIES_PER_ATM, COMMUNE_MAP, ACCESS_POINT_MAP,
-    EVENTS_PER_S, CONSUMER_LAG, DEAD_LETTERS, FRESHNESS,
+    COMMUNE_FOLLOWUP, ALERT_ANNOTATIONS, COVERAGE_GAPS, BENEFICIARIES_PER_ATM, COMMUNE_MAP,
+    ACCESS_POINT_MAP, EVENTS_PER_S, CONSUMER_LAG, DEAD_LETTERS, FRESHNESS,
 )
 VARIABLE_QUERIES = {
     "period": PERIOD_VARIABLE, "province": PROVINCE_VARIABLE, "commune": COMMUNE_VARIABLE,

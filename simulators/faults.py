@@ -34,6 +34,14 @@ MALFORMED_CLASSES = (
 OVERSIZE_BYTES = 70 * 1024
 
 
+class FaultRangeError(ValueError):
+    """A fault rate outside 0-1; `flag` names its command-line flag."""
+
+    def __init__(self, flag: str) -> None:
+        super().__init__(f"{flag} must be between 0 and 1")
+        self.flag = flag
+
+
 @dataclass(frozen=True)
 class FaultSpec:
     """Rates are per generated event; `redeliver` is the chance a batch is sent again."""
@@ -48,7 +56,7 @@ class FaultSpec:
     def __post_init__(self) -> None:
         for name in ("duplicates", "out_of_order", "malformed", "redeliver"):
             if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"--{name.replace('_', '-')} must be between 0 and 1")
+                raise FaultRangeError(f"--{name.replace('_', '-')}")
 
     @property
     def active(self) -> bool:

@@ -33,10 +33,16 @@ SCHEMA_ID = "https://welfare-monitor.example/schemas/scenario.schema.json"
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with a scenario: where (a dotted path) and what is allowed."""
+    """One thing wrong with a scenario: where (a dotted path) and what is allowed.
+
+    `message` is English; `code` and `params` say the same for a translation (the CLI shows
+    it in the user's language, streams/scenario_text.py): a JSON Schema keyword, `rule` (a
+    model rule, `message` being its text), or one of this module's own codes."""
 
     path: str
     message: str
+    code: str = ""
+    params: tuple[tuple[str, str], ...] = ()
 
     def __str__(self) -> str:
         return f"{self.path or '(top level)'}: {self.message}"
@@ -90,12 +96,29 @@ def _schema_problems(raw: Any) -> list[Problem]:
     problems = []
     for error in sorted(validator.iter_errors(raw), key=lambda e: list(map(str, e.path))):
         message = error.message
+        code, params = str(error.validator), _params(error)
         if error.validator == "propertyNames":
             message = f"{error.instance!r}: " + "; ".join(e.message for e in error.context or [])
+            inner = [e for e in error.context or [] if e.validator == "enum"]
+            if inner:
+                code, params = "propertyNames.enum", _params(inner[0])
         elif error.validator in ("anyOf", "oneOf") and error.context:
             message = " or ".join(sorted({e.message for e in error.context}))
-        problems.append(Problem(_dotted(error.absolute_path), message))
+            code = ""
+        problems.append(Problem(_dotted(error.absolute_path), message, code, params))
     return problems
+
+
+def _params(error: Any) -> tuple[tuple[str, str], ...]:
+    """A schema error's values, as text, for a translated message."""
+    out = {"value": repr(error.instance), "limit": repr(error.validator_value)}
+    if error.validator == "required":
+        missing = [n for n in error.validator_value if n not in (error.instance or {})]
+        out["name"] = next((repr(n) for n in missing if repr(n) in error.message), "")
+    elif error.validator == "additionalProperties":
+        allowed = set((error.schema or {}).get("properties", {}))
+        out["names"] = ", ".join(repr(k) for k in error.instance if k not in allowed)
+    return tuple(sorted(out.items()))
 
 
 def _model_problems(raw: Any) -> tuple[Scenario | None, list[Problem]]:
@@ -103,7 +126,7 @@ def _model_problems(raw: Any) -> tuple[Scenario | None, list[Problem]]:
         return Scenario.model_validate(raw), []
     except ValidationError as e:
         return None, [
-            Problem(_dotted(err["loc"]), err["msg"].removeprefix("Value error, "))
+            Problem(_dotted(err["loc"]), err["msg"].removeprefix("Value error, "), "rule")
             for err in e.errors()
         ]
 
@@ -119,6 +142,8 @@ def _unit_problems(scenario: Scenario) -> list[Problem]:
                 Problem(
                     f"region.province_codes.{i}",
                     f"{code} is not a province code (known: 1-{max(known)})",
+                    "province",
+                    (("code", str(code)), ("last", str(max(known)))),
                 )
             )
     selected = {
@@ -128,11 +153,18 @@ def _unit_problems(scenario: Scenario) -> list[Problem]:
         for c in communes_of(code, region.commune_code_range)
     }
     if not problems and not selected:
-        problems.append(Problem("region", "selects no commune; check commune_code_range"))
+        problems.append(
+            Problem("region", "selects no commune; check commune_code_range", "no_commune")
+        )
     for i, code in enumerate(scenario.pilot_communes):
         if selected and code not in selected:
             problems.append(
-                Problem(f"pilot_communes.{i}", f"{code} is not a commune of the scenario's region")
+                Problem(
+                    f"pilot_communes.{i}",
+                    f"{code} is not a commune of the scenario's region",
+                    "pilot",
+                    (("code", str(code)),),
+                )
             )
     return problems
 
@@ -155,13 +187,17 @@ def check_file(path: Path) -> tuple[Scenario | None, list[Problem]]:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as e:
-        return None, [Problem("", f"cannot read {path}: {e}")]
+        return None, [Problem("", f"cannot read {path}: {e}", "read", (("reason", str(e)),))]
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        return None, [Problem("", f"not valid YAML{where}: {getattr(e, 'problem', e)}")]
+        why = str(getattr(e, "problem", e))
+        if mark is None:
+            return None, [Problem("", f"not valid YAML: {why}", "yaml", (("reason", why),))]
+        at = (("line", str(mark.line + 1)), ("column", str(mark.column + 1)), ("reason", why))
+        return None, [Problem("", f"not valid YAML{where}: {why}", "yaml_at", at)]
     return check_data(raw)
 
 

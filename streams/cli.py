@@ -136,18 +136,18 @@ def _simulate_to(
 
 def _check_scenarios(paths: list[str]) -> int:
     from simulators.scenario_check import check_file
+    from streams.scenario_text import problem_line, problems_line, scenario_valid_line
 
     bad = 0
     for name in paths:
         scenario, problems = check_file(Path(name))
         if scenario is not None:
-            out.print(f"{name}: valid scenario {scenario.name!r} ({len(scenario.periods)} "
-                      f"periods, {scenario.beneficiaries:,} beneficiaries)", markup=False)
+            out.print(scenario_valid_line(name, scenario), markup=False)
             continue
         bad += 1
-        err.print(f"{name}: {len(problems)} problem(s)", markup=False)
+        err.print(problems_line(name, len(problems)), markup=False)
         for problem in problems:
-            err.print(f"  {problem}", markup=False, highlight=False)
+            err.print("  " + problem_line(problem), markup=False, highlight=False)
     return 1 if bad else 0
 
 
@@ -889,6 +889,9 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--format", choices=("table", "json"), default="table")
     explain_cmd.set_defaults(handler=cmd_explain)
     lookup_cmd.set_defaults(handler=cmd_lookup)
+    from streams.followup import add_parser as add_followup_parser
+
+    add_followup_parser(sub)
     _lang_option(parser)
     return parser
 

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -313,15 +313,17 @@ class EmbeddedPipeline:
         broker: EmbeddedBroker | None = None,
         produce: bool = True,
         on_processed: Callable[[Settings], None] | None = None,
+        lines: Sequence[bytes] | None = None,
     ) -> Results:
         """Process every event of `input_path`; return the results read from chDB.
 
         With `broker`, that running broker is used (and left running); with
         `produce=False` the events are expected on the topic already, e.g. to replay a topic
         into a fresh consumer group. `on_processed` runs once every event is stored, while
-        the worker (and its live page) still runs.
+        the worker (and its live page) still runs. With `lines`, those event lines are sent
+        instead of the file's, from memory (nothing is written to disk).
         """
-        total = count_events(input_path)
+        total = len(lines) if lines is not None else count_events(input_path)
         run_paths = EmbeddedRun(data_dir)
         own_broker = broker is None
         broker = broker or EmbeddedBroker(run_paths.broker_log)
@@ -343,7 +345,11 @@ class EmbeddedPipeline:
             self.observer.notice(_("live page: {url} (open it to watch the counts climb)").format(
                 url=f"http://{settings.web_host}:{settings.web_port}/"))
             if produce:
-                self.produced = self._produce(settings, input_path, total)
+                self.produced = (
+                    produce_lines(settings, lines, total, self.observer)
+                    if lines is not None
+                    else self._produce(settings, input_path, total)
+                )
                 messages = self.produced.messages
             else:
                 messages = count_messages(

@@ -146,7 +146,7 @@ def read_cccd(text: str, year: int | None = None) -> str:
     if problem:
         raise InputError(
             _("not a CCCD: {problem}. Type the 12 digits on standard input.").format(
-                problem=problem
+                problem=_(problem)
             )
         )
     return cccd

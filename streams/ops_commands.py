@@ -16,7 +16,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from simulators.faults import FaultInjector, FaultSpec
+from simulators.faults import FaultInjector, FaultRangeError, FaultSpec
 from simulators.generator import PaymentCycle
 from simulators.scenario import load_scenario
 from streams import i18n
@@ -25,6 +25,7 @@ from streams.catchup import CaughtUp, Undecided, wait_until_caught_up
 from streams.errors import InputError, WelfareMonitorError
 from streams.i18n import _
 from streams.queries import read_results
+from streams.scenario_text import fault_range_error
 from streams.service import EmbeddedService, ServiceInfo, describe, fetch_results
 from streams.settings import Settings
 from streams.verify import Difference, differences
@@ -231,8 +232,8 @@ def faults_from(args: argparse.Namespace) -> FaultSpec:
             malformed=args.malformed,
             redeliver=args.redeliver,
         )
-    except ValueError as e:
-        raise InputError(str(e)) from e
+    except FaultRangeError as e:
+        raise InputError(fault_range_error(e.flag)) from e
 
 
 def faults_given(args: argparse.Namespace) -> bool:

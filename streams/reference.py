@@ -10,6 +10,8 @@ from functools import lru_cache
 
 from vietnam_provinces import Ward
 
+from streams.i18n import N_
+
 # Province-of-registration codes in CCCDs: the 63 pre-2025 province codes, zero-padded.
 CCCD_REGISTRATION_CODES = frozenset(
     f"{code:03d}"
@@ -40,11 +42,11 @@ def commune_problem(province_code: int, commune_code: int) -> str | None:
 def cccd_problem(cccd: str, current_year: int) -> str | None:
     """Why a 12-digit string cannot be a CCCD, or None. Never echoes the number."""
     if len(cccd) != 12 or not cccd.isdigit():
-        return "a CCCD has exactly 12 digits"
+        return N_("a CCCD has exactly 12 digits")
     if cccd[:3] not in CCCD_REGISTRATION_CODES:
-        return "the CCCD's province-of-registration code does not exist"
+        return N_("the CCCD's province-of-registration code does not exist")
     century = 1900 + (int(cccd[3]) // 2) * 100
     birth_year = century + int(cccd[4:6])
     if birth_year > current_year:
-        return "the CCCD's gender/century digit and birth year give a birth in the future"
+        return N_("the CCCD's gender/century digit and birth year give a birth in the future")
     return None

@@ -40,6 +40,11 @@ FROM alerts FINAL
 WHERE kind = 'behind_target' AND active = 1
 """
 PERIODS_SQL = "SELECT DISTINCT period FROM commune_programme_stats ORDER BY period"
+STATS_VERSIONS_SQL = """
+SELECT period, province_code, commune_code, max(version) AS version
+FROM commune_programme_stats FINAL
+GROUP BY period, province_code, commune_code
+"""
 
 
 def _period(text: str) -> str | None:
@@ -208,7 +213,9 @@ class TargetAlerts:
 def evaluate_alerts(store: Store, settings: Settings, today: date | None = None) -> TargetAlerts:
     """Raise `behind_target` alerts for communes short of their target near (or past) the
     deadline, in every period with statistics, and clear those that no longer hold. Rows go
-    to the alerts table like the worker's alerts (same keys, versions, active flag)."""
+    to the alerts table like the worker's alerts (same keys, versions, active flag): the
+    worker evaluates the same rule as it stores figures (streams/target_rules.py); this
+    refreshes them after a targets import or as deadlines come near."""
     rules = AlertRules.of(settings)
     before = {
         (r["period"], int(r["province_code"]), int(r["commune_code"]), r["subject"])
@@ -237,9 +244,18 @@ def evaluate_alerts(store: Store, settings: Settings, today: date | None = None)
         )
         for period, province, commune, subject in sorted(before - now)
     ]
-    version = time.time_ns() // 1_000_000
+    # The worker's version for a commune-period's alerts (the ledger's event count of the
+    # period and of the one before), so these rows and the worker's replace each other: the
+    # later write wins at an equal version, and neither hides the other's newer figures.
+    versions = {
+        CommuneId(r["period"], int(r["province_code"]), int(r["commune_code"])): int(r["version"])
+        for r in store.query(STATS_VERSIONS_SQL)
+    }
     at = datetime.now(UTC)
-    rows = [a.row(version, at) for a in holding + ended]
+    rows = [
+        a.row(versions.get(a.commune, 0) + versions.get(a.commune.previous(), 0), at)
+        for a in holding + ended
+    ]
     if rows:
         store.insert("alerts", rows)
     return TargetAlerts(raised, ended, len(holding))

@@ -45,6 +45,7 @@ def test_docker_compose_accepts_the_file() -> None:
     env = os.environ | {
         "CLICKHOUSE_PASSWORD": "x", "PSEUDONYM_KEY": "0123456789abcdef0123",
         "GRAFANA_CLICKHOUSE_PASSWORD": "y", "GRAFANA_ADMIN_PASSWORD": "z",
+        "GRAFANA_FOLLOWUP_CLICKHOUSE_PASSWORD": "w",
     }
     done = subprocess.run([binary, "-f", str(COMPOSE), "config", "-q"], env=env,
                           capture_output=True, text=True, timeout=60, check=False)
@@ -53,6 +54,14 @@ def test_docker_compose_accepts_the_file() -> None:
                              env={k: v for k, v in env.items() if k != "GRAFANA_ADMIN_PASSWORD"},
                              capture_output=True, text=True, timeout=60, check=False)
     assert missing.returncode != 0 and "GRAFANA_ADMIN_PASSWORD" in missing.stderr
+    # The follow-up reader's password is required too: an empty one would let anyone in.
+    missing = subprocess.run(
+        [binary, "-f", str(COMPOSE), "config", "-q"],
+        env={k: v for k, v in env.items() if k != "GRAFANA_FOLLOWUP_CLICKHOUSE_PASSWORD"},
+        capture_output=True, text=True, timeout=60, check=False,
+    )
+    assert missing.returncode != 0
+    assert "GRAFANA_FOLLOWUP_CLICKHOUSE_PASSWORD" in missing.stderr
 
 
 def test_no_secret_is_written_in_the_file() -> None:

@@ -57,6 +57,7 @@ from streams.ledger import Figures
 from streams.pseudonym import Pseudonymizer
 from streams.settings import Settings
 from streams.sink import ClickHouseSink, now_utc
+from streams.target_rules import TargetCache
 
 log = logging.getLogger(__name__)
 
@@ -182,6 +183,7 @@ class PaymentsAgent:
         self.pseudonymize = pseudonymize
         self.rules = AlertRules.of(settings)
         self.health = Health()
+        self.targets = TargetCache()  # behind_target: the targets of recent provinces
 
     def take(self, source: Source, result: MessageResult, out: BatchOutput) -> int:
         """Note one message's ingested events in the batch and dead-letter the bad ones;
@@ -235,6 +237,8 @@ class PaymentsAgent:
         previous = before.total() if before is not None and before.per_programme else None
         held = [a for a in (low_rate(commune, stats, self.rules),
                             rate_drop(commune, stats, previous, self.rules)) if a.active]
+        held += self.targets.alerts(commune, stats, self.rules,
+                                    self.settings.alert_target_warn_days)
         return held + beneficiary_alerts(commune, stats)
 
     async def process(self, batch: Sequence[EventT], alerts_topic: Any,
@@ -265,6 +269,7 @@ class PaymentsAgent:
         for commune in out.communes:
             wanted |= {commune.previous(), commune.next()}
         figures = await ledger.read_figures(self.sink, wanted)
+        await self.targets.load(self.sink, out.communes)
         stats_rows: list[dict[str, Any]] = []
         alerting: dict[CommuneId, tuple[list[Alert], int]] = {}
         for commune in sorted(out.communes, key=lambda c: c.key):

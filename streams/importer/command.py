@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,21 +9,20 @@ from rich.console import Console
 from rich.progress import Progress
 
 from streams import i18n
-from streams.embedded import EmbeddedPipeline, RunObserver, produce_file
+from streams.embedded import EmbeddedPipeline, RunObserver, produce_lines
 from streams.errors import InputError
 from streams.i18n import _
 from streams.importer.mapping import load_mapping
 from streams.importer.run import (
     Converted,
-    Register,
     check_input,
     convert,
     data_dir_key,
     errors_path,
     publish_dead_letters,
+    remove_old_register,
     store_dead_letters,
     write_errors,
-    write_lines,
 )
 from streams.queries import Results, read_results
 from streams.settings import Settings
@@ -53,8 +51,6 @@ class ImportOutcome:
 
     converted: Converted
     errors_file: Path | None
-    new_rows: int | None = None
-    corrected_rows: int | None = None
     results: Results | None = None
 
 
@@ -99,7 +95,7 @@ def report_problems(converted: Converted, console: Console, errors_file: Path | 
 
 
 def summary_lines(outcome: ImportOutcome) -> list[str]:
-    """What the import did, for people: rows read, imported, rejected, corrected."""
+    """What the import did, for people: rows read, imported, rejected."""
     lang = i18n.current()
     converted = outcome.converted
     lines = [
@@ -110,10 +106,6 @@ def summary_lines(outcome: ImportOutcome) -> list[str]:
             bad=lang.number(len(converted.problems)),
         )
     ]
-    if outcome.corrected_rows:
-        lines.append(
-            _("{n} rows replace an earlier version").format(n=lang.number(outcome.corrected_rows))
-        )
     return lines
 
 
@@ -138,21 +130,22 @@ def _errors_file(request: ImportRequest, converted: Converted) -> Path | None:
 def import_embedded(
     request: ImportRequest, settings: Settings, progress: Progress, observer: RunObserver
 ) -> ImportOutcome:
-    """Import into an embedded data dir: register the rows, replay the register through the
-    broker, worker and chDB, and record the rejected rows as dead letters."""
+    """Import into an embedded data dir: send the file's events (from memory) through the
+    broker, worker and chDB, and record the rejected rows as dead letters.
+
+    Only this file is sent: the data dir's ledger keeps every earlier import, drops a
+    re-imported row as a duplicate and lets a corrected row supersede the earlier version
+    (docs/import.md). Nothing holding a CCCD is written to disk."""
     assert request.data_dir is not None
     imports_dir = request.data_dir / "imports"
+    remove_old_register(imports_dir, observer)
     key = data_dir_key(imports_dir, settings.pseudonym_key)
     settings = settings.model_copy(update={"pseudonym_key": key})
     converted = _read(request, key.get_secret_value().encode(), progress)
     outcome = ImportOutcome(converted, _errors_file(request, converted))
-    register = Register(imports_dir)
-    outcome.new_rows, outcome.corrected_rows = register.update(converted)
-    register.save()
-    with tempfile.TemporaryDirectory(prefix="welfare-import-") as tmp:
-        events = Path(tmp) / "events.jsonl"
-        if register.write_events(events):
-            EmbeddedPipeline(settings, observer).run(events, request.data_dir)
+    lines = converted.event_lines()
+    if lines:
+        EmbeddedPipeline(settings, observer).run(request.path, request.data_dir, lines=lines)
     store = open_store(
         settings.model_copy(update={"clickhouse_url": None, "chdb_path": request.data_dir / "chdb"})
     )
@@ -186,10 +179,7 @@ def import_server(
     if lines or converted.problems:
         ensure_topics(settings.kafka_bootstrap_servers, settings.topic_layout())
     if lines:
-        with tempfile.TemporaryDirectory(prefix="welfare-import-") as tmp:
-            events = Path(tmp) / "events.jsonl"
-            write_lines(events, lines)
-            produce_file(settings, events, len(lines), observer)
+        produce_lines(settings, lines, len(lines), observer)
     if converted.problems:
         publish_dead_letters(
             settings.kafka_bootstrap_servers, settings.dead_letter_topic, converted

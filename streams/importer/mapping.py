@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from streams.errors import InputError
+from streams.i18n import _
 
 KINDS = ("roster", "payments", "access-points")
 
@@ -78,13 +79,17 @@ def _parse(data: Any, where: str) -> Mapping:
     except ValidationError as e:
         first = e.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"mapping {where}: {loc}: {first['msg']}") from e
+        raise InputError(
+            _("mapping {where}: {field}: {reason}").format(
+                where=where, field=loc, reason=first["msg"]
+            )
+        ) from e
 
 
 def default_mapping(kind: str) -> Mapping:
     """The shipped mapping of a kind."""
     if kind not in KINDS:
-        raise InputError(f"--kind must be one of {', '.join(KINDS)}")
+        raise InputError(_("--kind must be one of {kinds}").format(kinds=", ".join(KINDS)))
     text = (
         resources.files("streams.importer")
         .joinpath("mappings", f"{kind}.yaml")
@@ -101,13 +106,23 @@ def load_mapping(kind: str, path: Path | None) -> Mapping:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as e:
-        raise InputError(f"cannot read the mapping {path}: {e.strerror or e}") from e
+        raise InputError(
+            _("cannot read the mapping {path}: {reason}").format(path=path, reason=e.strerror or e)
+        ) from e
     except yaml.YAMLError as e:
-        raise InputError(f"the mapping {path} is not valid YAML: {e}") from e
+        raise InputError(
+            _("the mapping {path} is not valid YAML: {reason}").format(path=path, reason=e)
+        ) from e
     if not isinstance(data, dict):
-        raise InputError(f"the mapping {path} must be a YAML mapping (columns:, values:)")
+        raise InputError(
+            _("the mapping {path} must be a YAML mapping (columns:, values:)").format(path=path)
+        )
     if data.get("kind", kind) != kind:
-        raise InputError(f"the mapping {path} is for kind {data['kind']!r}, not {kind!r}")
+        raise InputError(
+            _("the mapping {path} is for kind {found}, not {kind}").format(
+                path=path, found=repr(data["kind"]), kind=repr(kind)
+            )
+        )
     merged = base.model_dump()
     for key, value in data.items():
         if key == "columns" and isinstance(value, dict):
@@ -123,7 +138,11 @@ def load_mapping(kind: str, path: Path | None) -> Mapping:
     unknown = set(mapping.columns) - known
     if unknown:
         raise InputError(
-            f"mapping {path}: unknown field(s) {', '.join(sorted(unknown))}; "
-            f"{kind} knows {', '.join(sorted(known))}"
+            _("mapping {path}: unknown field(s) {fields}; {kind} knows {known}").format(
+                path=path,
+                fields=", ".join(sorted(unknown)),
+                kind=kind,
+                known=", ".join(sorted(known)),
+            )
         )
     return mapping

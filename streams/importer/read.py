@@ -66,7 +66,11 @@ def _csv_rows(path: Path) -> tuple[Iterator[tuple[int, list[Any]]], int]:
             for record in reader:
                 yield reader.line_num, list(record)
         except csv.Error as e:
-            raise InputError(f"{path.name} line {reader.line_num}: {e}") from e
+            raise InputError(
+                _("{name} line {line}: {reason}").format(
+                    name=path.name, line=reader.line_num, reason=e
+                )
+            ) from e
 
     return rows(), text.count("\n") + 1
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from streams.i18n import _
 from streams.importer.mapping import Mapping, fold
 from streams.reference import cccd_problem, commune_provinces
 
@@ -105,7 +106,7 @@ class RowReader:
     def required(self, cells: list[Any], field: str) -> Any:
         value = self.cell(cells, field)
         if value is None:
-            raise RowError(field, "empty")
+            raise RowError(field, _("empty"))
         return value
 
     def citizen_id(self, cells: list[Any]) -> str:
@@ -117,16 +118,22 @@ class RowReader:
             text = re.sub(r"[\s.]", "", str(value))
         problem = cccd_problem(text, self._year)
         if problem:
-            raise RowError("citizen_id", problem)  # the number itself is never echoed
+            raise RowError("citizen_id", _(problem))  # the number itself is never echoed
         return text
 
     def commune(self, cells: list[Any]) -> tuple[int, int]:
         text = _text(self.required(cells, "commune_code"))
         if not text.isdigit():
-            raise RowError("commune_code", f"{text!r} is not a commune code (a number)")
+            raise RowError(
+                "commune_code",
+                _("{value} is not a commune code (a number)").format(value=repr(text)),
+            )
         province = commune_provinces().get(int(text))
         if province is None:
-            raise RowError("commune_code", f"no commune or ward has the code {int(text)} today")
+            raise RowError(
+                "commune_code",
+                _("no commune or ward has the code {code} today").format(code=int(text)),
+            )
         return province, int(text)
 
     def named(self, cells: list[Any], field: str) -> str:
@@ -134,14 +141,17 @@ class RowReader:
         value = self._values.get(field, {}).get(fold(text))
         if value is None:
             known = ", ".join(sorted(self.mapping.values.get(field, {})))
-            raise RowError(field, f"unknown value {text!r}; known: {known}")
+            raise RowError(
+                field,
+                _("unknown value {value}; known: {known}").format(value=repr(text), known=known),
+            )
         return value
 
     def amount(self, cells: list[Any]) -> int:
         value = self.required(cells, "amount_vnd")
         if isinstance(value, int | float) and not isinstance(value, bool):
             if not float(value).is_integer():
-                raise RowError("amount_vnd", "an amount is a whole number of đồng")
+                raise RowError("amount_vnd", _("an amount is a whole number of đồng"))
             amount = int(value)
         else:
             text = re.sub(r"\s|đ$|đồng$|VND$|VNĐ$", "", str(value).strip(), flags=re.I)
@@ -149,11 +159,14 @@ class RowReader:
                 text = text.replace(".", "").replace(",", "")  # đồng have no decimals
             if not text.isdigit():
                 raise RowError(
-                    "amount_vnd", f"{value!r} is not an amount in đồng (write 500.000 or 500000)"
+                    "amount_vnd",
+                    _("{value} is not an amount in đồng (write 500.000 or 500000)").format(
+                        value=repr(value)
+                    ),
                 )
             amount = int(text)
         if amount <= 0:
-            raise RowError("amount_vnd", "the amount must be more than 0")
+            raise RowError("amount_vnd", _("the amount must be more than 0"))
         return amount
 
     def day(self, cells: list[Any], field: str) -> date:
@@ -167,13 +180,13 @@ class RowReader:
             return datetime.strptime(text, self.mapping.date_format).date()
         except ValueError:
             pass
-        raise RowError(field, f"{text!r} is not a date like 20/06/2023")
+        raise RowError(field, _("{value} is not a date like 20/06/2023").format(value=repr(text)))
 
     def period(self, cells: list[Any], fallback: date | None = None) -> str:
         value = self.cell(cells, "period")
         if value is None:
             if fallback is None:
-                raise RowError("period", "empty")
+                raise RowError("period", _("empty"))
             return f"{fallback.year:04d}-{fallback.month:02d}"
         if isinstance(value, date | datetime):
             return f"{value.year:04d}-{value.month:02d}"
@@ -183,7 +196,9 @@ class RowReader:
         if not match and (ym := _PERIOD_YM.match(text)):
             year, month = ym.group(1), ym.group(2)
         if not year or not 1 <= int(month) <= 12:
-            raise RowError("period", f"{text!r} is not a period like 06/2023")
+            raise RowError(
+                "period", _("{value} is not a period like 06/2023").format(value=repr(text))
+            )
         return f"{int(year):04d}-{int(month):02d}"
 
     def number(self, cells: list[Any], field: str, low: float, high: float) -> float:
@@ -194,9 +209,14 @@ class RowReader:
             try:
                 number = float(_text(value).replace(",", "."))
             except ValueError:
-                raise RowError(field, f"{value!r} is not a number") from None
+                raise RowError(
+                    field, _("{value} is not a number").format(value=repr(value))
+                ) from None
         if not low <= number <= high:
-            raise RowError(field, f"{number} is outside {low}-{high}")
+            raise RowError(
+                field,
+                _("{number} is outside {low}-{high}").format(number=number, low=low, high=high),
+            )
         return number
 
     # --- events -----------------------------------------------------------------------------
@@ -279,7 +299,7 @@ class RowReader:
     def _access_point(self, cells: list[Any]) -> RowEvents:
         point_id = _text(self.required(cells, "access_point_id"))
         if not _ACCESS_POINT_ID.match(point_id):
-            raise RowError("access_point_id", "3-64 letters, digits or _ . : - only")
+            raise RowError("access_point_id", _("3-64 letters, digits or _ . : - only"))
         kind = self.named(cells, "kind")
         operator = _text(self.required(cells, "operator"))[:100]
         latitude = self.number(cells, "latitude", 8.0, 23.5)

@@ -7,11 +7,11 @@ import csv
 import hashlib
 import os
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from pydantic import SecretStr
@@ -24,6 +24,9 @@ from streams.importer.read import open_sheet
 from streams.importer.rows import RowError, RowReader
 from streams.ingest import redact
 from streams.storage.base import Store
+
+if TYPE_CHECKING:
+    from streams.embedded import RunObserver
 
 DEAD_LETTER_CLASS = "import_row"
 
@@ -81,8 +84,10 @@ def convert(
                     RowProblem(
                         number,
                         "",
-                        f"the same row as row {first_row[found.identity]} "
-                        "(same beneficiary, period, programme and attempt, or access point id)",
+                        _(
+                            "the same row as row {row} (same beneficiary, period, programme "
+                            "and attempt, or access point id)"
+                        ).format(row=first_row[found.identity]),
                     )
                 )
             else:
@@ -122,8 +127,11 @@ def dead_letter_rows(converted: Converted, at: datetime | None = None) -> list[d
             "source_index": 0,
             "error_class": DEAD_LETTER_CLASS,
             "reason": redact(
-                f"{converted.file_name} row {p.row}"
-                f"{', column ' + p.column if p.column else ''}: {p.reason}"
+                (
+                    _("{file} row {row}, column {column}: {reason}")
+                    if p.column
+                    else _("{file} row {row}: {reason}")
+                ).format(file=converted.file_name, row=p.row, column=p.column, reason=p.reason)
             ),
         }
         for p in converted.problems
@@ -173,7 +181,7 @@ def publish_dead_letters(bootstrap_servers: str, topic: str, converted: Converte
     return len(rows)
 
 
-# --- embedded mode: the data dir's register of imported rows ---------------------------------
+# --- embedded mode: the data dir's key; no register of rows (the ledger keeps them) -------
 
 
 def data_dir_key(imports_dir: Path, configured: SecretStr | None) -> SecretStr:
@@ -190,57 +198,23 @@ def data_dir_key(imports_dir: Path, configured: SecretStr | None) -> SecretStr:
     return SecretStr(key_file.read_text().strip())
 
 
-class Register:
-    """The rows imported into an embedded data dir, latest version per row identity.
-
-    The embedded pipeline keeps no state between runs, so every import replays the whole
-    register: a re-imported row is the same event again, a corrected row replaces the
-    earlier version. It holds the events as sent, citizen IDs included, like the
-    spreadsheets it came from: it stays in the data dir and goes nowhere else.
-    """
-
-    def __init__(self, imports_dir: Path) -> None:
-        self.path = imports_dir / "rows.jsonl"
-        self.rows: dict[str, list[dict[str, Any]]] = {}
-        if self.path.exists():
-            for line in self.path.read_bytes().splitlines():
-                if line.strip():
-                    item = orjson.loads(line)
-                    self.rows[item["row"]] = item["events"]
-
-    def update(self, converted: Converted) -> tuple[int, int]:
-        """Add the file's rows; returns (new rows, corrected rows)."""
-        new = corrected = 0
-        for identity, events in converted.events.items():
-            before = self.rows.get(identity)
-            if before is None:
-                new += 1
-            elif [e["event_id"] for e in before] != [e["event_id"] for e in events]:
-                corrected += 1
-            self.rows[identity] = events
-        return new, corrected
-
-    def save(self) -> None:
-        tmp = self.path.with_suffix(".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            for identity, events in self.rows.items():
-                f.write(orjson.dumps({"row": identity, "events": events}) + b"\n")
-        tmp.replace(self.path)
-
-    def write_events(self, path: Path) -> int:
-        """Every registered event as JSON lines; returns how many."""
-        return write_lines(path, (orjson.dumps(e) for es in self.rows.values() for e in es))
+OLD_REGISTER = ("rows.jsonl", "rows.tmp")
 
 
-def write_lines(path: Path, lines: Iterable[bytes]) -> int:
-    """Write JSON lines; returns how many."""
-    count = 0
-    with path.open("wb") as f:
-        for line in lines:
-            f.write(line + b"\n")
-            count += 1
-    return count
+def remove_old_register(imports_dir: Path, observer: RunObserver) -> None:
+    """Delete the register of imported rows that earlier versions kept in the data dir
+    (`imports/rows.jsonl`: the events as sent, citizen IDs included), with a notice. The
+    ledger holds every imported row, so nothing is lost."""
+    for name in OLD_REGISTER:
+        path = imports_dir / name
+        if path.exists():
+            path.unlink()
+            observer.notice(
+                _(
+                    "removed {path}: the old register of imported rows (it held citizen IDs); "
+                    "the data dir's ledger keeps every imported row"
+                ).format(path=path)
+            )
 
 
 def errors_path(input_path: Path, given: str | None) -> Path:

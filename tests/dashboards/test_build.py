@@ -1,5 +1,6 @@
 """The committed dashboards are what the code generates, and reference only existing uids."""
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ from dashboards.build import (
     DATASOURCE,
     DATASOURCE_VARIABLE,
     FOLDERS,
+    FOLLOWUP_DATASOURCE,
+    FOLLOWUP_DATASOURCE_VARIABLE,
     JSON_DIR,
     build_all,
     folder_of,
@@ -21,7 +24,7 @@ from dashboards.build import (
     stale,
 )
 from dashboards.macros import CustomAllValue, interpolate
-from dashboards.panels import DATASOURCE_TYPE, PANELS
+from dashboards.panels import COMMUNE_FOLLOWUP, DATASOURCE_TYPE, PANELS
 
 ROOT = Path(__file__).resolve().parents[2]
 PROVISIONING = ROOT / "dashboards" / "provisioning"
@@ -80,16 +83,46 @@ def test_dashboards_import_anywhere_through_a_data_source_variable() -> None:
     dashboard's `datasource` variable (type grafana-clickhouse-datasource), so the JSON imports
     into any Grafana and `dashboards push --datasource-uid` can point it at an existing one."""
     for uid, board in build_all().items():
-        [variable] = [v for v in board["templating"]["list"] if v["type"] == "datasource"]
+        [variable] = [
+            v
+            for v in board["templating"]["list"]
+            if v["type"] == "datasource" and v["name"] == DATASOURCE_VARIABLE
+        ]
         assert (variable["name"], variable["query"]) == (DATASOURCE_VARIABLE, DATASOURCE_TYPE)
         refs = datasources_in(board)
-        assert refs and all(ref == DATASOURCE for ref in refs), uid
+        assert refs and all(ref in (DATASOURCE, FOLLOWUP_DATASOURCE) for ref in refs), uid
         assert "welfare-clickhouse" not in render(board), uid
+
+
+def test_only_the_follow_up_panel_reads_the_follow_up_data_source() -> None:
+    """Pseudonyms are read through the narrowly granted follow-up source, by one panel per
+    language, and that panel reads nothing else; every other panel reads the aggregate one."""
+    for uid, board in build_all().items():
+        followup = [pa for pa in board["panels"] if pa["datasource"] == FOLLOWUP_DATASOURCE]
+        others = [pa for pa in board["panels"] if pa["datasource"] != FOLLOWUP_DATASOURCE]
+        if uid.startswith("wm-commune"):
+            [panel] = followup
+            assert [t["rawSql"] for t in panel["targets"]] == [COMMUNE_FOLLOWUP.sql]
+            assert all(t["datasource"] == FOLLOWUP_DATASOURCE for t in panel["targets"])
+            [variable] = [
+                v for v in board["templating"]["list"] if v["name"] == FOLLOWUP_DATASOURCE_VARIABLE
+            ]
+            assert variable["type"] == "datasource" and variable["regex"] == "/follow-up/i"
+        else:
+            assert followup == []
+        for pa in others:
+            assert all(t["datasource"] == DATASOURCE for t in pa["targets"]), uid
+            assert all("followup" not in t["rawSql"] for t in pa["targets"]), uid
 
 
 def test_provisioning_matches_the_folders_and_the_data_source() -> None:
     sources = yaml.safe_load((PROVISIONING / "datasources" / "clickhouse.yaml").read_text())
-    [source] = sources["datasources"]
+    source, followup = sources["datasources"]
+    assert re.search("follow-up", followup["name"], re.I) and not re.search(
+        "follow-up", source["name"], re.I
+    )  # the follow-up panel's variable lists only the second (regex /follow-up/i)
+    assert followup["jsonData"]["username"] == "${GRAFANA_FOLLOWUP_CLICKHOUSE_USER}"
+    assert followup["secureJsonData"]["password"] == "${GRAFANA_FOLLOWUP_CLICKHOUSE_PASSWORD}"
     assert source["type"] == DATASOURCE_TYPE
     assert "password" in source["secureJsonData"]
     assert source["secureJsonData"]["password"].startswith("${")

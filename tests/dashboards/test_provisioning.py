@@ -29,6 +29,7 @@ from tests.support.grafana import panel_queries, variable_queries
 
 ROOT = Path(__file__).resolve().parents[2]
 USERS_XML = ROOT / "dashboards" / "provisioning" / "clickhouse" / "grafana-readonly.xml"
+FOLLOWUP_XML = USERS_XML.with_name("grafana-followup.xml")
 COMPOSE = ROOT / "docker-compose.yml"
 HOSTILE = ["it's", "a&b", "back\\slash", "<tag>&amp;", 'dq"$HOME;`id`', "ví dụ mật khẩu"]
 
@@ -87,6 +88,7 @@ def test_compose_hands_the_password_over_unchanged(secret: str) -> None:
         "PSEUDONYM_KEY": "0123456789abcdef0123",
         "GRAFANA_CLICKHOUSE_PASSWORD": secret,
         "GRAFANA_ADMIN_PASSWORD": "z",
+        "GRAFANA_FOLLOWUP_CLICKHOUSE_PASSWORD": secret + "-followup",
     }
     done = subprocess.run(
         [binary, "-f", str(COMPOSE), "config"],
@@ -102,6 +104,10 @@ def test_compose_hands_the_password_over_unchanged(secret: str) -> None:
         value = resolved["services"][service]["environment"]["GRAFANA_CLICKHOUSE_PASSWORD"]
         # docker-compose config escapes '$' as '$$' in its output; compose un-escapes it.
         assert value.replace("$$", "$") == secret
+        followup = resolved["services"][service]["environment"][
+            "GRAFANA_FOLLOWUP_CLICKHOUSE_PASSWORD"
+        ]
+        assert followup.replace("$$", "$") == secret + "-followup"
 
 
 def test_the_profile_is_read_only() -> None:
@@ -131,8 +137,37 @@ def test_grafana_may_read_only_the_tables_the_dashboards_read() -> None:
         assert match, f"unexpected grant: {grant}"
         granted.add(match.group(1))
     read: set[str] = set()
+    followup_sql = {q.sql for q in p.FOLLOWUP_PANELS}
     for board in build_all().values():
         for _, sql in [*panel_queries(board), *variable_queries(board)]:
-            read |= tables_read(sql)
+            if sql not in followup_sql:
+                read |= tables_read(sql)
     assert read == granted
     assert "commune_programme_stats" in tables_read(p.STATS)
+    assert "followup" not in granted  # pseudonyms: the follow-up reader's alone
+
+
+def test_the_follow_up_reader_may_read_the_follow_up_table_alone() -> None:
+    """The follow-up data source's user: readonly = 1, SELECT on `followup` only (not the
+    ledger, not the statistics), its password from the environment; compose mounts it."""
+    root = ET.parse(FOLLOWUP_XML).getroot()
+    user = root.find("./users/grafana_followup")
+    assert user is not None
+    password = user.find("password")
+    assert (
+        password is not None and password.get("from_env") == "GRAFANA_FOLLOWUP_CLICKHOUSE_PASSWORD"
+    )
+    assert not (password.text or "").strip()
+    profile = root.find(f"./profiles/{user.findtext('profile')}")
+    assert profile is not None and profile.findtext("readonly") == "1"
+    grants = [(q.text or "").strip() for q in user.findall("./grants/query")]
+    read = set().union(*(tables_read(q.sql) for q in p.FOLLOWUP_PANELS))
+    assert read == {"followup"}
+    assert grants == ["GRANT SELECT ON welfare.followup"]
+    compose = yaml.safe_load(COMPOSE.read_text())
+    assert (
+        "./dashboards/provisioning/clickhouse/grafana-followup.xml:"
+        "/etc/clickhouse-server/users.d/grafana-followup.xml:ro"
+    ) in compose["services"]["clickhouse"]["volumes"]
+    grafana = compose["services"]["grafana"]["environment"]
+    assert grafana["GRAFANA_FOLLOWUP_CLICKHOUSE_USER"] == "grafana_followup"

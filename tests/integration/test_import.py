@@ -198,10 +198,19 @@ def test_samples_give_their_figures_and_twice_changes_nothing(
 
 
 @pytest.mark.integration
-def test_a_corrected_row_replaces_the_earlier_one(tmp_path: Path) -> None:
+def test_a_corrected_row_replaces_the_earlier_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A payment report re-sent with one row's channel corrected (cash -> bank transfer):
-    the figures follow the corrected file, nobody is paid twice, nothing is dead-lettered."""
+    the figures follow the corrected file, nobody is paid twice, nothing is dead-lettered.
+    Each import sends only its file (the ledger keeps the earlier ones): a register of rows
+    left by an earlier version (CCCDs in the clear) is deleted with a notice, and no file in
+    the data dir holds a CCCD of the samples afterwards."""
     data = tmp_path / "data"
+    old_register = data / "imports" / "rows.jsonl"
+    old_register.parent.mkdir(parents=True)
+    planted = _rows("roster.csv")[0]["Số CCCD"]
+    old_register.write_text(f'{{"row": "x", "events": [{{"cccd": "{planted}"}}]}}\n')
     rows = _rows("payments.csv")
     index = next(
         i for i, r in enumerate(rows) if not r["Lý do"] and r["Hình thức chi trả"] == "Tiền mặt"
@@ -218,6 +227,14 @@ def test_a_corrected_row_replaces_the_earlier_one(tmp_path: Path) -> None:
         (corrected, "payments"),
     ):
         assert main(["import", str(path), "--kind", kind, "--data-dir", str(data)]) == 0
+    assert not old_register.exists()
+    captured = capsys.readouterr()
+    assert "rows.jsonl" in (captured.out + captured.err).replace("\n", "")
+    cccds = {r["Số CCCD"].encode() for r in _rows("roster.csv") + _rows("payments.csv")}
+    for stored in data.rglob("*"):
+        if stored.is_file():
+            content = stored.read_bytes()
+            assert not any(c in content for c in cccds), stored
     communes, _, dead = _figures(data)
     assert communes == _expected(corrected) != _expected()
     assert dead == {}

@@ -57,10 +57,12 @@ def plugin_settings(version: str, json_data: dict[str, Any]) -> dict[str, Any]:
     return settings
 
 
-def provisioned_json_data() -> dict[str, Any]:
-    """jsonData of the provisioned ClickHouse data source."""
+def provisioned_json_data(uid: str = "welfare-clickhouse") -> dict[str, Any]:
+    """jsonData of a provisioned ClickHouse data source: the aggregate one (`uid`
+    welfare-clickhouse) or the follow-up one (welfare-clickhouse-followup)."""
     path = ROOT / "dashboards" / "provisioning" / "datasources" / "clickhouse.yaml"
-    [source] = yaml.safe_load(path.read_text())["datasources"]
+    sources = yaml.safe_load(path.read_text())["datasources"]
+    [source] = [s for s in sources if s["uid"] == uid]
     json_data: dict[str, Any] = source["jsonData"]
     return json_data
 

@@ -48,7 +48,7 @@ def plugin_settings(version: str) -> dict[str, int | str]:
     """
     provisioning = ROOT / "dashboards/provisioning/datasources/clickhouse.yaml"
     sources = yaml.safe_load(provisioning.read_text(encoding="utf-8"))["datasources"]
-    [source] = [s for s in sources if s.get("type") == "grafana-clickhouse-datasource"]
+    [source] = [s for s in sources if s.get("uid") == "welfare-clickhouse"]
     json_data = source.get("jsonData") or {}
     settings: dict[str, int | str] = {
         s["setting"]: int(s["value"]) if str(s["value"]).isdigit() else s["value"]

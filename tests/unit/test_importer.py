@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from streams import i18n
 from streams.errors import InputError
 from streams.importer.mapping import load_mapping
 from streams.importer.run import convert, dead_letter_rows, write_errors
@@ -102,18 +103,27 @@ def test_a_mapping_file_overrides_headers_and_values(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("content", "message"),
+    ("content", "message", "english"),
     [
-        ("kind: payments\n", "for kind 'payments'"),
-        ("columns: [a]\n", "columns"),
-        (": : :\n", "not valid YAML"),
+        ("kind: payments\n", "dành cho loại 'payments'", "for kind 'payments'"),
+        ("columns: [a]\n", "columns", "columns"),
+        (": : :\n", "không phải YAML hợp lệ", "not valid YAML"),
     ],
 )
-def test_bad_mappings_are_one_line_errors(tmp_path: Path, content: str, message: str) -> None:
+def test_bad_mappings_are_one_line_errors(
+    tmp_path: Path, content: str, message: str, english: str
+) -> None:
+    """Vietnamese by default, English on request."""
     path = tmp_path / "m.yaml"
     path.write_text(content, encoding="utf-8")
     with pytest.raises(InputError, match=message):
         load_mapping("roster", path)
+    i18n.use("en")
+    try:
+        with pytest.raises(InputError, match=english):
+            load_mapping("roster", path)
+    finally:
+        i18n.use("vi")
 
 
 @pytest.mark.parametrize(

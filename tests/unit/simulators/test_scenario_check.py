@@ -61,7 +61,13 @@ def test_three_mistakes_are_all_reported_with_their_paths(
             "cashless_channels": {"bank_account": 0.5, "cheque": 0.5},
         },
     )
-    assert main(["simulate", "--check", str(path)]) == 1
+    assert main(["simulate", "--check", str(path)]) == 1  # Vietnamese by default
+    err = capsys.readouterr().err
+    assert "custom.yaml: 3 lỗi" in err
+    assert "beneficiaries: -5 nhỏ hơn hoặc bằng mức tối thiểu 0" in err
+    assert "adoption.bank_account_rate: 1.5 lớn hơn mức tối đa 1" in err
+    assert "cashless_channels: 'cheque' không thuộc ['bank_account', 'e_wallet']" in err
+    assert main(["simulate", "--check", str(path), "--lang", "en"]) == 1
     err = capsys.readouterr().err
     assert "3 problem(s)" in err
     assert "beneficiaries: -5" in err
