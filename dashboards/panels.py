@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from streams.queries import COVERAGE_GAPS_SQL
+from streams.storage.queries import COVERAGE_GAPS_SQL
 
 DATASOURCE_UID = "welfare-clickhouse"
 DATASOURCE_TYPE = "grafana-clickhouse-datasource"

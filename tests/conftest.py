@@ -15,13 +15,13 @@ from simulators.faults import FaultInjector, FaultSpec
 from simulators.generator import PaymentCycle
 from simulators.jsonl import write_lines
 from simulators.scenario import Scenario, load_scenario
-from streams.alerts import AlertRules
-from streams.broker import EmbeddedBroker
-from streams.embedded import EmbeddedPipeline
-from streams.queries import Results
+from streams.domain.alerts import AlertRules
+from streams.harness.broker import EmbeddedBroker
+from streams.harness.embedded import EmbeddedPipeline
 from streams.settings import Settings
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
+from streams.storage.queries import Results
 from tests.support.kafka_server import KafkaServer
 
 

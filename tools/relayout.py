@@ -109,7 +109,10 @@ TEXT_SUFFIXES = {".py", ".md", ".toml", ".cfg", ".ini", ".yml", ".yaml", ".txt",
 TEXT_NAMES = {"Makefile", "Dockerfile", "run", ".dockerignore", ".gitignore"}
 SKIP = {"tools/relayout.py"}
 
-NEW_MODULES = set(MAPPING.values()) | set(PACKAGES)
+# `streams.cli` is both an old module and a new package: the old module wins, so
+# `streams.cli:main` becomes `streams.cli.main:main`. Hence never write
+# `from streams.cli import <submodule>`; write `from streams.cli.<submodule> import ...`.
+NEW_MODULES = set(MAPPING.values()) | (set(PACKAGES) - set(MAPPING))
 DOTTED = re.compile(r"(?<![\w.])streams(?:\.[A-Za-z_]\w*)+")
 PATH = re.compile(r"(?<![\w/.])streams/[\w/]+\.py\b")
 

@@ -10,8 +10,8 @@ from rich.console import Console
 from rich.progress import Progress
 
 from streams import i18n
-from streams.embedded import EmbeddedPipeline, RunObserver, produce_file
 from streams.errors import InputError
+from streams.harness.embedded import EmbeddedPipeline, RunObserver, produce_file
 from streams.i18n import _
 from streams.importer.mapping import load_mapping
 from streams.importer.run import (
@@ -26,11 +26,11 @@ from streams.importer.run import (
     write_errors,
     write_lines,
 )
-from streams.queries import Results, read_results
 from streams.settings import Settings
 from streams.storage import open_store
 from streams.storage.migrate import migrate
-from streams.targets import evaluate_alerts
+from streams.storage.queries import Results, read_results
+from streams.storage.targets import evaluate_alerts
 
 SHOWN_PROBLEMS = 50
 
@@ -171,7 +171,7 @@ def import_server(
 ) -> ImportOutcome:
     """Import into a running deployment: events to KAFKA_BOOTSTRAP_SERVERS, rejected rows to
     the dead-letter topic and ClickHouse's dead letters."""
-    from streams.kafka_io import ensure_topics
+    from streams.replay.kafka_io import ensure_topics
 
     if settings.pseudonym_key is None or len(settings.pseudonym_key.get_secret_value()) < 16:
         raise InputError(

@@ -29,26 +29,14 @@ from simulators.generator import PaymentCycle
 from simulators.jsonl import write_lines
 from simulators.scenario import Scenario, load_scenario, scenario_names
 from streams import i18n
-from streams.alerts import AlertRules
-from streams.embedded import (
-    EmbeddedPipeline,
-    Produced,
-    count_events,
-    data_directory,
-    produce_file,
-    produce_lines,
-)
-from streams.errors import InputError, WelfareMonitorError
-from streams.i18n import N_, _
-from streams.ops_commands import (
+from streams.cli.ops import (
     add_fault_flags,
     add_serve_parser,
     add_verify_parser,
     faults_from,
     faults_given,
 )
-from streams.queries import Results
-from streams.report import (
+from streams.cli.render import (
     alerts_summary,
     coverage_table,
     headline,
@@ -56,9 +44,21 @@ from streams.report import (
     lowest_rate_table,
     nation_summary,
 )
+from streams.domain.alerts import AlertRules
+from streams.errors import InputError, WelfareMonitorError
+from streams.harness.embedded import (
+    EmbeddedPipeline,
+    Produced,
+    count_events,
+    data_directory,
+    produce_file,
+    produce_lines,
+)
+from streams.harness.verify import compare
+from streams.i18n import N_, _
 from streams.settings import Settings
-from streams.targets import targets_summary
-from streams.verify import compare
+from streams.storage.queries import Results
+from streams.storage.targets import targets_summary
 
 DEFAULT_SCENARIO = "binh-dinh-2023-06"
 _STAGES = {
@@ -227,8 +227,8 @@ def write_report(data_dir: Path, out_path: Path, period: str | None = None,
                  pdf: Path | None = None) -> int:
     """Write the static report (HTML, and PDF when `pdf` is given) of an embedded run's data,
     in the current language; returns the number of communes in its table."""
-    from streams.static_report import parse_scope, print_pdf, render_report
     from streams.storage import open_store
+    from streams.web.static_report import parse_scope, print_pdf, render_report
 
     scope = parse_scope(period, province, commune)
     store = open_store(_data_dir_settings(data_dir))
@@ -355,7 +355,7 @@ def _print_results(results: Results, labels: dict[int, str] | None = None) -> No
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from streams.target_commands import load_scenario_targets
+    from streams.cli.targets import load_scenario_targets
 
     scenario = load_scenario(args.scenario)
     with tempfile.TemporaryDirectory(prefix="welfare-demo-") as tmp, data_directory(
@@ -388,7 +388,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 # --- server mode ----------------------------------------------------------------------------
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from streams.worker import run_worker
+    from streams.pipeline.worker import run_worker
 
     run_worker(Settings(), apply_migrations=args.migrate)
     return 0
@@ -412,7 +412,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
-    from streams.kafka_io import ensure_topics
+    from streams.replay.kafka_io import ensure_topics
 
     settings = _settings(args)
     if args.scenario is None and args.input is None:
@@ -422,8 +422,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     if args.scenario is None and (args.truth or faults_given(args)):
         raise InputError(_("--truth and the fault flags go with --scenario NAME"))
     if args.data_dir:
-        from streams.ops_commands import served_settings
-        from streams.service import ServiceInfo
+        from streams.cli.ops import served_settings
+        from streams.harness.service import ServiceInfo
 
         info = ServiceInfo.read(Path(args.data_dir))
         if info is None:
@@ -439,7 +439,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
         if input_path is not None and total is not None:
             sent = produce_file(settings, input_path, total, observer, args.speed)
         else:
-            from streams.ops_commands import scenario_lines, write_truth
+            from streams.cli.ops import scenario_lines, write_truth
 
             cycle, faults = scenario_lines(args)
             sent = produce_lines(settings, faults.lines(cycle.events()), None, observer,
@@ -468,13 +468,13 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from streams.ops_commands import cmd_serve as serve
+    from streams.cli.ops import cmd_serve as serve
 
     return serve(args, _settings(args), out)
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from streams.ops_commands import cmd_verify as verify
+    from streams.cli.ops import cmd_verify as verify
 
     return verify(args, out, err)
 
@@ -482,7 +482,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 # --- import ---------------------------------------------------------------------------------
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from streams.importer.command import (
+    from streams.cli.importer import (
         ImportRequest,
         import_embedded,
         import_server,
@@ -513,7 +513,7 @@ def _store_settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_targets_import(args: argparse.Namespace) -> int:
-    from streams.target_commands import import_targets
+    from streams.cli.targets import import_targets
 
     loaded, alerts = import_targets(_store_settings(args), args.file, args.scenario)
     out.print(_("loaded {n} targets; behind_target alerts: {holding} active ({raised} raised, "
@@ -524,7 +524,7 @@ def cmd_targets_import(args: argparse.Namespace) -> int:
 
 
 def cmd_targets_show(args: argparse.Namespace) -> int:
-    from streams.target_commands import target_rows, target_table
+    from streams.cli.targets import target_rows, target_table
 
     rows = target_rows(_store_settings(args), args.period, args.behind, args.limit)
     if args.format == "json":
@@ -580,8 +580,8 @@ def cmd_dashboards_push(args: argparse.Namespace) -> int:
 
 
 def cmd_export_coverage(args: argparse.Namespace) -> int:
-    from streams.export import coverage_rows, to_csv, to_geojson
     from streams.storage import open_store
+    from streams.web.export import coverage_rows, to_csv, to_geojson
 
     settings = _data_dir_settings(Path(args.data_dir)) if args.data_dir else Settings()
     store = open_store(settings)
@@ -606,7 +606,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     from rich.table import Table
 
-    from streams.bench import report_markdown, run_bench, update_benchmarks_file
+    from streams.harness.bench import report_markdown, run_bench, update_benchmarks_file
 
     negative = args.history_months < 0 or args.freshness_seconds < 0
     if negative or args.growth_periods not in (0, *range(6, 121)):
@@ -661,7 +661,7 @@ def _ledger_store(args: argparse.Namespace) -> tuple[Settings, Any]:
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
-    from streams.explain import explain, explain_table, print_wide
+    from streams.storage.explain import explain, explain_table, print_wide
 
     _, store = _ledger_store(args)
     try:
@@ -681,9 +681,9 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 
     from pydantic import SecretStr
 
-    from streams.embedded import KEY_FILE
-    from streams.explain import lookup, lookup_table, print_wide, read_cccd
-    from streams.pseudonym import Pseudonymizer
+    from streams.domain.pseudonym import Pseudonymizer
+    from streams.harness.embedded import KEY_FILE
+    from streams.storage.explain import lookup, lookup_table, print_wide, read_cccd
 
     settings, store = _ledger_store(args)
     try:

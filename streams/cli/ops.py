@@ -20,14 +20,14 @@ from simulators.faults import FaultInjector, FaultSpec
 from simulators.generator import PaymentCycle
 from simulators.scenario import load_scenario
 from streams import i18n
-from streams.alerts import AlertRules
-from streams.catchup import CaughtUp, Undecided, wait_until_caught_up
+from streams.domain.alerts import AlertRules
 from streams.errors import InputError, WelfareMonitorError
+from streams.harness.catchup import CaughtUp, Undecided, wait_until_caught_up
+from streams.harness.service import EmbeddedService, ServiceInfo, describe, fetch_results
+from streams.harness.verify import Difference, differences
 from streams.i18n import _
-from streams.queries import read_results
-from streams.service import EmbeddedService, ServiceInfo, describe, fetch_results
 from streams.settings import Settings
-from streams.verify import Difference, differences
+from streams.storage.queries import read_results
 
 SHOWN_DIFFERENCES = 20
 VERIFY_COLUMNS = (
@@ -94,7 +94,7 @@ class GroupLag:
     def offsets(self) -> tuple[int, int]:
         from kafka.errors import KafkaError
 
-        from streams.kafka_io import LagProbe, unreachable
+        from streams.replay.kafka_io import LagProbe, unreachable
 
         s = self.settings
         try:

@@ -12,12 +12,12 @@ from rich.table import Table
 from streams import i18n
 from streams.errors import InputError
 from streams.i18n import N_, _
-from streams.queries import ACTIVE_ALERTS_SQL, Results, normalise
 from streams.settings import Settings
 from streams.storage import open_store
 from streams.storage.base import Store
 from streams.storage.migrate import migrate
-from streams.targets import (
+from streams.storage.queries import ACTIVE_ALERTS_SQL, Results, normalise
+from streams.storage.targets import (
     TargetAlerts,
     evaluate_alerts,
     progress,

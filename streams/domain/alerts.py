@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from streams.aggregation import CommuneId, Stats
+from streams.domain.statistics import CommuneId, Stats
 
 LOW_RATE = "low_cashless_rate"
 RATE_DROP = "cashless_rate_drop"
@@ -108,7 +108,7 @@ def beneficiary_alerts(commune: CommuneId, stats: Stats) -> list[Alert]:
 def behind_target(
     commune: CommuneId, progress: dict[str, Any], rules: AlertRules, warn_days: int
 ) -> Alert:
-    """Short of the commune's own target (see streams/targets.py) with the deadline at most
+    """Short of the commune's own target (see streams/storage/targets.py) with the deadline at most
     `warn_days` away or past; `progress` is a row of TARGET_PROGRESS_SQL."""
     due, needed = progress["beneficiaries_due"], progress["needed"]
     days_left = progress["days_left"]

@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 import orjson
 
 from schemas.contracts import EventInvalid, check_file, validate_event
-from streams.pseudonym import Pseudonymizer
-from streams.reference import cccd_problem, commune_problem
+from streams.domain.pseudonym import Pseudonymizer
+from streams.domain.reference import cccd_problem, commune_problem
 
 MAX_MESSAGE_BYTES = 64 * 1024  # one event
 MAX_FILE_BYTES = 8 * 1024 * 1024  # one payment file

@@ -12,7 +12,7 @@ depend on arrival order:
 - paid twice: two successes stand at once; unknown: paid but never scheduled in the period.
 
 The worker folds each commune-period's events from the ledger with these rules
-(streams/ledger.py, docs/ledger.md). The bucket helpers (`bucket_key`, `merge`, ...) are
+(streams/storage/ledger.py, docs/ledger.md). The bucket helpers (`bucket_key`, `merge`, ...) are
 the same rules applied event by event; the rule tests and the fault simulator's tests use
 them, and tests/unit/test_ledger_fold.py holds the ledger fold to them.
 """
@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, NamedTuple
 
-from streams.ingest import PaymentFact
+from streams.domain.ingest import PaymentFact
 
 # Defined here, not imported from the simulators: the pipeline must not share code with the
 # ground truth it is checked against.

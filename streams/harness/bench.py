@@ -27,19 +27,19 @@ import orjson
 from simulators.generator import PaymentCycle
 from simulators.jsonl import write_lines
 from simulators.scenario import load_scenario
-from streams.broker import EmbeddedBroker
-from streams.embedded import (
+from streams.domain.ingest import FILE_KEY
+from streams.errors import PipelineError
+from streams.harness.broker import EmbeddedBroker
+from streams.harness.embedded import (
     EmbeddedRun,
     RunObserver,
     WorkerHandle,
     embedded_settings,
     produce_file,
 )
-from streams.errors import PipelineError
-from streams.ingest import FILE_KEY
-from streams.kafka_io import ensure_topics
+from streams.harness.sql_reference import sql_reference
+from streams.replay.kafka_io import ensure_topics
 from streams.settings import Settings
-from streams.sql_reference import sql_reference
 from streams.storage import open_store
 
 MARK_BEGIN = "<!-- bench:begin -->"
@@ -70,7 +70,7 @@ class BenchResult:
 
     @property
     def sql_reference_events_per_s(self) -> float | None:
-        """Events per second of the one-statement SQL reference (streams/sql_reference.py)."""
+        """Events per second of the one-statement SQL reference (harness/sql_reference.py)."""
         if not self.sql_reference_seconds:
             return None
         return self.events / self.sql_reference_seconds
@@ -215,18 +215,18 @@ def query_latencies(settings: Settings, rounds: int = 10) -> list[float]:
         store.close()
 
 
-FRESHNESS_RATE = 2_000  # events/s of the freshness stage (streams/bench_freshness.py)
-GROWTH_BENEFICIARIES = 4_000  # per period, in 10 communes (streams/bench_growth.py)
+FRESHNESS_RATE = 2_000  # events/s of the freshness stage (streams/harness/bench_freshness.py)
+GROWTH_BENEFICIARIES = 4_000  # per period, in 10 communes (streams/harness/bench_growth.py)
 HISTORY_LEDGER_ROWS = 5_000_000  # ledger rows per generated month: a national month
 
 
 def history_and_queries(
     settings: Settings, months: int, on_stage: Callable[[str], None]
 ) -> tuple[list[float], float | None]:
-    """Add `months` generated national months (streams/bench_history.py), then time every
+    """Add `months` generated national months (streams/harness/bench_history.py), then time every
     dashboard panel query and every live-page query; returns (timings ms, load seconds)."""
-    from streams.bench_history import load_history, page_query_latencies, today_period
-    from streams.queries import latest_period
+    from streams.harness.bench_history import load_history, page_query_latencies, today_period
+    from streams.storage.queries import latest_period
 
     store = open_store(settings)
     try:
@@ -286,12 +286,12 @@ def run_bench(
         reference = sql_reference(events_path, secrets.token_bytes(32))
     growth = None
     if growth_periods:
-        from streams.bench_growth import rss_growth
+        from streams.harness.bench_growth import rss_growth
 
         growth = rss_growth(growth_periods, GROWTH_BENEFICIARIES, on_stage)
     freshness: list[float] = []
     if freshness_seconds:
-        from streams.bench_freshness import measure_freshness
+        from streams.harness.bench_freshness import measure_freshness
 
         with tempfile.TemporaryDirectory(prefix="welfare-bench-") as tmp:
             fresh_path = Path(tmp) / "events.jsonl"

@@ -20,10 +20,10 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from streams.broker import EmbeddedBroker
-from streams.embedded import EmbeddedRun, WorkerHandle, embedded_settings
 from streams.errors import PipelineError
-from streams.kafka_io import EventProducer, ensure_topics
+from streams.harness.broker import EmbeddedBroker
+from streams.harness.embedded import EmbeddedRun, WorkerHandle, embedded_settings
+from streams.replay.kafka_io import EventProducer, ensure_topics
 from streams.settings import Settings
 
 TICK_S = 0.05

@@ -1,6 +1,6 @@
 """The bench's memory-growth stage: one worker over 24 monthly periods of one scenario.
 
-A scenario of `periods` consecutive months is built with streams.testing.build_scenario,
+A scenario of `periods` consecutive months is built with streams.harness.testing.build_scenario,
 its events split by period (access points go with the first) and sent one period at a
 time to a fresh embedded broker; after each period the bench waits until the worker has
 acknowledged everything sent, i.e. until it is in ClickHouse. Every 0.2 s while a period
@@ -23,15 +23,15 @@ import orjson
 
 from simulators.generator import PaymentCycle
 from simulators.jsonl import write_lines
-from streams.broker import EmbeddedBroker
-from streams.embedded import (
+from streams.harness.broker import EmbeddedBroker
+from streams.harness.embedded import (
     EmbeddedRun,
     SilentObserver,
     WorkerHandle,
     embedded_settings,
     produce_file,
 )
-from streams.kafka_io import ensure_topics
+from streams.replay.kafka_io import ensure_topics
 from streams.settings import Settings
 
 
@@ -85,8 +85,8 @@ def split_by_period(events: list[dict[str, Any]], periods: list[str]) -> list[li
 
 def rss_growth(periods: int, beneficiaries: int, on_stage: Callable[[str], None]) -> Growth:
     """Run the growth stage (see the module's docstring) in a temporary directory."""
-    from streams.bench import children
-    from streams.testing import build_scenario
+    from streams.harness.bench import children
+    from streams.harness.testing import build_scenario
 
     names = monthly_periods("2024-01", periods)
     scenario = build_scenario(

@@ -8,7 +8,7 @@ one commune in twenty, and `ledger_rows` rows of `ledger_payments` (5,000,000 = 
 national month; beneficiaries are two rows each, schedule then outcome). The figures are
 synthetic; only their volume matters for the query timings.
 
-`page_query_latencies` times every live-page panel (streams/live_data.py) the way the page
+`page_query_latencies` times every live-page panel (streams/web/live_data.py) the way the page
 runs them, drill-down included, plus the targets' progress.
 """
 
@@ -100,7 +100,13 @@ def load_history(store: Store, latest: str, months: int, ledger_rows: int) -> fl
 
 def page_query_latencies(store: Store, period: str, commune: int, rounds: int) -> list[float]:
     """Milliseconds per live-page query (every panel, drill-down and targets), `rounds` times."""
-    from streams.live_data import DRILL_PANELS, PAGE_PANELS, PageParams, run_panel, target_progress
+    from streams.web.live_data import (
+        DRILL_PANELS,
+        PAGE_PANELS,
+        PageParams,
+        run_panel,
+        target_progress,
+    )
 
     params = PageParams(period=period, commune=commune)
     timings = []

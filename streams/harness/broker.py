@@ -9,7 +9,7 @@ from pathlib import Path
 from types import TracebackType
 
 from streams.errors import BrokerError
-from streams.process import spawn, stop, tail
+from streams.processes import spawn, stop, tail
 
 
 def free_port(host: str = "127.0.0.1") -> int:

@@ -20,7 +20,7 @@ from typing import Protocol
 from streams import i18n
 from streams.errors import WelfareMonitorError
 from streams.i18n import _
-from streams.queries import Results
+from streams.storage.queries import Results
 
 
 class Undecided(WelfareMonitorError):

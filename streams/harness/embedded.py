@@ -16,23 +16,23 @@ from typing import Protocol
 
 from pydantic import SecretStr
 
-from streams.broker import EmbeddedBroker, free_port
+from streams.domain.ingest import redact
+from streams.domain.pseudonym import Pseudonymizer
 from streams.errors import InputError, PipelineError
+from streams.harness.broker import EmbeddedBroker, free_port
 from streams.i18n import _
-from streams.ingest import redact
-from streams.kafka_io import (
+from streams.processes import python_module_args, spawn, stop, tail
+from streams.replay.kafka_io import (
     EventProducer,
     LagProbe,
     ensure_topics,
     event_lines,
     packed_events,
 )
-from streams.payment_files import FilePacker
-from streams.process import python_module_args, spawn, stop, tail
-from streams.pseudonym import Pseudonymizer
-from streams.queries import Results, read_results
+from streams.replay.payment_files import FilePacker
 from streams.settings import Settings
 from streams.storage import open_store
+from streams.storage.queries import Results, read_results
 
 
 class RunObserver(Protocol):
@@ -138,7 +138,7 @@ def embedded_settings(base: Settings, data_dir: Path, bootstrap_servers: str) ->
             "web_enabled": True,
             "web_port": free_port(),
             # Tansu's ListOffsets under-reports log ends, which Faust's table recovery
-            # trusts; see streams/end_offsets.py. (Apache Kafka, in server mode, needs none.)
+            # trusts; see streams/replay/end_offsets.py. (Apache Kafka, in server mode, needs none.)
             "broker_exact_end_offsets": True,
         }
     )

@@ -1,7 +1,7 @@
 """The embedded service: a broker, a worker and its live page kept up for a data dir.
 
 `welfare-monitor serve --data-dir D` runs one until Ctrl-C; the test kit
-(`streams.testing`) runs one per test. While it runs, `D/service.json` tells other commands
+(`streams.harness.testing`) runs one per test. While it runs, `D/service.json` tells other commands
 where it is: `replay --data-dir D` sends to its broker, `verify --data-dir D` asks its worker
 for the figures (only the worker may open the chDB directory while it runs).
 
@@ -22,13 +22,13 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from streams.broker import EmbeddedBroker, port_in_use
-from streams.embedded import EmbeddedRun, WorkerHandle, embedded_settings
 from streams.errors import PipelineError, WelfareMonitorError
+from streams.harness.broker import EmbeddedBroker, port_in_use
+from streams.harness.embedded import EmbeddedRun, WorkerHandle, embedded_settings
 from streams.i18n import _
-from streams.kafka_io import ensure_topics
-from streams.queries import Results
+from streams.replay.kafka_io import ensure_topics
 from streams.settings import Settings
+from streams.storage.queries import Results
 
 SERVICE_FILE = "service.json"
 MAX_WORKER_RESTARTS = 5

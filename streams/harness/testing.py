@@ -25,9 +25,9 @@ from simulators.faults import FaultSpec
 
 if TYPE_CHECKING:
     from simulators.scenario import Scenario
-    from streams.queries import Results
-    from streams.service import EmbeddedService
-    from streams.verify import Difference
+    from streams.harness.service import EmbeddedService
+    from streams.harness.verify import Difference
+    from streams.storage.queries import Results
 
 __all__ = ["FaultSpec", "ServiceHandle", "build_scenario", "welfare_service"]
 
@@ -35,7 +35,7 @@ LEVELS = ("nation", "provinces", "communes", "programmes", "alerts", "coverage",
 
 _TEMPLATE: dict[str, Any] = {
     "title": "A scenario built in a test",
-    "source": "streams.testing.build_scenario",
+    "source": "streams.harness.testing.build_scenario",
     "cashless_failure_rate": 0.05,
     "failure_rate": 0.02,
     "retry_success_rate": 0.6,
@@ -123,7 +123,7 @@ class ServiceHandle:
         from simulators.faults import FaultInjector
         from simulators.generator import PaymentCycle
         from simulators.scenario import Scenario
-        from streams.embedded import SilentObserver, produce_lines
+        from streams.harness.embedded import SilentObserver, produce_lines
 
         settings = self.service.settings
         assert settings is not None, "the service is not started"
@@ -150,8 +150,8 @@ class ServiceHandle:
 
     def wait(self, timeout_s: float = 180.0) -> Results:
         """The figures once the worker has caught up with everything sent."""
-        from streams.catchup import wait_until_caught_up
-        from streams.ops_commands import GroupLag
+        from streams.cli.ops import GroupLag
+        from streams.harness.catchup import wait_until_caught_up
 
         settings = self.service.settings
         assert settings is not None, "the service is not started"
@@ -163,8 +163,8 @@ class ServiceHandle:
 
     def verify(self, truth: Mapping[str, Any], timeout_s: float = 180.0) -> list[Difference]:
         """Every difference from `truth` at every level, once caught up; [] when equal."""
-        from streams.alerts import AlertRules
-        from streams.verify import differences
+        from streams.domain.alerts import AlertRules
+        from streams.harness.verify import differences
 
         s = self.service.settings
         assert s is not None, "the service is not started"
@@ -194,7 +194,7 @@ def welfare_service(tmp_path: Path) -> Iterator[ServiceHandle]:
     """A real embedded welfare-monitor service in a temporary directory."""
     from pydantic import SecretStr
 
-    from streams.service import EmbeddedService
+    from streams.harness.service import EmbeddedService
     from streams.settings import Settings
 
     base = Settings(_env_file=None, pseudonym_key=SecretStr("welfare-test-kit-key-0123456789"))

@@ -11,9 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from streams.aggregation import CommuneId
-from streams.alerts import LOW_RATE, PAID_TWICE, RATE_DROP, UNKNOWN_BENEFICIARY, AlertRules
-from streams.queries import Results
+from streams.domain.alerts import LOW_RATE, PAID_TWICE, RATE_DROP, UNKNOWN_BENEFICIARY, AlertRules
+from streams.domain.statistics import CommuneId
+from streams.storage.queries import Results
 
 FIELDS = (
     "beneficiaries_due", "beneficiaries_paid", "beneficiaries_paid_cashless",

@@ -17,12 +17,12 @@ import orjson
 from pydantic import SecretStr
 
 from schemas.contracts import EventInvalid, validate_event
+from streams.domain.ingest import redact
 from streams.errors import InputError
 from streams.i18n import N_, _
 from streams.importer.mapping import REQUIRED, Mapping
 from streams.importer.read import open_sheet
 from streams.importer.rows import RowError, RowReader
-from streams.ingest import redact
 from streams.storage.base import Store
 
 DEAD_LETTER_CLASS = "import_row"
@@ -144,7 +144,7 @@ def publish_dead_letters(bootstrap_servers: str, topic: str, converted: Converte
     from kafka import KafkaProducer
     from kafka.errors import KafkaError
 
-    from streams.kafka_io import BOOTSTRAP_TIMEOUT_MS, unreachable
+    from streams.replay.kafka_io import BOOTSTRAP_TIMEOUT_MS, unreachable
 
     rows = dead_letter_rows(converted)
     if not rows:

@@ -6,7 +6,7 @@ message is one event or a payment file of many:
    index of the event in its file);
 2. look the event ids up in the ledger: duplicates are dropped, an id stored before with
    other content is dead-lettered as conflicting_duplicate; store the new events there;
-3. recompute every touched commune-period from the ledger (streams/ledger.py), derive its
+3. recompute every touched commune-period from the ledger (streams/storage/ledger.py), derive its
    alerts, reconcile them with the alerts table, and write the rows;
 4. only then return, so Faust acknowledges the batch's offsets after the rows are stored.
 """
@@ -29,10 +29,8 @@ import faust
 import orjson
 from faust.types import EventT, StreamT
 
-from streams import ledger
-from streams.access import access_point_row
-from streams.aggregation import CommuneId
-from streams.alerts import (
+from streams.domain.access_points import access_point_row
+from streams.domain.alerts import (
     Alert,
     AlertRules,
     alert_key,
@@ -41,9 +39,7 @@ from streams.alerts import (
     low_rate,
     rate_drop,
 )
-from streams.batching import BatchingStream
-from streams.faust_ext import read_offset, reread_skipped
-from streams.ingest import (
+from streams.domain.ingest import (
     Arrival,
     Ingested,
     MessageResult,
@@ -53,11 +49,15 @@ from streams.ingest import (
     ingest_message,
     redact,
 )
-from streams.ingest_pool import IngestPool
-from streams.ledger import Figures
-from streams.pseudonym import Pseudonymizer
+from streams.domain.pseudonym import Pseudonymizer
+from streams.domain.statistics import CommuneId
+from streams.faust_ext import read_offset, reread_skipped
+from streams.pipeline.batching import BatchingStream
+from streams.pipeline.ingest_pool import IngestPool
 from streams.settings import Settings
-from streams.sink import ClickHouseSink, now_utc
+from streams.storage import ledger
+from streams.storage.ledger import Figures
+from streams.storage.sink import ClickHouseSink, now_utc
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +151,7 @@ class BatchOutput:
 
 
 class PaymentsAgent:
-    """The agent's per-batch work; the ledger in ClickHouse is its state (streams/ledger.py).
+    """The agent's per-batch work; the ledger in ClickHouse is its state (storage/ledger.py).
 
     Nothing is kept between batches: any worker may process any event in any order, and the
     rows it writes are versioned by what the ledger held, so a stale one never wins."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 import faust
 
 from streams import faust_ext
-from streams.durable_tables import DurableGlobalTable, DurableTable
 from streams.faust_ext import reread_skipped
 from streams.faust_ext.batching import BatchingStream
+from streams.pipeline.durable_tables import DurableGlobalTable, DurableTable
 from streams.settings import Settings
 
 __all__ = ["broker_urls", "create_app", "reread_skipped"]

@@ -3,7 +3,7 @@
 Ingest was a third of the worker's time and needs no state, so it runs in helper
 processes while the worker merges the previous batch into its tables: the agent hands a
 batch's raw values to `IngestPool.ingest` as soon as the batch is taken, and awaits the
-results only when it is the batch's turn (see `streams.agents.payments`).
+results only when it is the batch's turn (see `streams.pipeline.agent`).
 
 The helpers get the pseudonym key once, through the pool's pipe (never argv or the
 environment), ignore SIGINT (the worker shuts them down), and die with the worker
@@ -22,9 +22,9 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from streams.domain.ingest import Arrival, MessageResult, ingest_message
+from streams.domain.pseudonym import Pseudonymizer
 from streams.errors import IngestHelperFailed
-from streams.ingest import Arrival, MessageResult, ingest_message
-from streams.pseudonym import Pseudonymizer
 
 _PR_SET_PDEATHSIG = 1
 _pseudonymize: Pseudonymizer | None = None

@@ -8,16 +8,16 @@ import logging
 import faust
 
 from streams import faust_ext
-from streams.agents.payments import register_payments_agent
-from streams.agents.web import register_live_page
-from streams.app import create_app
+from streams.domain.pseudonym import Pseudonymizer
 from streams.errors import ConfigurationError
-from streams.ingest_pool import IngestPool
-from streams.pseudonym import Pseudonymizer
+from streams.pipeline.agent import register_payments_agent
+from streams.pipeline.app import create_app
+from streams.pipeline.ingest_pool import IngestPool
 from streams.settings import Settings
-from streams.sink import ClickHouseSink
 from streams.storage import open_store
 from streams.storage.migrate import migrate
+from streams.storage.sink import ClickHouseSink
+from streams.web.views import register_live_page
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, MessageSizeTooLargeError, TopicAlreadyExistsError
 
+from streams.domain.ingest import REJECTED_AT_SOURCE_KEY
 from streams.errors import BrokerError
-from streams.ingest import REJECTED_AT_SOURCE_KEY
-from streams.payment_files import FilePacker
+from streams.replay.payment_files import FilePacker
 
 BOOTSTRAP_TIMEOUT_MS = 10_000
 PACED_FLUSH_S = 0.5
@@ -322,7 +322,7 @@ class LagProbe:
         self.group = group
         self.topic = topic
         self.bootstrap_servers = bootstrap_servers
-        # Tansu under-reports log ends (streams/end_offsets.py): read them exactly there.
+        # Tansu under-reports log ends (streams/replay/end_offsets.py): read them exactly there.
         self.exact_end = exact_end
         self._admin = admin_client(bootstrap_servers)
         self._consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers)
@@ -340,7 +340,7 @@ class LagProbe:
             tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
             end = self._consumer.end_offsets(tps)
             if self.exact_end:
-                from streams.end_offsets import exact_end_offsets
+                from streams.replay.end_offsets import exact_end_offsets
 
                 exact = exact_end_offsets(
                     self.bootstrap_servers, {(tp.topic, tp.partition): n for tp, n in end.items()}

@@ -4,7 +4,7 @@ One file holds events of one commune, in the order they came, as a bank's commun
 list would. Its message key is the key of its first event under the producer's keying
 (`--key`): the commune code by default, so a commune's events stay in order on its
 partition; with `none` no key. (Under `event` keying the producer sends no files: see
-`streams.kafka_io.packed_events`; a packer given event ids keys a file by its first one.)
+`streams.replay.kafka_io.packed_events`; a packer given event ids keys a file by its first one.)
 Exactness does not depend on the keys (docs/ledger.md). The events are embedded byte for
 byte, not re-encoded. Lines that are not JSON objects, or too big for one event, are sent
 alone: a file is a JSON document and cannot carry them, and the worker dead-letters them on
@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 import orjson
 
-from streams.ingest import MAX_MESSAGE_BYTES
+from streams.domain.ingest import MAX_MESSAGE_BYTES
 
 MAX_PACKED_BYTES = 1024 * 1024  # well under the worker's limit and the producer's request size
 

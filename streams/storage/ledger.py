@@ -6,7 +6,7 @@ The ledger is the system of record (docs/ledger.md). A batch
    and by whichever worker the first copy was stored;
 2. stores its new events (`ledger_payments`, `ledger_events`, then `ledger_ids`);
 3. reads every touched commune-period back and folds it with the rules of
-   `streams.aggregation`, a later version of a payment outcome superseding the earlier one
+   `streams.domain.statistics`, a later version of a payment outcome superseding the earlier one
    (`current`). The row version is the number of distinct event ids the
    commune-period held when it was read: the ledger only grows, so a snapshot computed from
    less can never replace one computed from more, whichever worker wrote it and when.
@@ -24,8 +24,9 @@ from typing import Any
 
 import orjson
 
-from streams.access import access_version, merge_access_point
-from streams.aggregation import (
+from streams.domain.access_points import access_version, merge_access_point
+from streams.domain.ingest import Ingested, PaymentFact
+from streams.domain.statistics import (
     KINDS,
     CommuneId,
     ConflictingDuplicate,
@@ -34,8 +35,7 @@ from streams.aggregation import (
     stats_by_programme,
     status_of,
 )
-from streams.ingest import Ingested, PaymentFact
-from streams.sink import ClickHouseSink
+from streams.storage.sink import ClickHouseSink
 
 PAYMENTS_TABLE = "ledger_payments"
 EVENTS_TABLE = "ledger_events"
@@ -230,7 +230,7 @@ class Figures:
 
 
 def records(facts: Iterable[PaymentFact]) -> dict[str, dict[str, Any]]:
-    """Each beneficiary's record (see streams.aggregation), one entry per event id.
+    """Each beneficiary's record (see streams.domain.statistics), one entry per event id.
 
     A beneficiary's programme is the one of their latest `payment.scheduled`, or of their
     first event when none was scheduled. An id stored twice with other content (two workers

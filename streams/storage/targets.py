@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from streams import i18n
-from streams.aggregation import CommuneId
-from streams.alerts import BEHIND_TARGET, Alert, AlertRules, behind_target
+from streams.domain.alerts import BEHIND_TARGET, Alert, AlertRules, behind_target
+from streams.domain.reference import commune_provinces
+from streams.domain.statistics import CommuneId
 from streams.errors import InputError
 from streams.i18n import _
-from streams.queries import BEHIND_TARGET_SQL, TARGET_PROGRESS_SQL, latest_period, normalise
-from streams.reference import commune_provinces
 from streams.settings import Settings
 from streams.storage.base import Store
+from streams.storage.queries import BEHIND_TARGET_SQL, TARGET_PROGRESS_SQL, latest_period, normalise
 
 # Column -> accepted headers (English or Vietnamese, case-insensitive).
 COLUMNS = {

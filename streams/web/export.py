@@ -12,8 +12,8 @@ from typing import Any
 
 from streams.errors import InputError
 from streams.i18n import N_, Lang, _
-from streams.queries import COVERAGE_GAPS_SQL, latest_period, normalise
 from streams.storage.base import Store
+from streams.storage.queries import COVERAGE_GAPS_SQL, latest_period, normalise
 
 COVERAGE_COLUMNS = (
     "rank", "period", "province_code", "province_name", "commune_code", "commune_name",

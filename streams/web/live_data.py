@@ -12,8 +12,8 @@ from typing import Any
 from dashboards import panels as p
 from dashboards.macros import TimeRange, expand
 from streams.errors import InputError
-from streams.queries import latest_period, normalise
 from streams.storage.base import Store
+from streams.storage.queries import latest_period, normalise
 
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 PROGRAMMES = frozenset({"social_assistance", "meritorious_people", "disability_allowance",
@@ -94,8 +94,8 @@ FOLLOWUP_GROUPS = ("unpaid", "failed", "paid_twice")
 def followup(store: Store, period: str | None, commune: int | None) -> list[dict[str, Any]]:
     """Who a commune's staff should call: its unpaid, failed (with the last reason) and
     paid-twice beneficiaries (pseudonyms), from the ledger with the pipeline's rules
-    (`streams.explain`); empty without a commune."""
-    from streams.explain import explain
+    (`streams.storage.explain`); empty without a commune."""
+    from streams.storage.explain import explain
 
     if not commune or not period:
         return []
@@ -116,7 +116,7 @@ def followup(store: Store, period: str | None, commune: int | None) -> list[dict
 def target_progress(store: Store, period: str, commune: int | None) -> list[dict[str, Any]]:
     """Progress against target per commune (or the one commune), for the page's API."""
     from streams.settings import Settings
-    from streams.targets import progress
+    from streams.storage.targets import progress
 
     rows = progress(store, Settings(), period)
     for row in rows:  # JSON-safe dates

@@ -13,7 +13,6 @@ from importlib.resources import files
 from typing import Any
 from urllib.parse import urlencode
 
-from streams.html_parts import Column, bars, esc, point_map, table
 from streams.i18n import (
     ALERT_KINDS,
     CHANNELS,
@@ -23,8 +22,9 @@ from streams.i18n import (
     PROGRAMMES,
     Lang,
 )
+from streams.web.html_parts import Column, bars, esc, point_map, table
 
-ASSETS = files("streams") / "assets"
+ASSETS = files("streams.web") / "assets"
 
 
 def _asset(name: str) -> str:

@@ -16,9 +16,9 @@ from typing import Any
 
 from streams.errors import InputError, WelfareMonitorError
 from streams.i18n import Lang, _
-from streams.live_data import _PERIOD, PageParams, run_panel, snapshot
-from streams.live_page import render_page
 from streams.storage.base import Store
+from streams.web.live_data import _PERIOD, PageParams, run_panel, snapshot
+from streams.web.live_page import render_page
 
 PDF_TIMEOUT_S = 120
 

@@ -19,10 +19,10 @@ from faust.web import Request, Response, View
 
 from streams.errors import InputError, StorageError
 from streams.i18n import Lang, parse_language
-from streams.live_data import PageParams, run_panel, snapshot
-from streams.live_page import render_content, render_page
-from streams.queries import read_results
 from streams.storage.base import Store
+from streams.storage.queries import read_results
+from streams.web.live_data import PageParams, run_panel, snapshot
+from streams.web.live_page import render_content, render_page
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ def register_live_page(app: faust.App, store: Store, language: str = "vi") -> No
 
     @app.page("/api/results")
     class AllResults(View):
-        """Every level of figures (`streams.queries.Results`), for `verify` and the test kit."""
+        """Every level of figures (`storage.queries.Results`), for `verify` and the test kit."""
 
         async def get(self, request: Request, **kwargs: Any) -> Response:
             try:

@@ -15,7 +15,7 @@ import pytest
 
 from dashboards import panels as p
 from dashboards.macros import TimeRange, expand
-from streams.live_data import DRILL_PANELS, PAGE_PANELS
+from streams.web.live_data import DRILL_PANELS, PAGE_PANELS
 from tests.conftest import Run
 from tests.support.chdb_readonly import readonly_chdb
 from tests.support.grafana_upstream import (
@@ -172,7 +172,7 @@ def test_todays_raw_all_value_fails_under_upstream_substitution(binh_dinh_run: R
 
 
 def test_macros_py_matches_upstream_query_by_query_for_one_programme() -> None:
-    """dashboards/macros.py serves the live page (streams/live_data.py); for each of the
+    """dashboards/macros.py serves the live page (streams/web/live_data.py); for each of the
     page's queries, with one programme picked, its SQL equals what Grafana would send:
     Scenes' substitution (sceneInterpolator.ts at 6.6.3) and the plugin's macros
     (pkg/macros/macros.go at v4.10.1, via sqlutil.Interpolate)."""

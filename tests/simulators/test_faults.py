@@ -9,9 +9,9 @@ from simulators.faults import MALFORMED_CLASSES, FaultInjector, FaultSpec, malfo
 from simulators.generator import PaymentCycle
 from simulators.jsonl import write_lines
 from simulators.scenario import Scenario
-from streams.aggregation import ConflictingDuplicate, bucket_key, merge
-from streams.ingest import Rejected, ingest
-from streams.pseudonym import Pseudonymizer
+from streams.domain.ingest import Rejected, ingest
+from streams.domain.pseudonym import Pseudonymizer
+from streams.domain.statistics import ConflictingDuplicate, bucket_key, merge
 from tests.conftest import first_payment, small_scenario
 
 KEY = Pseudonymizer(b"test-key-0123456789abcdef")

@@ -3,7 +3,8 @@ import random
 
 import pytest
 
-from streams.aggregation import (
+from streams.domain.ingest import PaymentFact
+from streams.domain.statistics import (
     BUCKETS,
     CommuneId,
     ConflictingDuplicate,
@@ -16,7 +17,6 @@ from streams.aggregation import (
     status_of,
     total,
 )
-from streams.ingest import PaymentFact
 
 DAY = 86_400_000
 

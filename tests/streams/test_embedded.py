@@ -13,12 +13,12 @@ import orjson
 import pytest
 
 from simulators.faults import MALFORMED_CLASSES
-from streams.broker import EmbeddedBroker
-from streams.embedded import EmbeddedPipeline
-from streams.queries import Results
+from streams.harness.broker import EmbeddedBroker
+from streams.harness.embedded import EmbeddedPipeline
+from streams.harness.verify import compare
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
-from streams.verify import compare
+from streams.storage.queries import Results
 from tests.conftest import Run, rules, unique
 
 pytestmark = pytest.mark.integration

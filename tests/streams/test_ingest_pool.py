@@ -14,9 +14,9 @@ from typing import Any
 import orjson
 import pytest
 
-from streams.ingest import Arrival, ingest_message
-from streams.ingest_pool import IngestPool, _split
-from streams.pseudonym import Pseudonymizer
+from streams.domain.ingest import Arrival, ingest_message
+from streams.domain.pseudonym import Pseudonymizer
+from streams.pipeline.ingest_pool import IngestPool, _split
 from tests.conftest import simulate, small_scenario
 
 
@@ -56,9 +56,9 @@ def test_helpers_die_with_a_killed_worker(tmp_path: Any) -> None:
     # A stand-in worker: starts a pool, reports its helpers' pids, then waits to be killed.
     script = textwrap.dedent("""
         import asyncio, sys
-        from streams.ingest import Arrival
-        from streams.ingest_pool import IngestPool
-        from streams.pseudonym import Pseudonymizer
+        from streams.domain.ingest import Arrival
+        from streams.pipeline.ingest_pool import IngestPool
+        from streams.domain.pseudonym import Pseudonymizer
         if __name__ == "__main__":
             pool = IngestPool(Pseudonymizer(b"k" * 32), 2)
             pool.start()
