@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,8 @@ from rich.console import Console
 from rich.progress import Progress
 
 from streams import i18n
+from streams.cli.common import ProgressObserver, _progress, _settings, err, out
+from streams.cli.run import _print_results
 from streams.errors import InputError
 from streams.harness.embedded import EmbeddedPipeline, RunObserver, produce_file
 from streams.i18n import _
@@ -208,3 +211,22 @@ def import_server(
         finally:
             store.close()
     return outcome
+
+
+# --- import ---------------------------------------------------------------------------------
+
+def cmd_import(args: argparse.Namespace) -> int:
+    request = ImportRequest(
+        Path(args.file), args.kind, Path(args.mapping) if args.mapping else None, args.sheet,
+        Path(args.data_dir) if args.data_dir else None, args.errors)
+    with _progress() as progress:
+        observer = ProgressObserver(progress)
+        run = import_embedded if request.data_dir else import_server
+        outcome = run(request, _settings(args), progress, observer)
+    converted = outcome.converted
+    for line in summary_lines(outcome):
+        out.print(line, markup=False)
+    report_problems(converted, err, outcome.errors_file)
+    if outcome.results is not None:
+        _print_results(outcome.results)
+    return 3 if converted.problems else 0

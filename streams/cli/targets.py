@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 from datetime import date
 from pathlib import Path
@@ -10,6 +11,8 @@ from typing import Any
 from rich.table import Table
 
 from streams import i18n
+from streams.cli.common import _store_settings, out
+from streams.cli.render import json_lines
 from streams.errors import InputError
 from streams.i18n import N_, _
 from streams.settings import Settings
@@ -127,3 +130,22 @@ TABLE_COLUMNS = (
 )
 # Where a commune's target comes from, as users read it (JSON keeps the codes).
 TARGET_SOURCES = {"commune": N_("own"), "province": N_("province's"), "global": N_("global")}
+
+
+def cmd_targets_import(args: argparse.Namespace) -> int:
+    loaded, alerts = import_targets(_store_settings(args), args.file, args.scenario)
+    out.print(_("loaded {n} targets; behind_target alerts: {holding} active ({raised} raised, "
+                "{cleared} cleared)").format(n=loaded, holding=alerts.holding,
+                                            raised=len(alerts.raised),
+                                            cleared=len(alerts.cleared)), markup=False)
+    return 0
+
+
+def cmd_targets_show(args: argparse.Namespace) -> int:
+    rows = target_rows(_store_settings(args), args.period, args.behind, args.limit)
+    if args.format == "json":
+        if rows:
+            out.print(json_lines(rows), markup=False)
+    else:
+        out.print(target_table(rows, args.behind), width=max(out.width, 120))
+    return 0
