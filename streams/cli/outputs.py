@@ -83,7 +83,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     from rich.table import Table
 
-    from streams.harness.bench import report_markdown, run_bench, update_benchmarks_file
+    from streams.harness.bench import run_bench
+    from streams.harness.bench_report import report_markdown, update_benchmarks_file
 
     negative = args.history_months < 0 or args.freshness_seconds < 0
     if negative or args.growth_periods not in (0, *range(6, 121)):

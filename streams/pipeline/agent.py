@@ -17,12 +17,10 @@ import asyncio
 import logging
 import os
 import socket
-import time
 import traceback
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, cast
 
 import faust
@@ -53,6 +51,7 @@ from streams.domain.pseudonym import Pseudonymizer
 from streams.domain.statistics import CommuneId
 from streams.faust_ext import read_offset, reread_skipped
 from streams.pipeline.batching import BatchingStream
+from streams.pipeline.health import Health
 from streams.pipeline.ingest_pool import IngestPool
 from streams.settings import Settings
 from streams.storage import ledger
@@ -106,38 +105,6 @@ async def sent(results: list[Any]) -> None:
     futures = [r for r in results if isinstance(r, asyncio.Future)]
     if futures:
         await asyncio.gather(*futures)
-
-
-@dataclass
-class Health:
-    """What the worker did since the last health row."""
-
-    events: int = 0
-    dead_letters: Counter[str] = field(default_factory=Counter)
-    latest_event_ms: int | None = None
-    since: float = field(default_factory=time.monotonic)
-
-    def saw(self, occurred_ms: int) -> None:
-        """Note an event time, for freshness."""
-        if self.latest_event_ms is None or occurred_ms > self.latest_event_ms:
-            self.latest_event_ms = occurred_ms
-
-    def row(self, worker: str, lag: int) -> dict[str, Any]:
-        """The pipeline_health row for the interval; resets the counters."""
-        now = now_utc()
-        elapsed = max(time.monotonic() - self.since, 1e-6)
-        latest = (datetime.fromtimestamp(self.latest_event_ms / 1000, UTC)
-                  if self.latest_event_ms is not None else None)
-        row = {
-            "at": now, "worker": worker, "events": self.events,
-            "events_per_s": round(self.events / elapsed, 1),
-            "dead_letters": sum(self.dead_letters.values()),
-            "dead_letters_by_class": dict(self.dead_letters),
-            "consumer_lag": lag, "latest_event_at": latest,
-            "freshness_s": (now - latest).total_seconds() if latest else None,
-        }
-        self.events, self.dead_letters, self.since = 0, Counter(), time.monotonic()
-        return row
 
 
 @dataclass
