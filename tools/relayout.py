@@ -80,6 +80,60 @@ MAPPING: dict[str, str] = {
     "streams.report": "streams.cli.render",
 }
 
+# Names split out of a moved module: new module -> {name: module that holds it now}.
+# (`_settings`, `_data_dir_settings` and `write_report` are also re-exported by cli.main.)
+NAME_MOVES: dict[str, dict[str, str]] = {
+    "streams.cli.main": {
+        "DEFAULT_SCENARIO": "streams.cli.common",
+        "_STAGES": "streams.cli.common",
+        "_UNITS": "streams.cli.common",
+        "_EVENTS_PER_S": "streams.cli.common",
+        "out": "streams.cli.common",
+        "err": "streams.cli.common",
+        "_progress": "streams.cli.common",
+        "ProgressObserver": "streams.cli.common",
+        "_store_settings": "streams.cli.common",
+        "_ledger_store": "streams.cli.common",
+        "_simulate_to": "streams.cli.simulate",
+        "_check_scenarios": "streams.cli.simulate",
+        "cmd_simulate": "streams.cli.simulate",
+        "cmd_replay": "streams.cli.simulate",
+        "_run_pipeline": "streams.cli.run",
+        "cmd_report": "streams.cli.run",
+        "RESULT_LEVELS": "streams.cli.run",
+        "cmd_run": "streams.cli.run",
+        "_no_events": "streams.cli.run",
+        "_read_truth": "streams.cli.run",
+        "_verify": "streams.cli.run",
+        "_print_results": "streams.cli.run",
+        "cmd_demo": "streams.cli.run",
+        "cmd_worker": "streams.cli.server",
+        "cmd_migrate": "streams.cli.server",
+        "cmd_serve": "streams.cli.server",
+        "cmd_verify": "streams.cli.server",
+        "cmd_import": "streams.cli.importer",
+        "cmd_targets_import": "streams.cli.targets",
+        "cmd_targets_show": "streams.cli.targets",
+        "cmd_dashboards_build": "streams.cli.outputs",
+        "cmd_dashboards_push": "streams.cli.outputs",
+        "cmd_export_coverage": "streams.cli.outputs",
+        "cmd_bench": "streams.cli.outputs",
+        "cmd_explain": "streams.cli.ledger",
+        "cmd_lookup": "streams.cli.ledger",
+    },
+    "streams.harness.bench": {
+        name: "streams.harness.bench_report"
+        for name in (
+            "MARK_BEGIN",
+            "MARK_END",
+            "machine",
+            "report_markdown",
+            "update_benchmarks_file",
+        )
+    },
+    "streams.pipeline.agent": {"Health": "streams.pipeline.health"},
+}
+
 # Packages created for the rooms, with their docstrings.
 PACKAGES: dict[str, str] = {
     "streams.domain": "Pure rules: no Faust, no asyncio, no I/O.",
@@ -112,7 +166,11 @@ SKIP = {"tools/relayout.py"}
 # `streams.cli` is both an old module and a new package: the old module wins, so
 # `streams.cli:main` becomes `streams.cli.main:main`. Hence never write
 # `from streams.cli import <submodule>`; write `from streams.cli.<submodule> import ...`.
-NEW_MODULES = set(MAPPING.values()) | (set(PACKAGES) - set(MAPPING))
+NEW_MODULES = (
+    set(MAPPING.values())
+    | (set(PACKAGES) - set(MAPPING))
+    | {module for names in NAME_MOVES.values() for module in names.values()}
+)
 DOTTED = re.compile(r"(?<![\w.])streams(?:\.[A-Za-z_]\w*)+")
 PATH = re.compile(r"(?<![\w/.])streams/[\w/]+\.py\b")
 
@@ -130,10 +188,17 @@ def rewrite_dotted(match: re.Match[str]) -> str:
     for n in range(len(parts), 1, -1):
         prefix = ".".join(parts[:n])
         if prefix in NEW_MODULES:
-            return name  # already a new path
+            return moved_name(prefix, parts[n:])  # already a new path
         if prefix in MAPPING:
-            return ".".join([MAPPING[prefix], *parts[n:]])
+            return moved_name(MAPPING[prefix], parts[n:])
     return name
+
+
+def moved_name(module: str, rest: list[str]) -> str:
+    """`module.rest`, or the module a split moved `rest[0]` to."""
+    if rest and rest[0] in NAME_MOVES.get(module, {}):
+        module = NAME_MOVES[module][rest[0]]
+    return ".".join([module, *rest])
 
 
 def split_module(module: str) -> tuple[str, str]:
@@ -154,7 +219,10 @@ def rewrite_import_from(source: str) -> str:
             continue
         if not node.module.startswith("streams"):
             continue
+        resolved = DOTTED.sub(rewrite_dotted, node.module)
+        split = NAME_MOVES.get(resolved, {})
         moved = [a for a in node.names if f"{node.module}.{a.name}" in MAPPING]
+        moved += [a for a in node.names if a.name in split]
         if not moved:
             continue
         start, end = node.lineno - 1, (node.end_lineno or node.lineno) - 1
@@ -165,6 +233,10 @@ def rewrite_import_from(source: str) -> str:
             names = ", ".join(a.name + (f" as {a.asname}" if a.asname else "") for a in kept)
             statements.append(f"{indent}from {node.module} import {names}\n")
         for alias in moved:
+            if alias.name in split:
+                names = alias.name + (f" as {alias.asname}" if alias.asname else "")
+                statements.append(f"{indent}from {split[alias.name]} import {names}\n")
+                continue
             parent, name = split_module(MAPPING[f"{node.module}.{alias.name}"])
             local = alias.asname or alias.name
             suffix = "" if local == name else f" as {local}"
