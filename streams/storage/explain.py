@@ -18,13 +18,13 @@ from rich.console import Console
 from rich.table import Table
 
 from streams import i18n
+from streams.domain.ledger import current, fact_of, records, stored_at
 from streams.domain.pseudonym import Pseudonymizer
 from streams.domain.reference import cccd_problem
 from streams.domain.statistics import Status, status_of
 from streams.errors import InputError
 from streams.i18n import N_, _
 from streams.storage.base import Store
-from streams.storage.ledger import current, fact_of, records, stored_at
 
 STATUSES = ("unpaid", "failed", "paid_twice", "unknown", "cashless")
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")

@@ -9,9 +9,9 @@ from collections import Counter
 
 from simulators.generator import PaymentCycle
 from streams.domain.ingest import PaymentFact
+from streams.domain.ledger import current, figures_of, stored_at
 from streams.domain.statistics import CommuneId, Stats
 from streams.harness.testing import build_scenario
-from streams.storage.ledger import current, figures_of, stored_at
 from tests.streams.test_aggregation import DAY, apply_all, fact, people
 
 COMMUNE = CommuneId("2023-06", 52, 21553)
