@@ -13,7 +13,7 @@ from simulators.errors import SimulatorError
 from streams import i18n
 from streams.cli.common import DEFAULT_SCENARIO, err
 
-# Re-exported (with write_report from streams.cli.run): importable here as from `streams.cli`.
+# Re-exported, with write_report (cli.run): importable from here as before the split.
 from streams.cli.common import _data_dir_settings as _data_dir_settings
 from streams.cli.common import _settings as _settings
 from streams.cli.importer import cmd_import
