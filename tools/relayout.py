@@ -43,6 +43,8 @@ MAPPING: dict[str, str] = {
     "streams.batching": "streams.pipeline.batching",
     "streams.durable_tables": "streams.pipeline.durable_tables",
     "streams.ingest_pool": "streams.pipeline.ingest_pool",
+    "streams.agents.roles": "streams.pipeline.roles",
+    "streams.agents.forward": "streams.pipeline.forward",
     # storage: the client, migrate, sink, the read model's SQL, the ledger
     "streams.sink": "streams.storage.sink",
     "streams.queries": "streams.storage.queries",
@@ -72,6 +74,7 @@ MAPPING: dict[str, str] = {
     "streams.bench_history": "streams.harness.bench_history",
     "streams.sql_reference": "streams.harness.sql_reference",
     "streams.testing": "streams.harness.testing",
+    "streams.workers": "streams.harness.workers",
     # cli: one module per command group; main parses and dispatches
     "streams.cli": "streams.cli.main",
     "streams.ops_commands": "streams.cli.ops",
