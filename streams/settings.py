@@ -109,6 +109,15 @@ class Settings(BaseSettings):
         120.0, gt=0, description="How long replay resends events the broker has not "
         "acknowledged (it is down or restarting) before it stops with an error."
     )
+    embedded_workers: int = Field(
+        1, ge=1, le=64, description="Worker processes of an embedded run or service "
+        "(`run`/`serve --workers N`): with more than one, N ingest workers and one store "
+        "agent that owns the chDB directory (docs/workers.md)."
+    )
+    worker_role: Literal["all", "ingest", "store"] = Field(
+        "all", description="What a worker process does: all (server mode, one embedded "
+        "worker), ingest or store (set by the embedded run for --workers N)."
+    )
     broker_session_timeout_s: float = 10.0
     broker_heartbeat_interval_s: float = 1.0
     broker_rebalance_timeout_s: float = 10.0
@@ -141,10 +150,20 @@ class Settings(BaseSettings):
         kind = self.table_store or ("rocksdb" if self.storage_kind == "server" else "memory")
         return f"{kind}://"
 
+    @property
+    def accepted_topic(self) -> str:
+        """The internal topic from ingest workers to the store agent (`--workers N`)."""
+        return f"{self.events_topic.removesuffix('.events')}.accepted"
+
+    @property
+    def store_group(self) -> str:
+        """The store agent's consumer group (the ingest workers use `app_id`)."""
+        return f"{self.app_id}-store"
+
     def topic_layout(self) -> dict[str, int]:
         """Partitions of each topic the pipeline uses (created by `ensure_topics`)."""
         return {self.events_topic: self.topic_partitions, self.dead_letter_topic: 1,
-                self.alerts_topic: 1}
+                self.alerts_topic: 1, self.accepted_topic: self.topic_partitions}
 
     @classmethod
     def env_names(cls) -> set[str]:

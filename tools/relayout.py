@@ -134,7 +134,6 @@ NAME_MOVES: dict[str, dict[str, str]] = {
             "update_benchmarks_file",
         )
     },
-    "streams.pipeline.agent": {"Health": "streams.pipeline.health"},
     # the pure fold; storage.ledger still re-exports Figures, current and digest
     "streams.storage.ledger": {
         name: "streams.domain.ledger"

@@ -86,6 +86,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     key = getattr(args, "key", None)
     if key is not None:
         settings = settings.model_copy(update={"replay_key": key})
+    if getattr(args, "workers", None) is not None:
+        settings = settings.model_copy(update={"embedded_workers": args.workers})
     return settings
 
 

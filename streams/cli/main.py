@@ -18,7 +18,12 @@ from streams.cli.common import _data_dir_settings as _data_dir_settings
 from streams.cli.common import _settings as _settings
 from streams.cli.importer import cmd_import
 from streams.cli.ledger import cmd_explain, cmd_lookup
-from streams.cli.ops import add_fault_flags, add_serve_parser, add_verify_parser
+from streams.cli.ops import (
+    add_fault_flags,
+    add_serve_parser,
+    add_verify_parser,
+    add_workers_option,
+)
 from streams.cli.outputs import (
     cmd_bench,
     cmd_dashboards_build,
@@ -148,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     for command in (demo, run, replay, importer):
         _file_events_option(command)
         _key_option(command)
+    add_workers_option(run)
     bench = sub.add_parser("bench", help="measure the embedded pipeline against the raw "
                            "Kafka client rate (make bench)")
     bench.add_argument("--events", type=int, default=1_000_000, help="events (default 1e6)")

@@ -85,11 +85,12 @@ def served_settings(base: Settings, info: ServiceInfo) -> Settings:
 
 
 class GroupLag:
-    """The consumer group's committed offsets against the events topic's log end."""
+    """The consumer group's committed offsets against the events topic's log end, plus the
+    store agent's on the accepted topic (`--workers N`; empty otherwise, docs/workers.md)."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._probe: Any = None
+        self._probes: list[Any] = []
 
     def offsets(self) -> tuple[int, int]:
         from kafka.errors import KafkaError
@@ -98,21 +99,25 @@ class GroupLag:
 
         s = self.settings
         try:
-            if self._probe is None:
-                self._probe = LagProbe(
-                    s.kafka_bootstrap_servers,
-                    s.app_id,
-                    s.events_topic,
-                    exact_end=s.broker_exact_end_offsets,
-                )
-            offsets: tuple[int, int] = self._probe.offsets()
-            return offsets
+            if not self._probes:
+                self._probes = [
+                    LagProbe(s.kafka_bootstrap_servers, group, topic,
+                             exact_end=s.broker_exact_end_offsets)
+                    for group, topic in ((s.app_id, s.events_topic),
+                                         (s.store_group, s.accepted_topic))
+                ]
+            # The events topic first: once it is committed, every forward is in the
+            # accepted topic, whose end is read after.
+            events, accepted = (probe.offsets() for probe in self._probes)
+            if events[0] < events[1]:
+                return events
+            return events[0] + accepted[0], events[1] + accepted[1]
         except KafkaError as e:
             raise unreachable(s.kafka_bootstrap_servers, e) from e
 
     def close(self) -> None:
-        if self._probe is not None:
-            self._probe.close()
+        for probe in self._probes:
+            probe.close()
 
 
 def _probe(settings: Settings, data_dir: str | None) -> GroupLag | None:
@@ -322,6 +327,24 @@ def cmd_serve(args: argparse.Namespace, base: Settings, out: Console) -> int:
     return 0
 
 
+def _worker_count(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 64:
+        raise argparse.ArgumentTypeError(_("--workers must be a whole number from 1 to 64"))
+    return n
+
+
+def add_workers_option(command: argparse.ArgumentParser) -> None:
+    """`--workers N` of `run` and `serve` (docs/workers.md)."""
+    command.add_argument(
+        "--workers", type=_worker_count, default=None, metavar="N",
+        help="worker processes (default EMBEDDED_WORKERS, 1); with 2 or more, N ingest "
+        "workers in one consumer group and one store agent that owns the data dir")
+
+
 def add_serve_parser(sub: Any) -> argparse.ArgumentParser:
     """`welfare-monitor serve`."""
     serve = sub.add_parser(
@@ -334,4 +357,5 @@ def add_serve_parser(sub: Any) -> argparse.ArgumentParser:
         required=True,
         help="where the chDB data, logs and the data dir's pseudonym key live (created if missing)",
     )
+    add_workers_option(serve)
     return serve

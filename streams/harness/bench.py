@@ -30,11 +30,11 @@ from streams.harness.broker import EmbeddedBroker
 from streams.harness.embedded import (
     EmbeddedRun,
     RunObserver,
-    WorkerHandle,
     embedded_settings,
     produce_file,
 )
 from streams.harness.sql_reference import sql_reference
+from streams.harness.workers import WorkerGroup
 from streams.replay.kafka_io import ensure_topics
 from streams.settings import Settings
 from streams.storage import open_store
@@ -61,6 +61,7 @@ class BenchResult:
     growth_periods_mb: tuple[float, ...] = ()
     freshness_p50_ms: float | None = None
     freshness_p99_ms: float | None = None
+    workers_2_events_per_s: float | None = None  # the same pipeline with --workers 2
 
     @property
     def sql_reference_events_per_s(self) -> float | None:
@@ -99,7 +100,11 @@ class BenchResult:
             lines.append(f"rss_growth_ratio={self.rss_growth_ratio:.3f}")
         if self.freshness_p99_ms is not None:
             lines.append(f"freshness_p99_ms={self.freshness_p99_ms:.0f}")
-        lines.append("scale_out_ratio=n/a (no --workers yet)")
+        if self.workers_2_events_per_s is None:
+            lines.append("scale_out_ratio=n/a (not measured)")
+        else:
+            ratio = self.workers_2_events_per_s / self.pipeline_events_per_s
+            lines.append(f"scale_out_ratio={ratio:.3f}")
         return lines
 
 
@@ -275,6 +280,12 @@ def run_bench(
             )
             on_stage("pipeline (fresh worker until every event is in ClickHouse)")
             pipeline_s, rss = _run_worker(settings, paths, messages, observer)
+            on_stage("pipeline with --workers 2 (a fresh group and store, same topic)")
+            two = settings.model_copy(update={
+                "app_id": f"{settings.app_id}-workers-2", "embedded_workers": 2,
+                "chdb_path": data_dir / "workers-2" / "chdb"})
+            workers_2_s, _ = _run_worker(two, EmbeddedRun(data_dir / "workers-2"), messages,
+                                         observer)
         timings, history_s = history_and_queries(settings, history_months, on_stage)
         on_stage("SQL reference (chDB, one statement over the event file)")
         reference = sql_reference(events_path, secrets.token_bytes(32))
@@ -309,14 +320,17 @@ def run_bench(
         growth_periods_mb=() if growth is None else tuple(growth.peaks_mb),
         freshness_p50_ms=statistics.median(freshness) if freshness else None,
         freshness_p99_ms=_percentile(freshness, 0.99) if freshness else None,
+        workers_2_events_per_s=total / workers_2_s,
     )
 
 
 def _run_worker(
     settings: Settings, paths: EmbeddedRun, messages: int, observer: RunObserver
 ) -> tuple[float, float]:
+    """Seconds until a fresh group (EMBEDDED_WORKERS processes) stored every message, and
+    the peak RSS of its store process (the only one with one worker)."""
     started = time.perf_counter()
-    worker = WorkerHandle(settings, paths)
+    worker = WorkerGroup(settings, paths)
     worker.start()
     observer.started("process", messages)
     try:
@@ -324,7 +338,7 @@ def _run_worker(
             lambda done: done >= messages, lambda done: observer.advanced("process", done)
         )
         elapsed = time.perf_counter() - started
-        assert worker.process is not None
-        return elapsed, worker_peak_rss_mb(worker.process.pid)
+        assert worker.store.process is not None
+        return elapsed, worker_peak_rss_mb(worker.store.process.pid)
     finally:
         worker.stop()

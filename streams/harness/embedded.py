@@ -221,17 +221,20 @@ class WorkerHandle:
     under-reports them (see `embedded_settings`).
     """
 
-    def __init__(self, settings: Settings, paths: EmbeddedRun) -> None:
+    def __init__(self, settings: Settings, paths: EmbeddedRun, log_path: Path | None = None
+                 ) -> None:
         self.settings = settings
         self.paths = paths
+        self.log_path = log_path or paths.worker_log
         self.process: subprocess.Popen[bytes] | None = None
         self.starts = 0
         self._probe: LagProbe | None = None
 
     def start(self) -> None:
         """Start a worker process (applying migrations first)."""
+        self.settings.faust_datadir.parent.mkdir(parents=True, exist_ok=True)
         self.process = spawn(python_module_args("streams", "worker", "--migrate"),
-                             self.paths.worker_log, worker_env(self.settings))
+                             self.log_path, worker_env(self.settings))
         self.starts += 1
 
     def kill(self) -> None:
@@ -251,7 +254,7 @@ class WorkerHandle:
 
     def log(self, lines: int = 30) -> str:
         """The end of the worker's log, citizen IDs masked."""
-        return redact(tail(self.paths.worker_log, lines))
+        return redact(tail(self.log_path, lines))
 
     def committed(self) -> int:
         """Sum of the group's committed offsets on the events topic."""
@@ -285,7 +288,7 @@ class WorkerHandle:
             elif time.monotonic() - last_change > stall_timeout_s:
                 raise PipelineError(
                     f"no progress for {stall_timeout_s:.0f}s ({done} messages processed); "
-                    f"see {self.paths.worker_log}")
+                    f"see {self.log_path}")
             time.sleep(poll_s)
 
 
@@ -322,7 +325,9 @@ class EmbeddedPipeline:
         run_paths = EmbeddedRun(data_dir)
         own_broker = broker is None
         broker = broker or EmbeddedBroker(run_paths.broker_log)
-        worker: WorkerHandle | None = None
+        from streams.harness.workers import WorkerGroup  # it builds on WorkerHandle, above
+
+        worker: WorkerGroup | None = None
         try:
             if own_broker:
                 broker.start()
@@ -333,7 +338,7 @@ class EmbeddedPipeline:
                     "dir's own key ({path}); keep it with the data."
                 ).format(path=data_dir / KEY_FILE))
             ensure_topics(settings.kafka_bootstrap_servers, settings.topic_layout())
-            worker = WorkerHandle(settings, run_paths)
+            worker = WorkerGroup(settings, run_paths)
             worker.start()
             self.observer.notice(_("live page: {url} (open it to watch the counts climb)").format(
                 url=f"http://{settings.web_host}:{settings.web_port}/"))

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 from streams.errors import PipelineError, WelfareMonitorError
 from streams.harness.broker import EmbeddedBroker, port_in_use
-from streams.harness.embedded import EmbeddedRun, WorkerHandle, embedded_settings
+from streams.harness.embedded import EmbeddedRun, embedded_settings
+from streams.harness.workers import WorkerGroup
 from streams.i18n import _
 from streams.replay.kafka_io import ensure_topics
 from streams.settings import Settings
@@ -79,15 +80,25 @@ def fetch_results(web_url: str, timeout_s: float = 30.0) -> Results:
     return Results(**body)
 
 
-class EmbeddedService:
-    """Broker, worker and live page for one data dir; a context manager."""
+class RunningBroker(Protocol):
+    """A broker someone else runs (a test's Apache Kafka): only its address is used."""
 
-    def __init__(self, data_dir: Path, base: Settings | None = None) -> None:
+    @property
+    def bootstrap_servers(self) -> str: ...
+
+
+class EmbeddedService:
+    """Broker, workers (`EMBEDDED_WORKERS`, streams/harness/workers.py) and live page for one data
+    dir; a context manager. With `broker`, that running broker is used and left running."""
+
+    def __init__(self, data_dir: Path, base: Settings | None = None,
+                 broker: RunningBroker | None = None) -> None:
         self.data_dir = data_dir
         self.base = base or Settings()
         self.paths = EmbeddedRun(data_dir)
         self.broker: EmbeddedBroker | None = None
-        self.worker: WorkerHandle | None = None
+        self.external_broker = broker
+        self.workers: WorkerGroup | None = None
         self.settings: Settings | None = None
         self.worker_restarts = 0
 
@@ -109,13 +120,17 @@ class EmbeddedService:
             )
         self.paths.worker_log.parent.mkdir(parents=True, exist_ok=True)
         base = self.base  # without PSEUDONYM_KEY, embedded_settings uses the data dir's key
-        self.broker = EmbeddedBroker(self.paths.broker_log)
-        self.broker.start()
-        settings = embedded_settings(base, self.data_dir, self.broker.bootstrap_servers)
+        if self.external_broker is not None:
+            bootstrap = self.external_broker.bootstrap_servers
+        else:
+            self.broker = EmbeddedBroker(self.paths.broker_log)
+            self.broker.start()
+            bootstrap = self.broker.bootstrap_servers
+        settings = embedded_settings(base, self.data_dir, bootstrap)
         self.settings = settings
         ensure_topics(settings.kafka_bootstrap_servers, settings.topic_layout())
-        self.worker = WorkerHandle(settings, self.paths)
-        self.worker.start()
+        self.workers = WorkerGroup(settings, self.paths)
+        self.workers.start()
         self._wait_ready(settings)
         info = ServiceInfo(
             os.getpid(),
@@ -133,10 +148,10 @@ class EmbeddedService:
     def _wait_ready(self, settings: Settings, timeout_s: float = READY_TIMEOUT_S) -> None:
         """Wait until the worker's web server answers (it starts after the worker joined)."""
         deadline = time.monotonic() + timeout_s
-        worker = self.worker
+        workers = self.workers
         while not port_in_use(settings.web_host, settings.web_port):
-            if worker is None or worker.process is None or worker.process.poll() is not None:
-                log = worker.log() if worker is not None else ""
+            if workers is None or workers.dead():
+                log = workers.log() if workers is not None else ""
                 raise PipelineError(
                     _("the worker exited while starting; last log lines:") + f"\n{log}"
                 )
@@ -149,17 +164,18 @@ class EmbeddedService:
             time.sleep(0.2)
 
     def supervise(self) -> None:
-        """Restart a worker that died (up to MAX_WORKER_RESTARTS times in a row)."""
-        worker = self.worker
-        if worker is None or worker.process is None or worker.process.poll() is None:
+        """Restart the workers that died (MAX_WORKER_RESTARTS per worker process, in all)."""
+        if self.workers is None:
             return
-        if self.worker_restarts >= MAX_WORKER_RESTARTS:
-            raise PipelineError(
-                _("the worker died {n} times; last log lines:").format(n=self.worker_restarts)
-                + f"\n{worker.log()}"
-            )
-        self.worker_restarts += 1
-        worker.start()
+        for worker in self.workers.dead():
+            if self.worker_restarts >= MAX_WORKER_RESTARTS * len(self.workers.handles):
+                raise PipelineError(
+                    _("the worker died {n} times; last log lines:").format(
+                        n=self.worker_restarts)
+                    + f"\n{worker.log()}"
+                )
+            self.worker_restarts += 1
+            worker.start()
 
     def results(self) -> Results:
         """The figures as the worker reads them from the store right now."""
@@ -168,8 +184,8 @@ class EmbeddedService:
     def stop(self) -> None:
         """Stop the worker, then the broker; remove `service.json` (idempotent)."""
         try:
-            if self.worker is not None:
-                self.worker.stop()
+            if self.workers is not None:
+                self.workers.stop()
         finally:
             if self.broker is not None:
                 self.broker.stop()

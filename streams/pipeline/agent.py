@@ -9,23 +9,26 @@ message is one event or a payment file of many:
 3. recompute every touched commune-period from the ledger (streams/storage/ledger.py), derive its
    alerts, reconcile them with the alerts table, and write the rows;
 4. only then return, so Faust acknowledges the batch's offsets after the rows are stored.
+
+The agent loop, and the commit order of every worker role, is in streams/pipeline/roles.py;
+with `--workers N` steps 2-4 run in the store agent (`store`) on what ingest workers
+forwarded (streams/pipeline/forward.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
-import traceback
+import time
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, cast
+from datetime import UTC, datetime
+from typing import Any, NamedTuple
 
 import faust
 import orjson
-from faust.types import EventT, StreamT
+from faust.types import EventT
 
 from streams.domain.access_points import access_point_row
 from streams.domain.alerts import (
@@ -45,14 +48,11 @@ from streams.domain.ingest import (
     Rejected,
     Rejection,
     ingest_message,
-    redact,
 )
 from streams.domain.pseudonym import Pseudonymizer
 from streams.domain.statistics import CommuneId
-from streams.faust_ext import read_offset, reread_skipped
-from streams.pipeline.batching import BatchingStream
-from streams.pipeline.health import Health
-from streams.pipeline.ingest_pool import IngestPool
+from streams.errors import PipelineError
+from streams.faust_ext import read_offset
 from streams.settings import Settings
 from streams.storage import ledger
 from streams.storage.ledger import Figures
@@ -72,27 +72,40 @@ WHERE period IN {periods:Array(String)} AND commune_code IN {communes:Array(UInt
 """
 
 
+class Source(NamedTuple):
+    """Where a message of the events topic was read: what a dead letter names."""
+
+    topic: str
+    partition: int
+    offset: int
+
+    @classmethod
+    def of(cls, event: EventT) -> Source:
+        """The source of a Faust event."""
+        message = event.message
+        return cls(message.topic, message.partition, message.offset)
+
+
 def dead_letter(
-    event: EventT, rejected: Rejected, index: int = 0
+    source: Source, rejected: Rejected, index: int = 0
 ) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
     """The dead-letter record (no payload: it may hold a citizen ID) and KIP-298 headers.
 
     `index` is the event's position in its payment file (from 1), 0 for the message itself.
     """
-    message = event.message
     record = {
         "received_at": now_utc(),
-        "source_topic": message.topic,
-        "source_partition": message.partition,
-        "source_offset": message.offset,
+        "source_topic": source.topic,
+        "source_partition": source.partition,
+        "source_offset": source.offset,
         "source_index": index,
         "error_class": rejected.error_class,
         "reason": rejected.reason,
     }
     headers = [
-        ("__connect.errors.topic", message.topic.encode()),
-        ("__connect.errors.partition", str(message.partition).encode()),
-        ("__connect.errors.offset", str(message.offset).encode()),
+        ("__connect.errors.topic", source.topic.encode()),
+        ("__connect.errors.partition", str(source.partition).encode()),
+        ("__connect.errors.offset", str(source.offset).encode()),
         ("__connect.errors.exception.class.name", rejected.error_class.encode()),
         ("__connect.errors.exception.message", rejected.reason.encode()),
         ("welfare.errors.file.index", str(index).encode()),
@@ -108,13 +121,48 @@ async def sent(results: list[Any]) -> None:
 
 
 @dataclass
+class Health:
+    """What the worker did since the last health row."""
+
+    events: int = 0
+    dead_letters: Counter[str] = field(default_factory=Counter)
+    latest_event_ms: int | None = None
+    since: float = field(default_factory=time.monotonic)
+
+    def saw(self, occurred_ms: int) -> None:
+        """Note an event time, for freshness."""
+        if self.latest_event_ms is None or occurred_ms > self.latest_event_ms:
+            self.latest_event_ms = occurred_ms
+
+    def row(self, worker: str, lag: int) -> dict[str, Any]:
+        """The pipeline_health row for the interval; resets the counters."""
+        now = now_utc()
+        elapsed = max(time.monotonic() - self.since, 1e-6)
+        latest = (datetime.fromtimestamp(self.latest_event_ms / 1000, UTC)
+                  if self.latest_event_ms is not None else None)
+        row = {
+            "at": now, "worker": worker, "events": self.events,
+            "events_per_s": round(self.events / elapsed, 1),
+            "dead_letters": sum(self.dead_letters.values()),
+            "dead_letters_by_class": dict(self.dead_letters),
+            "consumer_lag": lag, "latest_event_at": latest,
+            "freshness_s": (now - latest).total_seconds() if latest else None,
+        }
+        self.events, self.dead_letters, self.since = 0, Counter(), time.monotonic()
+        return row
+
+
+@dataclass
 class BatchOutput:
     """What one batch produced."""
 
-    order: list[tuple[EventT, int, PaymentFact | Ingested, str]] = field(default_factory=list)
+    order: list[tuple[Source, int, PaymentFact | Ingested, str]] = field(default_factory=list)
     communes: set[CommuneId] = field(default_factory=set)
     access_points: set[str] = field(default_factory=set)
+    # To store and announce on the dead-letter topic.
     dead: list[tuple[dict[str, Any], list[tuple[str, bytes]]]] = field(default_factory=list)
+    # To store only: an ingest worker announced them already (streams/pipeline/forward.py).
+    announced: list[dict[str, Any]] = field(default_factory=list)
 
 
 class PaymentsAgent:
@@ -127,7 +175,7 @@ class PaymentsAgent:
         self,
         settings: Settings,
         sink: ClickHouseSink,
-        pseudonymize: Pseudonymizer,
+        pseudonymize: Pseudonymizer | None,
     ) -> None:
         self.settings = settings
         self.sink = sink
@@ -135,27 +183,26 @@ class PaymentsAgent:
         self.rules = AlertRules(settings.alert_cashless_target, settings.alert_rate_drop_points,
                                 settings.alert_min_beneficiaries)
         self.health = Health()
-        self.batches_done = 0  # acknowledged batches (set by the agent loop)
 
-    def _take(self, event: EventT, result: MessageResult, out: BatchOutput) -> int:
+    def take(self, source: Source, result: MessageResult, out: BatchOutput) -> int:
         """Note one message's ingested events in the batch and dead-letter the bad ones;
         returns how many events the message held."""
         is_file, items = result
         for index, item in enumerate(items, start=1 if is_file else 0):
             if isinstance(item, Rejection):
-                self._reject(event, item.error_class, item.reason, index, out)
+                self._reject(source, item.error_class, item.reason, index, out)
                 continue
             self.health.saw(item.occurred_ms)
-            out.order.append((event, index, item, ledger.digest(item)))
+            out.order.append((source, index, item, ledger.digest(item)))
         return len(items)
 
-    def _reject(self, event: EventT, error_class: str, reason: str, index: int,
+    def _reject(self, source: Source, error_class: str, reason: str, index: int,
                 out: BatchOutput) -> None:
-        out.dead.append(dead_letter(event, Rejected(error_class, reason), index))
+        out.dead.append(dead_letter(source, Rejected(error_class, reason), index))
         self.health.dead_letters[error_class] += 1
 
-    def _conflict(self, event: EventT, event_id: str, index: int, out: BatchOutput) -> None:
-        self._reject(event, "conflicting_duplicate",
+    def _conflict(self, source: Source, event_id: str, index: int, out: BatchOutput) -> None:
+        self._reject(source, "conflicting_duplicate",
                      f"event_id {event_id} was seen before with other content", index, out)
 
     async def _check_ledger(self, out: BatchOutput) -> list[tuple[PaymentFact | Ingested, str]]:
@@ -169,13 +216,13 @@ class PaymentsAgent:
         known = await ledger.known_digests(self.sink, list({i.event_id for _, _, i, _ in
                                                             out.order}))
         new: list[tuple[PaymentFact | Ingested, str]] = []
-        for event, index, item, content in out.order:
+        for source, index, item, content in out.order:
             stored = known.get(item.event_id)
             if stored is None:
                 known[item.event_id] = {content}
                 new.append((item, content))
             elif content not in stored:
-                self._conflict(event, item.event_id, index, out)
+                self._conflict(source, item.event_id, index, out)
                 continue
             if isinstance(item, PaymentFact):
                 out.communes.add(CommuneId(item.period, item.province_code, item.commune_code))
@@ -193,15 +240,23 @@ class PaymentsAgent:
 
     async def process(self, batch: Sequence[EventT], alerts_topic: Any,
                       dead_letter_topic: Any,
-                      ingested: Sequence[MessageResult] | None = None) -> list[Any]:
+                      ingested: Sequence[MessageResult] | None = None) -> None:
         """Handle one batch (`ingested`: what each message became, when ingested
         elsewhere); returns once its events are in the ledger and its rows in ClickHouse."""
         out = BatchOutput()
         if ingested is None:
+            if self.pseudonymize is None:
+                raise PipelineError("a store agent gets its events ingested already")
             arrival = Arrival.at()
             ingested = [ingest_message(e.value, self.pseudonymize, arrival) for e in batch]
         for event, result in zip(batch, ingested, strict=True):
-            self.health.events += self._take(event, result, out)
+            self.health.events += self.take(Source.of(event), result, out)
+        await self.store(out, alerts_topic, dead_letter_topic, len(batch))
+
+    async def store(self, out: BatchOutput, alerts_topic: Any, dead_letter_topic: Any,
+                    messages: int) -> None:
+        """Everything after ingest: the ledger check and store, the refolded rows, the
+        alerts and the dead letters of a batch of `messages` messages (`out`)."""
         at = now_utc()
         new = await self._check_ledger(out)
         await ledger.store(self.sink, new, at)
@@ -232,13 +287,13 @@ class PaymentsAgent:
             {**access_point_row(r), "updated_at": at} for r in points.values()
         ])
         await self._write_alerts(alerting, at, alerts_topic)
-        if out.dead:
-            await self.sink.write(DEAD_LETTERS_TABLE, [record for record, _ in out.dead])
+        if out.dead or out.announced:
+            await self.sink.write(DEAD_LETTERS_TABLE,
+                                  out.announced + [record for record, _ in out.dead])
             await sent([await dead_letter_topic.send(value=orjson.dumps(record), headers=headers)
                         for record, headers in out.dead])
-            log.warning("dead-lettered %d events in a batch of %d messages", len(out.dead),
-                        len(batch))
-        return []
+            log.warning("dead-lettered %d events in a batch of %d messages",
+                        len(out.dead) + len(out.announced), messages)
 
     async def _stored_alerts(self, communes: Sequence[CommuneId]
                              ) -> dict[CommuneId, tuple[set[str], int]]:
@@ -282,13 +337,15 @@ class PaymentsAgent:
                     for alert, version in announce])
         await self.sink.write(ALERTS_TABLE, rows)
 
-    def lag(self, app: faust.App) -> int:
-        """Events waiting on this worker's partitions of the events topic (-1: unknown)."""
+    def lag(self, app: faust.App, topic: str | None = None) -> int:
+        """Messages waiting on this worker's partitions of `topic` (default: the events
+        topic; -1: unknown)."""
+        topic = topic or self.settings.events_topic
         try:
             consumer = app.consumer
             lag = 0
             for tp in consumer.assignment():
-                if tp.topic != self.settings.events_topic:
+                if tp.topic != topic:
                     continue
                 read = read_offset(consumer, tp)
                 highwater = consumer.highwater(tp)
@@ -297,91 +354,3 @@ class PaymentsAgent:
             return lag
         except Exception:
             return -1
-
-
-def register_payments_agent(
-    app: faust.App, settings: Settings, sink: ClickHouseSink, pool: IngestPool
-) -> PaymentsAgent:
-    """Attach the payments agent, its tables and the health timer to `app`."""
-    events_topic = app.topic(
-        settings.events_topic, key_serializer="raw", value_serializer="raw",
-        partitions=settings.topic_partitions,
-    )
-    dead_letter_topic = app.topic(
-        settings.dead_letter_topic, key_serializer="raw", value_serializer="raw", partitions=1
-    )
-    alerts_topic = app.topic(
-        settings.alerts_topic, key_serializer="raw", value_serializer="raw", partitions=1
-    )
-    agent = PaymentsAgent(settings, sink, pool.pseudonymize)
-    worker = f"{socket.gethostname()}:{os.getpid()}"
-
-    confirming: set[asyncio.Task[None]] = set()
-
-    async def confirm(stream: BatchingStream, batch: Sequence[EventT],
-                      changelog: list[Any]) -> None:
-        try:
-            if changelog:
-                await asyncio.gather(*changelog)
-            for event in batch:
-                await stream.ack(event)
-            agent.batches_done += 1
-        except Exception as e:
-            log.critical("changelog write failed, stopping the worker: %s", redact(repr(e)))
-            os._exit(70)
-
-    async def finish(stream: BatchingStream, batch: Sequence[EventT],
-                     ingesting: asyncio.Future[list[MessageResult]]) -> None:
-        ingested = await ingesting
-        changelog = await agent.process(batch, alerts_topic, dead_letter_topic, ingested)
-        # The broker's acknowledgement of the changelog is awaited beside the next batch's
-        # work, not before it; the batch is acknowledged only after it.
-        task = asyncio.ensure_future(confirm(stream, batch, changelog))
-        confirming.add(task)
-        task.add_done_callback(confirming.discard)
-
-    async def payments(stream: StreamT) -> None:
-        # One batch ahead: the next batch is ingested in the helpers while this one is
-        # merged, so batches are acknowledged here, after their rows and changelog writes
-        # are stored. Faust waits for these acks before a rebalance goes on
-        # (stream_wait_empty), and the idle ticks make sure a held batch is finished when
-        # nothing else arrives.
-        batching = cast(BatchingStream, stream)
-        ahead: tuple[Sequence[EventT], asyncio.Future[list[MessageResult]]] | None = None
-        async for batch in batching.take_bytes(settings.batch_max_bytes,
-                                               settings.batch_within_s, ack=False, idle=True):
-            try:
-                taken = None
-                if batch:
-                    taken = (batch, asyncio.ensure_future(
-                        pool.ingest([event.value for event in batch], Arrival.at())))
-                if len(confirming) > 1:  # bound the batches held in memory
-                    await asyncio.wait(list(confirming), return_when=asyncio.FIRST_COMPLETED)
-                if ahead is not None:
-                    await finish(batching, *ahead)
-                ahead = taken
-            except Exception as e:
-                # Faust would still commit this batch's offsets: stop the worker instead, so
-                # the batch is processed again after a restart. Nothing is lost.
-                # Where it failed: code locations only, no values (they may hold IDs).
-                log.critical("batch failed, stopping the worker: %s\n%s", redact(repr(e)),
-                             "".join(traceback.format_tb(e.__traceback__)))
-                os._exit(70)
-
-    stalled: dict[Any, Any] = {}
-
-    batches_seen = 0
-
-    async def reread_gaps() -> None:
-        nonlocal batches_seen
-        busy, batches_seen = agent.batches_done != batches_seen, agent.batches_done
-        for tp in await reread_skipped(app.consumer, settings.events_topic, stalled, busy):
-            log.warning("re-reading %s from its committed offset: messages were skipped", tp)
-
-    async def write_health() -> None:
-        await sink.write(HEALTH_TABLE, [agent.health.row(worker, agent.lag(app))])
-
-    app.agent(events_topic, name="payments")(payments)
-    app.timer(interval=settings.health_interval_s)(write_health)
-    app.timer(interval=1.0)(reread_gaps)
-    return agent

@@ -10,9 +10,13 @@ import faust
 from streams import faust_ext
 from streams.domain.pseudonym import Pseudonymizer
 from streams.errors import ConfigurationError
-from streams.pipeline.agent import register_payments_agent
 from streams.pipeline.app import create_app
 from streams.pipeline.ingest_pool import IngestPool
+from streams.pipeline.roles import (
+    register_ingest_agent,
+    register_payments_agent,
+    register_store_agent,
+)
 from streams.settings import Settings
 from streams.storage import open_store
 from streams.storage.migrate import migrate
@@ -36,32 +40,53 @@ def pseudonymizer_from(settings: Settings) -> Pseudonymizer:
 
 
 def run_worker(settings: Settings, *, apply_migrations: bool = False) -> None:
-    """Start the worker and block until it is stopped (SIGTERM or SIGINT)."""
+    """Start the worker in its role (`WORKER_ROLE`, streams/pipeline/roles.py) and block until
+    it is stopped (SIGTERM or SIGINT). An ingest worker never opens the store."""
     faust_ext.check_versions()  # before anything is opened: a clear refusal, nothing to undo
-    pseudonymize = pseudonymizer_from(settings)
     gc.set_threshold(*settings.worker_gc_thresholds)
+    pool: IngestPool | None
+    if settings.worker_role == "ingest":
+        pool = IngestPool(pseudonymizer_from(settings), settings.ingest_processes,
+                          settings.worker_gc_thresholds)
+        app = create_app(settings)
+        register_ingest_agent(app, settings, pool)
+        _execute(settings, pool, app)
+        return
+    pseudonymize = pseudonymizer_from(settings) if settings.worker_role == "all" else None
     store = open_store(settings)
     try:
         if apply_migrations:
             migrate(store)
-        app = create_app(settings)
-        pool = IngestPool(pseudonymize, settings.ingest_processes,
-                          settings.worker_gc_thresholds)
-        register_payments_agent(app, settings, ClickHouseSink(store), pool)
+        pool = None
+        if pseudonymize is None:  # the store agent: a consumer group of its own
+            app = create_app(settings.model_copy(update={"app_id": settings.store_group}))
+            register_store_agent(app, settings, ClickHouseSink(store))
+        else:
+            app = create_app(settings)
+            pool = IngestPool(pseudonymize, settings.ingest_processes,
+                              settings.worker_gc_thresholds)
+            register_payments_agent(app, settings, ClickHouseSink(store), pool)
         if settings.web_enabled:
             register_live_page(app, store, settings.language)
-        worker = faust.Worker(app, loglevel=settings.log_level, quiet=True)
-        # Faust's console spinner sets the root logger to DEBUG so it can spin on every
-        # record: each debug call in Faust and aiokafka then built a record (~5% of the
-        # worker's time on a national replay), for a spinner nobody sees in a service.
-        worker.spinner = None
-        # Faust warns each time its send buffer passes 100 messages, then flushes it: normal
-        # under load, and thousands of lines per run.
-        logging.getLogger("faust.transport.producer").setLevel(logging.ERROR)
-        pool.start()
-        try:
-            worker.execute_from_commandline()
-        finally:
-            pool.stop()
+        _execute(settings, pool, app)
     finally:
         store.close()
+
+
+def _execute(settings: Settings, pool: IngestPool | None, app: faust.App) -> None:
+    """Run the Faust worker of `app` (the one app of this process) until it stops."""
+    worker = faust.Worker(app, loglevel=settings.log_level, quiet=True)
+    # Faust's console spinner sets the root logger to DEBUG so it can spin on every
+    # record: each debug call in Faust and aiokafka then built a record (~5% of the
+    # worker's time on a national replay), for a spinner nobody sees in a service.
+    worker.spinner = None
+    # Faust warns each time its send buffer passes 100 messages, then flushes it: normal
+    # under load, and thousands of lines per run.
+    logging.getLogger("faust.transport.producer").setLevel(logging.ERROR)
+    if pool is not None:
+        pool.start()
+    try:
+        worker.execute_from_commandline()
+    finally:
+        if pool is not None:
+            pool.stop()

@@ -42,7 +42,7 @@ def test_the_summary_ends_with_the_new_figures_in_order() -> None:
     ]
     assert "sql_reference_events_per_s=500000" in lines
     assert "ratio_to_sql=0.040" in lines
-    assert lines[-1] == "scale_out_ratio=n/a (no --workers yet)"
+    assert lines[-1] == "scale_out_ratio=n/a (not measured)"
 
 
 def test_no_reference_line_without_a_reference_run() -> None:
@@ -56,5 +56,10 @@ def test_growth_and_freshness_lines_come_before_scale_out() -> None:
         "national_month_s=250 (extrapolated from 200000 events)",
         "rss_growth_ratio=1.040",
         "freshness_p99_ms=1234",
-        "scale_out_ratio=n/a (no --workers yet)",
+        "scale_out_ratio=n/a (not measured)",
     ]
+
+
+def test_scale_out_is_the_two_worker_rate_over_the_one_worker_rate() -> None:
+    lines = _result(workers_2_events_per_s=30_000.0).summary_lines()
+    assert lines[-1] == "scale_out_ratio=1.500"
