@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv tools upstream-tools kafka-jars chdb258 demo test bench lint typecheck unit integration clean i18n
+.PHONY: venv tools upstream-tools kafka-jars chdb258 demo test bench lint typecheck unit integration clean i18n docs
 
 # Debian packages the tests use: docker-compose (1.29) validates docker-compose.yml without
 # a Docker engine; chromium and chromedriver run the live page's browser test and print the
@@ -91,8 +91,15 @@ bench: $(STAMP)
 	  --history-months $(or $(BENCH_HISTORY_MONTHS),12) --growth-periods $(or $(BENCH_GROWTH_PERIODS),24) \
 	  --freshness-seconds $(or $(BENCH_FRESHNESS_SECONDS),30)
 
+# `ruff format --check` fails on any file ruff would reformat; `ruff format .` fixes them.
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# The tables in the docs generated from the code (settings, event contracts); a unit test
+# fails when a committed one is stale (tests/unit/test_docs_tables.py).
+docs: $(STAMP)
+	$(BIN)/python -m streams.harness.docs_tables
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from streams.errors import WelfareMonitorError
+from schemas.errors import WelfareMonitorError
 
 
 class DashboardError(WelfareMonitorError):

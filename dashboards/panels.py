@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from streams.storage.queries import COVERAGE_GAPS_SQL
+from schemas.read_model import COVERAGE_GAPS_SQL, NO_VALUE, STATS, rate_sql
 
 DATASOURCE_UID = "welfare-clickhouse"
 DATASOURCE_TYPE = "grafana-clickhouse-datasource"
@@ -22,12 +22,12 @@ DATASOURCE_TYPE = "grafana-clickhouse-datasource"
 ALL = "__all"
 ALL_VALUE = "'__all'"
 
-# One statistics snapshot per key (ReplacingMergeTree, latest version).
-STATS = "(SELECT * FROM commune_programme_stats FINAL)"
-# Numerator, denominator and rate, summed over the grouped statistics rows.
-RATE = """sum(s.beneficiaries_paid_cashless) AS paid_cashless,
+# Numerator, denominator and rate, summed over the grouped statistics rows; the rate is NULL
+# when nobody is due (schemas/read_model.py, the empty-denominator rule). STATS (one
+# statistics snapshot per key) is shared with streams.storage.queries.
+RATE = f"""sum(s.beneficiaries_paid_cashless) AS paid_cashless,
     sum(s.beneficiaries_due) AS due,
-    round(paid_cashless / due, 6) AS cashless_rate"""
+    {rate_sql("paid_cashless", "due")} AS cashless_rate"""
 PROGRAMME_FILTER = "(${programme:singlequote} = '__all' OR s.programme = ${programme:singlequote})"
 PERIOD_FILTER = "s.period = ${period:singlequote}"
 # Commune and province variables are empty until the first statistics row exists: quoted and
@@ -70,9 +70,10 @@ NATION_STAT = PanelQuery(
     f"""SELECT
     sum(s.beneficiaries_paid_cashless) AS paid_cashless,
     sum(s.beneficiaries_due) AS due,
-    if(due = 0, 0, paid_cashless / due) AS cashless_rate,
+    {rate_sql("paid_cashless", "due", 12)} AS cashless_rate,
     concat(toString(paid_cashless), ' / ', toString(due), ' (',
-           toString(round(100 * cashless_rate, 2)), '%)') AS headline
+           ifNull(concat(toString(round(100 * cashless_rate, 2)), '%'), '{NO_VALUE}'),
+           ')') AS headline
 FROM {STATS} AS s
 WHERE s.period = ${{period:singlequote}}""",
     ("paid_cashless", "due", "cashless_rate", "headline"), "stat",

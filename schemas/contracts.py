@@ -14,13 +14,14 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from schemas import EVENTS_DIR
+from schemas.errors import WelfareMonitorError
 from schemas.fastpath import compile_acceptor
 
 ENVELOPE = "envelope"
 PAYMENT_FILE = "payment_file"
 
 
-class ContractError(Exception):
+class ContractError(WelfareMonitorError):
     """A contract file is missing or not a valid JSON Schema."""
 
 
@@ -62,8 +63,9 @@ def _load(path: Path) -> Contract:
         Draft202012Validator.check_schema(schema)
     except (OSError, ValueError, SchemaError) as e:
         raise ContractError(f"{path.name} is not a valid JSON Schema 2020-12: {e}") from e
-    return Contract(name, int(version_tag), schema, fastjsonschema.compile(schema),
-                    compile_acceptor(schema))
+    return Contract(
+        name, int(version_tag), schema, fastjsonschema.compile(schema), compile_acceptor(schema)
+    )
 
 
 @lru_cache(maxsize=4)

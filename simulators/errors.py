@@ -1,7 +1,9 @@
-"""Exceptions of the simulators package."""
+"""Exceptions of the simulators package, under the project's one root."""
+
+from schemas.errors import WelfareMonitorError
 
 
-class SimulatorError(Exception):
+class SimulatorError(WelfareMonitorError):
     """Root of every error the simulators raise on purpose."""
 
 

@@ -1,8 +1,8 @@
-"""Exceptions of the streams package: one root, narrow subclasses, messages that say what to do."""
+"""Exceptions of the streams package: narrow subclasses of the project's one root
+(`schemas.errors.WelfareMonitorError`, re-exported here); messages say what to do."""
 
-
-class WelfareMonitorError(Exception):
-    """Root of every error this package raises on purpose."""
+# The project's root, defined in schemas/errors.py and re-exported for the pipeline's code.
+from schemas.errors import WelfareMonitorError as WelfareMonitorError
 
 
 class ConfigurationError(WelfareMonitorError):

@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import os
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 _PR_SET_PDEATHSIG = 1
+# Loaded once, before any fork: `spawn` calls prctl between fork and exec.
+_LIBC = ctypes.CDLL(None, use_errno=True) if sys.platform.startswith("linux") else None
 
 
-def _die_with_parent() -> Callable[[], None] | None:
-    if not sys.platform.startswith("linux"):
-        return None
-    libc = ctypes.CDLL(None, use_errno=True)
+def die_with_parent(parent: int, sig: int = signal.SIGTERM) -> None:
+    """Have the kernel send `sig` to this process when `parent` dies, even by kill -9
+    (PR_SET_PDEATHSIG); exit at once if it is already gone. Linux only (elsewhere nothing).
 
-    def preexec() -> None:
-        # The kernel sends SIGTERM to the child when the parent dies, even by kill -9.
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-
-    return preexec
+    The one implementation for every child: `spawn`'s processes (broker, worker) get SIGTERM
+    so they stop cleanly; the worker's ingest helpers ask for SIGKILL (they hold nothing)."""
+    if _LIBC is None:
+        return
+    if _LIBC.prctl(_PR_SET_PDEATHSIG, sig, 0, 0, 0) != 0:  # pragma: no cover
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def spawn(
@@ -38,7 +43,7 @@ def spawn(
             stderr=subprocess.STDOUT,
             env=dict(env) if env is not None else None,
             start_new_session=True,
-            preexec_fn=_die_with_parent(),
+            preexec_fn=functools.partial(die_with_parent, os.getpid()) if _LIBC else None,
         )
 
 
@@ -66,8 +71,3 @@ def tail(path: Path, lines: int = 15) -> str:
 def python_module_args(module: str, *args: str) -> list[str]:
     """argv to run a module with this interpreter."""
     return [sys.executable, "-m", module, *args]
-
-
-def environ_with(extra: Mapping[str, str]) -> dict[str, str]:
-    """This process's environment plus `extra`."""
-    return {**os.environ, **extra}

@@ -114,8 +114,7 @@ class Run:
 
 def rules(settings: Settings) -> AlertRules:
     """The alert thresholds of `settings`."""
-    return AlertRules(settings.alert_cashless_target, settings.alert_rate_drop_points,
-                      settings.alert_min_beneficiaries)
+    return AlertRules.of(settings)
 
 
 def run_scenario(

@@ -75,6 +75,7 @@ MAPPING: dict[str, str] = {
     "streams.sql_reference": "streams.harness.sql_reference",
     "streams.testing": "streams.harness.testing",
     "streams.workers": "streams.harness.workers",
+    "streams.docs_tables": "streams.harness.docs_tables",
     # cli: one module per command group; main parses and dispatches
     "streams.cli": "streams.cli.main",
     "streams.ops_commands": "streams.cli.ops",
@@ -374,6 +375,10 @@ def main() -> int:
         sort_imports(changed)
     for name in changed:
         print(f"{'would rewrite' if args.check else 'rewrote'} {name}")
+    for module in sorted(set(MAPPING.values())):
+        path = Path(module_path(module))
+        if path.exists() and re.search(r"__file__|files\(\"streams\"\)", path.read_text("utf-8")):
+            print(f"CHECK (a path relative to the module, one level deeper now?): {path}")
     left = unplaced()
     for name in left:
         print(f"NOT PLACED (add to MAPPING): {name}")

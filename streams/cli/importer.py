@@ -187,14 +187,7 @@ def import_server(
     outcome = ImportOutcome(converted, _errors_file(request, converted))
     lines = converted.event_lines()
     if lines or converted.problems:
-        ensure_topics(
-            settings.kafka_bootstrap_servers,
-            {
-                settings.events_topic: settings.topic_partitions,
-                settings.dead_letter_topic: 1,
-                settings.alerts_topic: 1,
-            },
-        )
+        ensure_topics(settings.kafka_bootstrap_servers, settings.topic_layout())
     if lines:
         with tempfile.TemporaryDirectory(prefix="welfare-import-") as tmp:
             events = Path(tmp) / "events.jsonl"

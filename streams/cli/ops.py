@@ -177,12 +177,7 @@ def cmd_verify(args: argparse.Namespace, out: Console, err: Console) -> int:
         else:
             err.print("[bold red]" + _("cannot tell:") + f"[/] {e}", highlight=False)
         return 2
-    rules = AlertRules(
-        settings.alert_cashless_target,
-        settings.alert_rate_drop_points,
-        settings.alert_min_beneficiaries,
-    )
-    diffs = differences(caught.results, truth, rules)
+    diffs = differences(caught.results, truth, AlertRules.of(settings))
     if as_json:
         status = "equal" if not diffs else "different"
         out.print(_verdict(status, "", diffs, round(caught.waited_s, 3)).decode(), markup=False)

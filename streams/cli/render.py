@@ -11,12 +11,14 @@ from typing import Any
 import orjson
 from rich.table import Table
 
+from schemas.read_model import ratio
 from streams.i18n import CHANNELS, FAILURE_REASONS, _, current
 
 
-def rate(numerator: int, denominator: int) -> float:
-    """numerator / denominator, 0 when there is no denominator."""
-    return numerator / denominator if denominator else 0.0
+def rate(numerator: int, denominator: int) -> float | None:
+    """numerator / denominator; None (shown as "–") when there is no denominator, the one
+    empty-denominator rule of schemas/read_model.py."""
+    return ratio(numerator, denominator)
 
 
 def headline(row: Mapping[str, Any], label: str | None = None) -> str:
@@ -47,17 +49,16 @@ def _table(title: str, texts: list[str], numbers: list[str], rows: list[list[str
     return table
 
 
+def _by_rate(r: Mapping[str, Any]) -> tuple[bool, float, int, int]:
+    value = rate(r["beneficiaries_paid_cashless"], r["beneficiaries_due"])
+    return (value is None, value or 0.0, -r["beneficiaries_due"], r["commune_code"])
+
+
 def lowest_rate_table(communes: list[dict[str, Any]], limit: int = 10) -> Table:
-    """The communes with the lowest cashless rates (larger communes first among equals)."""
+    """The communes with the lowest cashless rates (larger communes first among equals;
+    communes where nobody is due have no rate and come last)."""
     lang = current()
-    ranked = sorted(
-        communes,
-        key=lambda r: (
-            rate(r["beneficiaries_paid_cashless"], r["beneficiaries_due"]),
-            -r["beneficiaries_due"],
-            r["commune_code"],
-        ),
-    )[:limit]
+    ranked = sorted(communes, key=_by_rate)[:limit]
     rows = [
         [
             r.get("commune_name") or "?",

@@ -146,9 +146,7 @@ def _read_truth(path: Path) -> dict[str, Any]:
 def _verify(results: Results, truth: dict[str, Any]) -> int:
     """Compare with the ground truth on stderr; 0 when every level agrees."""
     settings = Settings()
-    rules = AlertRules(settings.alert_cashless_target, settings.alert_rate_drop_points,
-                       settings.alert_min_beneficiaries)
-    problems = compare(results, truth, rules)
+    problems = compare(results, truth, AlertRules.of(settings))
     totals = truth["totals"]
     if not problems:
         out.print(_(

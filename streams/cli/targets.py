@@ -105,9 +105,9 @@ def target_table(rows: list[dict[str, Any]], behind: bool) -> Table:
             lang.number(r["beneficiaries_paid_cashless"])
             + " / "
             + lang.number(r["beneficiaries_due"]),
-            lang.percent(r["cashless_rate"] or 0),
+            lang.percent(r["cashless_rate"]),
             f"{lang.percent(r['target_rate'])} ({lang.label(TARGET_SOURCES, r['target_source'])})",
-            lang.percent(r["progress"] or 0, 0),
+            lang.percent(r["progress"], 0),
             lang.number(r["needed"]),
             lang.date(deadline) if isinstance(deadline, date) else "-",
             "-" if r["days_left"] is None else lang.number(r["days_left"]),

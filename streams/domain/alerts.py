@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from streams.domain.statistics import CommuneId, Stats
+
+if TYPE_CHECKING:
+    from streams.settings import Settings
 
 LOW_RATE = "low_cashless_rate"
 RATE_DROP = "cashless_rate_drop"
@@ -22,6 +25,16 @@ class AlertRules:
     cashless_target: float
     drop_points: float
     min_due: int
+
+    @classmethod
+    def of(cls, settings: Settings) -> AlertRules:
+        """The thresholds the settings give (ALERT_CASHLESS_TARGET, ALERT_RATE_DROP_POINTS,
+        ALERT_MIN_BENEFICIARIES)."""
+        return cls(
+            settings.alert_cashless_target,
+            settings.alert_rate_drop_points,
+            settings.alert_min_beneficiaries,
+        )
 
 
 def alert_key(kind: str, commune: CommuneId, subject: str) -> str:

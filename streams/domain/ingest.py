@@ -91,11 +91,6 @@ def redact(text: str) -> str:
     return _DIGIT_RUNS.sub("<redacted>", text)
 
 
-def parse_utc(text: str) -> datetime:
-    """An envelope timestamp (ISO 8601 ending in Z) as an aware UTC datetime."""
-    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(UTC)
-
-
 def epoch_ms(moment: datetime) -> int:
     """Milliseconds since the epoch, exactly (no float rounding)."""
     return (moment - _EPOCH) // _MS

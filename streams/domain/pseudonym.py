@@ -20,11 +20,6 @@ class Pseudonymizer:
         # keying a new HMAC per citizen ID.
         self._keyed = hmac.new(key, digestmod=hashlib.sha256)
 
-    @classmethod
-    def ephemeral(cls) -> Pseudonymizer:
-        """A pseudonymizer with a random key, gone with the process that holds it."""
-        return cls(secrets.token_bytes(32))
-
     @staticmethod
     def ephemeral_key_secret() -> SecretStr:
         """A fresh random key, hex-encoded, for an embedded run's worker."""

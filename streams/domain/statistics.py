@@ -12,9 +12,7 @@ depend on arrival order:
 - paid twice: two successes stand at once; unknown: paid but never scheduled in the period.
 
 The worker folds each commune-period's events from the ledger with these rules
-(streams/storage/ledger.py, docs/ledger.md). The bucket helpers (`bucket_key`, `merge`, ...) are
-the same rules applied event by event; the rule tests and the fault simulator's tests use
-them, and tests/unit/test_ledger_fold.py holds the ledger fold to them.
+(`streams.domain.ledger.records`, then `status_of` and `stats_by_programme`; docs/ledger.md).
 """
 
 from __future__ import annotations
@@ -24,12 +22,12 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any, NamedTuple
 
+from schemas.read_model import cashless_rate
 from streams.domain.ingest import PaymentFact
 
 # Defined here, not imported from the simulators: the pipeline must not share code with the
 # ground truth it is checked against.
 CASHLESS_CHANNELS = frozenset({"bank_account", "e_wallet"})
-BUCKETS = 64
 
 SCHEDULED, FAILED, SUCCEEDED, RETURNED = 0, 1, 2, 3
 KINDS = {
@@ -41,23 +39,8 @@ KINDS = {
 
 # A record entry: [event_id, occurred_ms, kind, channel, amount_vnd, reason, attempt].
 Entry = list[Any]
-# A record: {"p": programme, "e": [entries]}; a bucket maps pseudonyms to records.
+# A record: {"p": programme, "e": [entries]}, one per beneficiary.
 Record = dict[str, Any]
-Bucket = dict[str, Record]
-
-
-class ConflictingDuplicate(Exception):
-    """An event id seen before with other content."""
-
-
-def commune_key(period: str, province_code: int, commune_code: int) -> str:
-    """A commune-period's key, and the prefix of its bucket keys ("2023-06|52|21553")."""
-    return f"{period}|{province_code}|{commune_code}"
-
-
-def commune_key_of_bucket(key: str) -> str:
-    """The commune key a bucket key starts with."""
-    return key.rsplit("|", 1)[0]
 
 
 @dataclass(frozen=True)
@@ -70,12 +53,8 @@ class CommuneId:
 
     @property
     def key(self) -> str:
-        """Stable text form, also the prefix of its bucket keys."""
-        return commune_key(self.period, self.province_code, self.commune_code)
-
-    def bucket_keys(self) -> list[str]:
-        """Keys of all its buckets."""
-        return [f"{self.key}|{i}" for i in range(BUCKETS)]
+        """Stable text form ("2023-06|52|21553")."""
+        return f"{self.period}|{self.province_code}|{self.commune_code}"
 
     def previous(self) -> CommuneId:
         """The same commune in the previous monthly period."""
@@ -88,17 +67,6 @@ class CommuneId:
         year, month = map(int, self.period.split("-"))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
         return CommuneId(f"{year:04d}-{month:02d}", self.province_code, self.commune_code)
-
-
-def commune_of(fact: PaymentFact) -> CommuneId:
-    """The commune (and period) an event counts towards."""
-    return CommuneId(fact.period, fact.province_code, fact.commune_code)
-
-
-def bucket_key(fact: PaymentFact) -> str:
-    """Key of the bucket holding the event's beneficiary."""
-    return (f"{commune_key(fact.period, fact.province_code, fact.commune_code)}|"
-            f"{int(fact.beneficiary[:8], 16) % BUCKETS}")
 
 
 def entry_of(fact: PaymentFact) -> Entry:
@@ -173,39 +141,6 @@ def status_of(record: Mapping[str, Any]) -> Status:
                   returned, seconds)
 
 
-def merge_into(bucket: Bucket, fact: PaymentFact) -> bool:
-    """Add `fact` to a bucket the caller owns; False when it changes nothing (a duplicate).
-
-    Records are replaced, never changed in place, so a record shared with another bucket
-    (the table's stored copy) stays as it was. Raises ConflictingDuplicate when the event id
-    was seen with other content.
-    """
-    record = bucket.get(fact.beneficiary)
-    entry = entry_of(fact)
-    if record is None:
-        bucket[fact.beneficiary] = {"p": fact.programme, "e": [entry]}
-        return True
-    for seen in record["e"]:
-        if seen[0] == fact.event_id:
-            if seen == entry:
-                return False
-            raise ConflictingDuplicate(
-                f"event_id {fact.event_id} was seen before with other content"
-            )
-    programme = fact.programme if fact.event_type == "payment.scheduled" else record["p"]
-    bucket[fact.beneficiary] = {"p": programme, "e": [*record["e"], entry]}
-    return True
-
-
-def merge(bucket: Mapping[str, Record] | None, fact: PaymentFact) -> Bucket | None:
-    """The bucket after `fact` (a new dict), or None when the fact changes nothing.
-
-    Raises ConflictingDuplicate when the event id was seen with other content.
-    """
-    updated = dict(bucket or {})
-    return updated if merge_into(updated, fact) else None
-
-
 @dataclass(slots=True)
 class Stats:
     """Aggregates of a set of beneficiaries (a bucket, a commune, a programme...).
@@ -276,9 +211,7 @@ class Stats:
     @property
     def cashless_rate(self) -> float | None:
         """Paid cashless over due, or None without anyone due."""
-        if not self.beneficiaries_due:
-            return None
-        return self.beneficiaries_paid_cashless / self.beneficiaries_due
+        return cashless_rate(self.beneficiaries_paid_cashless, self.beneficiaries_due)
 
     def row(self) -> dict[str, Any]:
         """The statistics as ClickHouse columns."""
@@ -294,11 +227,6 @@ class Stats:
             "failures_by_reason": dict(sorted(self.failures_by_reason.items())),
             "seconds_to_pay": sorted(self.seconds_to_pay),
         }
-
-
-def bucket_statuses(bucket: Mapping[str, Record] | None) -> dict[str, Status]:
-    """Every beneficiary of a bucket with their status."""
-    return {beneficiary: status_of(record) for beneficiary, record in (bucket or {}).items()}
 
 
 def stats_by_programme(parts: Iterable[Iterable[tuple[str, Status]]]) -> dict[str, Stats]:

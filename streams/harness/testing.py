@@ -66,9 +66,9 @@ def build_scenario(
     see simulators/README.md); any other scenario field can be given by name. A mistake
     raises `ScenarioFileError` naming every problem.
     """
+    from schemas.reference import communes_of
     from simulators.errors import ScenarioFileError
     from simulators.scenario_check import check_data
-    from simulators.units import communes_of
 
     chosen = communes_of(province_code)[:communes]
     if len(chosen) < communes or communes < 1:
@@ -168,10 +168,7 @@ class ServiceHandle:
 
         s = self.service.settings
         assert s is not None, "the service is not started"
-        rules = AlertRules(
-            s.alert_cashless_target, s.alert_rate_drop_points, s.alert_min_beneficiaries
-        )
-        return differences(self.wait(timeout_s), truth, rules)
+        return differences(self.wait(timeout_s), truth, AlertRules.of(s))
 
     def figures(self, level: str = "communes") -> list[dict[str, Any]]:
         """The rows of one level (see LEVELS), once caught up."""

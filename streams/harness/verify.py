@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from schemas.read_model import cashless_rate
 from streams.domain.alerts import LOW_RATE, PAID_TWICE, RATE_DROP, UNKNOWN_BENEFICIARY, AlertRules
 from streams.domain.statistics import CommuneId
 from streams.storage.queries import Results
@@ -80,10 +81,11 @@ def expected_alerts(truth: Mapping[str, Any], rules: AlertRules) -> dict[str, in
     counts = dict.fromkeys((LOW_RATE, RATE_DROP, PAID_TWICE, UNKNOWN_BENEFICIARY), 0)
     for (period, code), r in communes.items():
         due, cashless = r["beneficiaries_due"], r["beneficiaries_paid_cashless"]
-        rate = cashless / due if due else 0.0
-        counts[LOW_RATE] += due >= rules.min_due and rate < rules.cashless_target
+        rate = cashless_rate(cashless, due)
+        low = rate is not None and due >= rules.min_due and rate < rules.cashless_target
+        counts[LOW_RATE] += low
         before = communes.get((CommuneId(period, 0, code).previous().period, code))
-        if before and min(due, before["beneficiaries_due"]) >= rules.min_due and due:
+        if before and rate is not None and min(due, before["beneficiaries_due"]) >= rules.min_due:
             drop = before["beneficiaries_paid_cashless"] / before["beneficiaries_due"] - rate
             counts[RATE_DROP] += drop >= rules.drop_points
         counts[PAID_TWICE] += r["beneficiaries_paid_twice"]
@@ -92,7 +94,7 @@ def expected_alerts(truth: Mapping[str, Any], rules: AlertRules) -> dict[str, in
 
 
 def expected_coverage(truth: Mapping[str, Any]) -> list[tuple[int, float]]:
-    """(commune code, gap score) of the latest period, highest gap first (README formula)."""
+    """(commune code, gap score) of the latest period, highest gap first (docs/analytics.md)."""
     latest = max(r["period"] for r in truth["communes"])
     out = []
     for r in truth["communes"]:

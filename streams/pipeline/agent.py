@@ -180,8 +180,7 @@ class PaymentsAgent:
         self.settings = settings
         self.sink = sink
         self.pseudonymize = pseudonymize
-        self.rules = AlertRules(settings.alert_cashless_target, settings.alert_rate_drop_points,
-                                settings.alert_min_beneficiaries)
+        self.rules = AlertRules.of(settings)
         self.health = Health()
 
     def take(self, source: Source, result: MessageResult, out: BatchOutput) -> int:

@@ -7,7 +7,6 @@ import faust
 from streams import faust_ext
 from streams.faust_ext import reread_skipped
 from streams.faust_ext.batching import BatchingStream
-from streams.pipeline.durable_tables import DurableGlobalTable, DurableTable
 from streams.settings import Settings
 
 __all__ = ["broker_urls", "create_app", "reread_skipped"]
@@ -43,7 +42,5 @@ def create_app(settings: Settings) -> faust.App:
         web_port=settings.web_port,
         table_cleanup_interval=30.0,
         Stream=BatchingStream,
-        Table=DurableTable,
-        GlobalTable=DurableGlobalTable,
         consumer_max_fetch_size=settings.consumer_max_fetch_bytes,
     )

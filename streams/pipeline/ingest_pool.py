@@ -13,7 +13,6 @@ environment), ignore SIGINT (the worker shuts them down), and die with the worke
 from __future__ import annotations
 
 import asyncio
-import ctypes
 import gc
 import multiprocessing
 import os
@@ -25,23 +24,15 @@ from concurrent.futures.process import BrokenProcessPool
 from streams.domain.ingest import Arrival, MessageResult, ingest_message
 from streams.domain.pseudonym import Pseudonymizer
 from streams.errors import IngestHelperFailed
+from streams.processes import die_with_parent
 
-_PR_SET_PDEATHSIG = 1
 _pseudonymize: Pseudonymizer | None = None
-
-
-def _die_with_parent(parent: int) -> None:
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:  # pragma: no cover
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
-    if os.getppid() != parent:  # the worker died before prctl took effect
-        os._exit(1)
 
 
 def _start_helper(pseudonymize: Pseudonymizer, parent: int,
                   gc_thresholds: tuple[int, int, int]) -> None:
     global _pseudonymize
-    _die_with_parent(parent)
+    die_with_parent(parent, signal.SIGKILL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     gc.set_threshold(*gc_thresholds)
     _pseudonymize = pseudonymize

@@ -27,7 +27,6 @@ from streams.domain.ingest import Ingested, PaymentFact
 from streams.domain.ledger import Figures, current, digest, fact_of, figures_of, stored_at
 from streams.domain.statistics import (
     CommuneId,
-    ConflictingDuplicate,
 )
 from streams.storage.sink import ClickHouseSink
 
@@ -152,7 +151,6 @@ async def read_access_points(sink: ClickHouseSink, ids: Iterable[str]) -> dict[s
 
 
 __all__ = [
-    "ConflictingDuplicate",
     "Figures",
     "current",
     "digest",

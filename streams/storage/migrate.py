@@ -82,8 +82,7 @@ def migrate(store: Store, directory: Path = CLICKHOUSE_DIR) -> list[str]:
 def seed_admin_units(store: Store) -> int:
     """Fill `admin_units` from vietnam-provinces (with the synthetic commune centres) when it
     is empty or predates the coordinates; return rows inserted."""
-    from simulators.geo import commune_position
-    from simulators.units import all_communes
+    from schemas.reference import all_communes, commune_position
 
     missing = store.query(
         "SELECT count() AS n, countIf(latitude = 0) AS bare FROM admin_units FINAL"

@@ -22,11 +22,9 @@ class OutageSwitchStore:
         self.inner = inner
         self.switch = switch
         self.database = inner.database
-        self.failed_calls = 0
 
     def _check(self) -> None:
         if self.switch.exists():
-            self.failed_calls += 1
             raise StorageError(f"injected outage: {self.switch} exists")
 
     def open(self) -> None:

@@ -12,16 +12,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from schemas.read_model import COVERAGE_GAPS_SQL as COVERAGE_GAPS_SQL
+from schemas.read_model import STATS, rate_sql
 from streams.storage.base import Store
 
-STATS = "(SELECT * FROM commune_programme_stats FINAL)"
-
-_MEASURES = """
+_MEASURES = f"""
     sum(s.beneficiaries_due) AS beneficiaries_due,
     sum(s.beneficiaries_paid) AS beneficiaries_paid,
     sum(s.beneficiaries_paid_cashless) AS beneficiaries_paid_cashless,
-    if(sum(s.beneficiaries_due) = 0, NULL,
-       round(sum(s.beneficiaries_paid_cashless) / sum(s.beneficiaries_due), 6)) AS cashless_rate,
+    {rate_sql('sum(s.beneficiaries_paid_cashless)', 'sum(s.beneficiaries_due)')} AS cashless_rate,
     sum(s.beneficiaries_paid_twice) AS beneficiaries_paid_twice,
     sum(s.beneficiaries_paid_unknown) AS beneficiaries_paid_unknown,
     sum(s.payments_returned) AS payments_returned,
@@ -96,92 +95,13 @@ WHERE active = 1
 ORDER BY kind, period, province_code, commune_code, subject
 """
 
-# The coverage gap of a commune in a period (documented in the README):
-#   unserved = due - paid cashless
-#   cashless_access_per_10k = (ATMs + bank branches + mobile-money agents) per 10,000 due
-#   gap_score = unserved * (1 + least(nearest ATM km, 50) / 10)
-#                        / (1 + cashless_access_per_10k / 10)
-# No ATM known at all counts as 50 km. Communes are ranked by gap_score, highest first.
-COVERAGE_GAPS_SQL = """
-WITH
-    communes AS (
-        SELECT s.province_code AS province_code, s.commune_code AS commune_code,
-               sum(s.beneficiaries_due) AS due,
-               sum(s.beneficiaries_paid_cashless) AS cashless
-        FROM (SELECT * FROM commune_programme_stats FINAL) AS s
-        WHERE s.period = {period:String}
-        GROUP BY province_code, commune_code
-    ),
-    points AS (
-        SELECT commune_code,
-               countIf(kind = 'atm') AS atms,
-               countIf(kind = 'bank_branch') AS bank_branches,
-               countIf(kind = 'post_office') AS post_offices,
-               countIf(kind = 'mobile_money_agent') AS mobile_money_agents
-        FROM (SELECT * FROM access_points FINAL) WHERE is_open = 1
-        GROUP BY commune_code
-    ),
-    atm AS (
-        SELECT latitude, longitude FROM (SELECT * FROM access_points FINAL)
-        WHERE is_open = 1 AND kind = 'atm'
-    ),
-    nearest AS (
-        SELECT u.commune_code AS commune_code,
-               min(2 * 6371.0 * asin(sqrt(
-                   pow(sin(radians(a.latitude - u.latitude) / 2), 2)
-                   + cos(radians(u.latitude)) * cos(radians(a.latitude))
-                     * pow(sin(radians(a.longitude - u.longitude) / 2), 2)))) AS km
-        FROM (SELECT * FROM admin_units FINAL
-              WHERE commune_code IN (SELECT commune_code FROM communes)) AS u
-        CROSS JOIN atm AS a
-        GROUP BY u.commune_code
-    )
-SELECT
-    c.province_code AS province_code,
-    c.commune_code AS commune_code,
-    any(u.province_name) AS province_name,
-    any(u.commune_name) AS commune_name,
-    any(u.latitude) AS latitude,
-    any(u.longitude) AS longitude,
-    any(c.due) AS beneficiaries_due,
-    any(c.cashless) AS beneficiaries_paid_cashless,
-    if(any(c.due) = 0, NULL, round(any(c.cashless) / any(c.due), 6)) AS cashless_rate,
-    any(p.atms) AS atms,
-    any(p.bank_branches) AS bank_branches,
-    any(p.post_offices) AS post_offices,
-    any(p.mobile_money_agents) AS mobile_money_agents,
-    if(any(c.due) = 0, NULL,
-       round(10000 * (any(p.atms) + any(p.bank_branches) + any(p.post_offices)
-                      + any(p.mobile_money_agents)) / any(c.due), 3)) AS access_points_per_10k,
-    if(any(c.due) = 0, NULL, round(10000 * any(p.atms) / any(c.due), 3)) AS atms_per_10k,
-    if(any(c.due) = 0, NULL,
-       round(10000 * any(p.bank_branches) / any(c.due), 3)) AS bank_branches_per_10k,
-    if(any(c.due) = 0, NULL,
-       round(10000 * any(p.post_offices) / any(c.due), 3)) AS post_offices_per_10k,
-    if(any(c.due) = 0, NULL,
-       round(10000 * any(p.mobile_money_agents) / any(c.due), 3)) AS mobile_money_agents_per_10k,
-    if(any(n.commune_code) = 0, NULL, round(any(n.km), 3)) AS nearest_atm_km,
-    round((any(c.due) - any(c.cashless))
-          * (1 + least(if(any(n.commune_code) = 0, 50.0, any(n.km)), 50.0) / 10)
-          / (1 + if(any(c.due) = 0, 0.0,
-                    10000 * (any(p.atms) + any(p.bank_branches) + any(p.mobile_money_agents))
-                    / any(c.due)) / 10), 3) AS gap_score
-FROM communes AS c
-LEFT JOIN points AS p ON p.commune_code = c.commune_code
-LEFT JOIN nearest AS n ON n.commune_code = c.commune_code
-LEFT JOIN admin_units AS u
-    ON u.province_code = c.province_code AND u.commune_code = c.commune_code
-GROUP BY province_code, commune_code
-ORDER BY gap_score DESC, commune_code
-"""
-
 # Progress against targets (docs/targets.md), per commune in a period. A commune's target is
 # its own for the period, else its province's, else {default_target} (ALERT_CASHLESS_TARGET);
 # among overlapping ranges of one unit the one starting latest wins.
 #   needed = ceil(target * due) - paid cashless   (beneficiaries still to move, at least 0)
 #   days_left = deadline - {today}; needed_per_day = needed / greatest(days_left, 1)
 # The dashboards' progress panel and the behind-target ranking read it.
-TARGET_PROGRESS_SQL = """
+TARGET_PROGRESS_SQL = f"""
 WITH
     t AS (
         SELECT province_code, commune_code,
@@ -189,15 +109,15 @@ WITH
                argMax(deadline, (period_from, version)) AS deadline,
                argMax(responsible_unit, (period_from, version)) AS responsible_unit
         FROM targets FINAL
-        WHERE period_from <= {period:String} AND period_to >= {period:String}
+        WHERE period_from <= {{period:String}} AND period_to >= {{period:String}}
         GROUP BY province_code, commune_code
     ),
     c AS (
         SELECT s.province_code AS province_code, s.commune_code AS commune_code,
                sum(s.beneficiaries_due) AS due,
                sum(s.beneficiaries_paid_cashless) AS cashless
-        FROM (SELECT * FROM commune_programme_stats FINAL) AS s
-        WHERE s.period = {period:String}
+        FROM {STATS} AS s
+        WHERE s.period = {{period:String}}
         GROUP BY province_code, commune_code
     ),
     e AS (
@@ -206,7 +126,7 @@ WITH
                multiIf(tc.commune_code != 0, 'commune', tp.province_code != 0, 'province',
                        'global') AS target_source,
                multiIf(tc.commune_code != 0, tc.target_rate, tp.province_code != 0,
-                       tp.target_rate, {default_target:Float64}) AS target_rate,
+                       tp.target_rate, {{default_target:Float64}}) AS target_rate,
                multiIf(tc.commune_code != 0, toNullable(tc.deadline), tp.province_code != 0,
                        toNullable(tp.deadline), NULL) AS deadline,
                multiIf(tc.commune_code != 0, tc.responsible_unit, tp.province_code != 0,
@@ -218,34 +138,34 @@ WITH
             ON tp.province_code = c.province_code
     )
 SELECT
-    {period:String} AS period,
+    {{period:String}} AS period,
     e.province_code AS province_code,
     e.commune_code AS commune_code,
     any(u.province_name) AS province_name,
     any(u.commune_name) AS commune_name,
     any(e.due) AS beneficiaries_due,
     any(e.cashless) AS beneficiaries_paid_cashless,
-    if(any(e.due) = 0, NULL, round(any(e.cashless) / any(e.due), 6)) AS cashless_rate,
+    {rate_sql('any(e.cashless)', 'any(e.due)')} AS cashless_rate,
     any(e.target_rate) AS target_rate,
     any(e.target_source) AS target_source,
     any(e.deadline) AS deadline,
     any(e.responsible_unit) AS responsible_unit,
-    if(any(e.target_rate) = 0, NULL,
+    if(any(e.target_rate) = 0 OR any(e.due) = 0, NULL,
        round(any(e.cashless) / any(e.due) / any(e.target_rate), 6)) AS progress,
     toInt64(greatest(0, toInt64(ceil(round(any(e.target_rate) * any(e.due), 6)))
                         - toInt64(any(e.cashless)))) AS needed,
     if(isNull(any(e.deadline)), NULL,
-       dateDiff('day', {today:Date}, assumeNotNull(any(e.deadline)))) AS days_left,
+       dateDiff('day', {{today:Date}}, assumeNotNull(any(e.deadline)))) AS days_left,
     if(isNull(any(e.deadline)), NULL,
        round(greatest(0, ceil(round(any(e.target_rate) * any(e.due), 6)) - any(e.cashless))
-             / greatest(dateDiff('day', {today:Date}, assumeNotNull(any(e.deadline))), 1),
+             / greatest(dateDiff('day', {{today:Date}}, assumeNotNull(any(e.deadline))), 1),
              3)) AS needed_per_day
 FROM e
 LEFT JOIN admin_units AS u
     ON u.province_code = e.province_code AND u.commune_code = e.commune_code
 GROUP BY province_code, commune_code
 ORDER BY province_code, commune_code
-"""
+"""  # noqa: S608 (constant fragments only; values go in as parameters)
 
 # The communes furthest behind their target as the deadline approaches: those still short
 # of it, the most beneficiaries to move per remaining day first (past deadlines count one

@@ -24,7 +24,6 @@ class ClickHouseSink:
     def __init__(self, store: Store, max_backoff_s: float = 10.0) -> None:
         self.store = store
         self.max_backoff_s = max_backoff_s
-        self.rows_written = 0
 
     async def query(self, sql: str, parameters: Mapping[str, Any] | None = None) -> list[Row]:
         """Run a read query, retrying with backoff while the store is down."""
@@ -50,7 +49,6 @@ class ClickHouseSink:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_backoff_s)
                 continue
-            self.rows_written += len(rows)
             return
 
 

@@ -209,11 +209,7 @@ def evaluate_alerts(store: Store, settings: Settings, today: date | None = None)
     """Raise `behind_target` alerts for communes short of their target near (or past) the
     deadline, in every period with statistics, and clear those that no longer hold. Rows go
     to the alerts table like the worker's alerts (same keys, versions, active flag)."""
-    rules = AlertRules(
-        settings.alert_cashless_target,
-        settings.alert_rate_drop_points,
-        settings.alert_min_beneficiaries,
-    )
+    rules = AlertRules.of(settings)
     before = {
         (r["period"], int(r["province_code"]), int(r["commune_code"]), r["subject"])
         for r in store.query(ACTIVE_TARGET_ALERTS_SQL)

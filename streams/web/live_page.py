@@ -13,6 +13,7 @@ from importlib.resources import files
 from typing import Any
 from urllib.parse import urlencode
 
+from schemas.read_model import cashless_rate
 from streams.i18n import (
     ALERT_KINDS,
     CHANNELS,
@@ -280,13 +281,13 @@ def _exact_rates(s: dict[str, Any]) -> dict[str, Any]:
                 ("paid_cashless", "due"),
                 ("beneficiaries_paid_cashless", "beneficiaries_due"),
             ):
-                if row.get(num) is not None and row.get(den):
-                    row = {**row, "cashless_rate": row[num] / row[den]}
+                if row.get(num) is not None and row.get(den) is not None:
+                    row = {**row, "cashless_rate": cashless_rate(row[num], row[den])}
             fixed.append(row)
         panels[key] = fixed
     scope = s.get("scope")
-    if scope and scope.get("due"):
-        scope = {**scope, "cashless_rate": scope["paid_cashless"] / scope["due"]}
+    if scope and scope.get("due") is not None:
+        scope = {**scope, "cashless_rate": cashless_rate(scope["paid_cashless"], scope["due"])}
     return {**s, "panels": panels, "scope": scope}
 
 

@@ -1,22 +1,9 @@
 import itertools
 import random
 
-import pytest
-
 from streams.domain.ingest import PaymentFact
-from streams.domain.statistics import (
-    BUCKETS,
-    CommuneId,
-    ConflictingDuplicate,
-    Stats,
-    bucket_key,
-    bucket_statuses,
-    commune_of,
-    merge,
-    stats_by_programme,
-    status_of,
-    total,
-)
+from streams.domain.ledger import records
+from streams.domain.statistics import CommuneId, Stats, stats_by_programme, status_of, total
 
 DAY = 86_400_000
 
@@ -40,13 +27,9 @@ def fact(
 
 
 def apply_all(facts: list[PaymentFact]) -> Stats:
-    buckets: dict[str, dict[str, dict[str, object]]] = {}
-    for f in facts:
-        key = bucket_key(f)
-        updated = merge(buckets.get(key), f)
-        if updated is not None:
-            buckets[key] = updated
-    return total(stats_by_programme(bucket_statuses(b).items() for b in buckets.values()))
+    """The status rules over the ledger's fold of `facts` (one record per beneficiary)."""
+    statuses = [(who, status_of(record)) for who, record in records(facts).items()]
+    return total(stats_by_programme([statuses]))
 
 
 def people(n: int) -> list[str]:
@@ -126,21 +109,17 @@ def test_many_beneficiaries_in_random_order_with_redelivery() -> None:
     assert expected.beneficiaries_due == 300
 
 
-def test_a_duplicate_changes_nothing_and_a_conflicting_one_is_refused() -> None:
+def test_a_duplicate_changes_nothing() -> None:
     f = fact("payment.scheduled", people(1)[0])
-    once = merge(None, f)
-    assert once is not None
-    assert merge(once, f) is None
-    conflicting = f._replace(amount_vnd=f.amount_vnd + 1000)
-    with pytest.raises(ConflictingDuplicate, match=f.event_id):
-        merge(once, conflicting)
+    assert records([f, f, f]) == records([f])
+    assert len(records([f, f])[f.beneficiary]["e"]) == 1
 
 
 def test_statistics_are_kept_per_programme() -> None:
     a, b = people(2)
-    bucket = merge(None, fact("payment.scheduled", a, programme="elderly_allowance"))
-    bucket = merge(bucket, fact("payment.scheduled", b))
-    per_programme = stats_by_programme([bucket_statuses(bucket).items()])
+    folded = records([fact("payment.scheduled", a, programme="elderly_allowance"),
+                      fact("payment.scheduled", b)])
+    per_programme = stats_by_programme([[(w, status_of(r)) for w, r in folded.items()]])
     assert {p: s.beneficiaries_due for p, s in per_programme.items()} == {
         "elderly_allowance": 1, "social_assistance": 1
     }
@@ -148,18 +127,13 @@ def test_statistics_are_kept_per_programme() -> None:
 
 def test_status_ignores_a_return_that_matches_no_payment() -> None:
     [a] = people(1)
-    bucket = merge(None, fact("payment.scheduled", a))
-    bucket = merge(bucket, fact("payment.succeeded", a, "bank_account", DAY))
-    bucket = merge(bucket, fact("payment.returned", a, "commune_cash", 2 * DAY))
-    assert bucket is not None
-    status = status_of(bucket[a])
+    folded = records([
+        fact("payment.scheduled", a),
+        fact("payment.succeeded", a, "bank_account", DAY),
+        fact("payment.returned", a, "commune_cash", 2 * DAY),
+    ])
+    status = status_of(folded[a])
     assert status.paid and status.cashless and status.returned == 1
-
-
-def test_bucket_keys_stay_within_the_commune() -> None:
-    f = fact("payment.scheduled", people(1)[0])
-    assert bucket_key(f) in commune_of(f).bucket_keys()
-    assert len(commune_of(f).bucket_keys()) == BUCKETS
 
 
 def test_previous_and_next_periods_cross_years() -> None:

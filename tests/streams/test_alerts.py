@@ -52,3 +52,12 @@ def test_a_cleared_alert_is_rebuilt_from_its_key() -> None:
     assert (clear.kind, clear.commune, clear.subject, clear.active) == (
         LOW_RATE, JUNE, "", False)
     assert clear.key == raised.key
+
+
+def test_the_rules_come_from_the_settings_in_one_place() -> None:
+    from streams.settings import Settings
+
+    settings = Settings(
+        alert_cashless_target=0.1, alert_rate_drop_points=0.2, alert_min_beneficiaries=7
+    )
+    assert AlertRules.of(settings) == AlertRules(cashless_target=0.1, drop_points=0.2, min_due=7)

@@ -28,7 +28,6 @@ from simulators.faults import FaultInjector, FaultSpec
 from simulators.generator import PaymentCycle
 from simulators.jsonl import write_lines
 from simulators.scenario import load_scenario
-from streams.harness.bench import children
 from streams.harness.broker import EmbeddedBroker
 from streams.harness.embedded import (
     EmbeddedRun,
@@ -48,6 +47,7 @@ from streams.storage import open_store
 from streams.storage.queries import read_results
 from tests.conftest import rules, unique
 from tests.support.kafka_server import KafkaServer
+from tests.support.processes import children_of
 
 pytestmark = pytest.mark.integration
 
@@ -101,10 +101,7 @@ class Cluster:
         if isinstance(broker, KafkaServer):
             self.settings = self.settings.model_copy(update={"broker_exact_end_offsets": False})
         self.worker = WorkerHandle(self.settings, EmbeddedRun(data_dir))
-        ensure_topics(self.settings.kafka_bootstrap_servers, {
-            self.settings.events_topic: self.settings.topic_partitions,
-            self.settings.dead_letter_topic: 1, self.settings.alerts_topic: 1,
-        })
+        ensure_topics(self.settings.kafka_bootstrap_servers, self.settings.topic_layout())
 
     def messages(self, replay: Replay) -> int:
         return count_messages(replay.path, self.settings.replay_file_events)
@@ -207,7 +204,7 @@ def test_a_store_outage_mid_run_holds_the_batch_and_loses_nothing(
 def ingest_helpers(worker_pid: int) -> list[int]:
     """The worker's ingest helper processes (spawned multiprocessing children)."""
     found = []
-    for pid in children(worker_pid):
+    for pid in sorted(children_of(worker_pid)):
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         if b"multiprocessing" in cmdline and b"resource_tracker" not in cmdline:
             found.append(pid)

@@ -14,23 +14,9 @@ import pytest
 from simulators.generator import PaymentCycle
 from simulators.jsonl import write_jsonl
 from tests.conftest import small_scenario
+from tests.support.processes import children_of
 
 pytestmark = pytest.mark.integration
-
-
-def children_of(pid: int) -> set[int]:
-    """Direct children of `pid`, from /proc."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-            found.add(int(entry.name))
-    return found
 
 
 def alive(pid: int) -> bool:
