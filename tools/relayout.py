@@ -12,6 +12,15 @@ run again after merging branches that were written against the old paths. It end
 modules still at the old top level of `streams/` that MAPPING does not place (new files from
 other branches): add them to MAPPING and run again (moves already done are skipped).
 
+After merging a branch written against the old paths:
+1. resolve conflicts in moved files by taking that branch's side, then
+   `python tools/relayout.py` (moves new files listed in MAPPING, rewrites every reference);
+2. `pip install -e .` (the console script and the pytest11 plugin moved: streams.cli.main,
+   streams.harness.testing), then `ruff check .` (a rewritten line may pass 100 characters);
+3. lines added to the old streams/cli.py go to streams/cli/main.py (parser) or to the group
+   module of their command (NAME_MOVES lists which); "CHECK" lines name moved modules that
+   locate files relative to themselves (one directory deeper now).
+
 This script is a one-off for the merge of issue 16; delete it afterwards.
 """
 
