@@ -99,7 +99,7 @@ lint: $(STAMP)
 # The tables in the docs generated from the code (settings, event contracts); a unit test
 # fails when a committed one is stale (tests/unit/test_docs_tables.py).
 docs: $(STAMP)
-	$(BIN)/python -m streams.docs_tables
+	$(BIN)/python -m streams.harness.docs_tables
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

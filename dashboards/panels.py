@@ -24,7 +24,7 @@ ALL_VALUE = "'__all'"
 
 # Numerator, denominator and rate, summed over the grouped statistics rows; the rate is NULL
 # when nobody is due (schemas/read_model.py, the empty-denominator rule). STATS (one
-# statistics snapshot per key) is shared with streams.queries.
+# statistics snapshot per key) is shared with streams.storage.queries.
 RATE = f"""sum(s.beneficiaries_paid_cashless) AS paid_cashless,
     sum(s.beneficiaries_due) AS due,
     {rate_sql("paid_cashless", "due")} AS cashless_rate"""

@@ -36,7 +36,7 @@ class Problem:
     """One thing wrong with a scenario: where (a dotted path) and what is allowed.
 
     `message` is English; `code` and `params` say the same for a translation (the CLI shows
-    it in the user's language, streams/scenario_text.py): a JSON Schema keyword, `rule` (a
+    it in the user's language, streams/cli/scenario_text.py): a JSON Schema keyword, `rule` (a
     model rule, `message` being its text), or one of this module's own codes."""
 
     path: str

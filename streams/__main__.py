@@ -1,4 +1,4 @@
-from streams.cli import main
+from streams.cli.main import main
 
 if __name__ == "__main__":
     raise SystemExit(main())

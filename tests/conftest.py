@@ -1,5 +1,5 @@
 """Project fixtures: brokers and chDB stores with unique names, and the two scenario runs many
-tests read, built on the test kit (streams/testing.py: `welfare_services`)."""
+tests read, built on the test kit (streams/harness/testing.py: `welfare_services`)."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ import pytest
 from simulators.faults import FaultInjector, FaultSpec
 from simulators.generator import PaymentCycle
 from simulators.scenario import Scenario, load_scenario
-from streams.alerts import AlertRules
-from streams.broker import EmbeddedBroker
-from streams.queries import Results
+from streams.domain.alerts import AlertRules
+from streams.harness.broker import EmbeddedBroker
+from streams.harness.testing import ServiceFactory
 from streams.settings import Settings
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
-from streams.testing import ServiceFactory
+from streams.storage.queries import Results
 from tests.support.kafka_server import KafkaServer
 
 

@@ -1,6 +1,6 @@
 """Exact highwaters for brokers whose ListOffsets under-reports the log end (Tansu): Faust's
 table recovery reads changelogs up to `AIOKafkaConsumerThread._highwaters`, corrected here
-by `streams.end_offsets.exact_end_offsets` (see that module for the broker's behaviour)."""
+by `streams.replay.end_offsets.exact_end_offsets` (see that module for the broker's behaviour)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 from faust.transport.drivers.aiokafka import AIOKafkaConsumerThread
 from faust.types import TP
 
-from streams.end_offsets import exact_end_offsets
+from streams.replay.end_offsets import exact_end_offsets
 
 _upstream_highwaters = AIOKafkaConsumerThread._highwaters
 

@@ -21,9 +21,9 @@ from typing import Any
 
 import orjson
 
+from streams.domain.reference import cccd_problem, commune_provinces
 from streams.i18n import _
 from streams.importer.mapping import Mapping, fold
-from streams.reference import cccd_problem, commune_provinces
 
 SOURCE = "import/{kind}"
 # Dates in the files are local (UTC+7); an event happens at 08:00 local time that day.

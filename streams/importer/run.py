@@ -17,16 +17,16 @@ import orjson
 from pydantic import SecretStr
 
 from schemas.contracts import EventInvalid, validate_event
+from streams.domain.ingest import redact
 from streams.errors import InputError
 from streams.i18n import N_, _
 from streams.importer.mapping import REQUIRED, Mapping
 from streams.importer.read import open_sheet
 from streams.importer.rows import RowError, RowReader
-from streams.ingest import redact
 from streams.storage.base import Store
 
 if TYPE_CHECKING:
-    from streams.embedded import RunObserver
+    from streams.harness.embedded import RunObserver
 
 DEAD_LETTER_CLASS = "import_row"
 
@@ -152,7 +152,7 @@ def publish_dead_letters(bootstrap_servers: str, topic: str, converted: Converte
     from kafka import KafkaProducer
     from kafka.errors import KafkaError
 
-    from streams.kafka_io import BOOTSTRAP_TIMEOUT_MS, unreachable
+    from streams.replay.kafka_io import BOOTSTRAP_TIMEOUT_MS, unreachable
 
     rows = dead_letter_rows(converted)
     if not rows:

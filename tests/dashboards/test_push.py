@@ -19,7 +19,7 @@ from dashboards.build import DATASOURCE_VARIABLE, FOLDERS, build_all, folder_of
 from dashboards.errors import DashboardError, GrafanaAuthError, GrafanaUnreachable
 from dashboards.panels import DATASOURCE_UID
 from dashboards.push import DataSourceConfig, push
-from streams.broker import free_port
+from streams.harness.broker import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -209,7 +209,7 @@ def test_an_unreachable_grafana_says_so() -> None:
 def test_the_cli_passes_the_datasource_uid(
     grafana: FakeGrafana, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from streams.cli import main
+    from streams.cli.main import main
 
     grafana.datasources["abc123"] = {
         "uid": "abc123",

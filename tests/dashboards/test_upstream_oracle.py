@@ -15,8 +15,8 @@ import pytest
 
 from dashboards import panels as p
 from dashboards.macros import TimeRange, expand
-from streams.live_data import DRILL_PANELS, PAGE_PANELS
-from streams.live_data import PROGRAMMES as LIVE_PROGRAMMES
+from streams.web.live_data import DRILL_PANELS, PAGE_PANELS
+from streams.web.live_data import PROGRAMMES as LIVE_PROGRAMMES
 from tests.conftest import Run
 from tests.support.chdb_readonly import readonly_chdb
 from tests.support.grafana_upstream import (
@@ -175,7 +175,7 @@ def test_todays_raw_all_value_fails_under_upstream_substitution(binh_dinh_run: R
 
 @pytest.mark.parametrize("programme", sorted(LIVE_PROGRAMMES))
 def test_macros_py_matches_upstream_query_by_query(programme: str) -> None:
-    """dashboards/macros.py serves the live page (streams/live_data.py) only; for each of the
+    """dashboards/macros.py serves the live page (streams/web/live_data.py) only; for each of the
     page's queries and each programme the page accepts (its "All" is Scenes' "All" with the
     dashboards' custom all-value), its SQL equals what Grafana would send: Scenes'
     substitution (sceneInterpolator.ts at 6.6.3) and the plugin's macros (pkg/macros/macros.go

@@ -21,9 +21,9 @@ from simulators.faults import FaultInjector, FaultSpec
 from simulators.generator import PaymentCycle
 from simulators.jsonl import write_lines
 from simulators.scenario import load_scenario
-from streams.cli import main
-from streams.embedded import KEY_FILE
-from streams.pseudonym import Pseudonymizer
+from streams.cli.main import main
+from streams.domain.pseudonym import Pseudonymizer
+from streams.harness.embedded import KEY_FILE
 from streams.settings import Settings
 from tests.conftest import Run, unique
 from tests.streams.test_embedded import _tables

@@ -19,13 +19,13 @@ from pydantic import SecretStr
 from rich.console import Console
 from rich.progress import Progress
 
-from streams.broker import EmbeddedBroker
-from streams.cli import _data_dir_settings, main
-from streams.embedded import EmbeddedPipeline, SilentObserver
-from streams.importer.command import ImportRequest, import_server
-from streams.queries import read_results
+from streams.cli.importer import ImportRequest, import_server
+from streams.cli.main import _data_dir_settings, main
+from streams.harness.broker import EmbeddedBroker
+from streams.harness.embedded import EmbeddedPipeline, SilentObserver
 from streams.settings import Settings
 from streams.storage import open_store
+from streams.storage.queries import read_results
 from tests.conftest import unique
 
 SAMPLES = Path(__file__).parents[2] / "simulators" / "samples"

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from streams.kafka_io import ensure_topics
+from streams.replay.kafka_io import ensure_topics
 from tests.conftest import unique
 from tests.support.kafka_server import (
     ROOT,

@@ -20,14 +20,14 @@ from simulators.faults import FaultInjector, FaultSpec
 from simulators.generator import PaymentCycle
 from simulators.jsonl import write_lines
 from simulators.scenario import load_scenario
-from streams.broker import EmbeddedBroker
-from streams.embedded import EmbeddedPipeline
-from streams.queries import Results
+from streams.harness.broker import EmbeddedBroker
+from streams.harness.embedded import EmbeddedPipeline
+from streams.harness.testing import ServiceFactory
+from streams.harness.verify import compare
 from streams.settings import Settings
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
-from streams.testing import ServiceFactory
-from streams.verify import compare
+from streams.storage.queries import Results
 from tests.conftest import rules, unique
 
 pytestmark = pytest.mark.integration

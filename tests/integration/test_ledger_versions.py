@@ -16,15 +16,15 @@ from typing import Any
 import orjson
 import pytest
 
-from streams import ledger
-from streams.agents.payments import PaymentsAgent
-from streams.aggregation import CommuneId
-from streams.pseudonym import Pseudonymizer
+from streams.domain.pseudonym import Pseudonymizer
+from streams.domain.statistics import CommuneId
+from streams.pipeline.agent import PaymentsAgent
 from streams.settings import Settings
-from streams.sink import ClickHouseSink, now_utc
+from streams.storage import ledger
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
 from streams.storage.migrate import migrate
+from streams.storage.sink import ClickHouseSink, now_utc
 from tests.conftest import simulate, small_scenario, unique
 
 pytestmark = pytest.mark.integration

@@ -26,10 +26,10 @@ from kafka import KafkaConsumer, TopicPartition
 
 from simulators.faults import FaultInjector
 from simulators.generator import PaymentCycle
-from streams.end_offsets import exact_end_offsets
-from streams.kafka_io import KeyMode
+from streams.harness.testing import FaultSpec, ServiceHandle, build_scenario
+from streams.replay.end_offsets import exact_end_offsets
+from streams.replay.kafka_io import KeyMode
 from streams.settings import Settings
-from streams.testing import FaultSpec, ServiceHandle, build_scenario
 
 pytestmark = pytest.mark.integration
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import orjson
 import pytest
 
-from streams.broker import EmbeddedBroker
-from streams.embedded import SilentObserver, produce_file
 from streams.errors import BrokerError
+from streams.harness.broker import EmbeddedBroker
+from streams.harness.embedded import SilentObserver, produce_file
 from streams.settings import Settings
 from tests.conftest import unique
 

@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from streams.embedded import EmbeddedPipeline
+from streams.harness.embedded import EmbeddedPipeline
 from streams.importer.mapping import load_mapping
 from streams.importer.run import convert
 from streams.settings import Settings
 from streams.storage import open_store
 from streams.storage.migrate import migrate
-from streams.targets import read_targets, store_targets
+from streams.storage.targets import read_targets, store_targets
 from tests.integration.test_import import SAMPLES, _expected, _rows
 
 PERIOD = "2023-06"

@@ -1,4 +1,4 @@
-"""The test kit (`streams.testing`) as ops teams use it: through its pytest11 entry point in
+"""The test kit (`streams.harness.testing`) as ops teams use it: through its pytest11 entry point in
 a project outside this repository, and through the same fixture in our own tests."""
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from simulators.errors import ScenarioFileError
-from streams.testing import FaultSpec, ServiceHandle, build_scenario
+from streams.harness.testing import FaultSpec, ServiceHandle, build_scenario
 
 pytestmark = pytest.mark.integration
 
 OPS_TEST = """
-from streams.testing import FaultSpec, build_scenario
+from streams.harness.testing import FaultSpec, build_scenario
 
 
 def test_staging_replay_matches_its_truth(welfare_service):

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from streams.broker import EmbeddedBroker
-from streams.cli import main
-from streams.embedded import EmbeddedRun, WorkerHandle, embedded_settings
-from streams.kafka_io import LagProbe
+from streams.cli.main import main
+from streams.harness.broker import EmbeddedBroker
+from streams.harness.embedded import EmbeddedRun, WorkerHandle, embedded_settings
+from streams.replay.kafka_io import LagProbe
 from streams.settings import Settings
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn

@@ -26,13 +26,13 @@ from pydantic import SecretStr
 
 from simulators.faults import FaultInjector
 from simulators.generator import PaymentCycle
-from streams.embedded import EmbeddedRun
 from streams.errors import PipelineError
-from streams.kafka_io import LagProbe
-from streams.service import EmbeddedService
+from streams.harness.embedded import EmbeddedRun
+from streams.harness.service import EmbeddedService
+from streams.harness.testing import ServiceHandle
+from streams.harness.workers import WorkerGroup
+from streams.replay.kafka_io import LagProbe
 from streams.settings import Settings
-from streams.testing import ServiceHandle
-from streams.workers import WorkerGroup
 from tests.conftest import unique
 from tests.integration.test_producer_keys import FAULTS, scenario, without_conflicting_copies
 from tests.streams.test_reliability import replay_speed

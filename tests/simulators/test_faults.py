@@ -9,9 +9,10 @@ from simulators.faults import MALFORMED_CLASSES, FaultInjector, FaultSpec, malfo
 from simulators.generator import PaymentCycle
 from simulators.jsonl import write_lines
 from simulators.scenario import Scenario
-from streams.ingest import Rejected, ingest
-from streams.ledger import digest, records
-from streams.pseudonym import Pseudonymizer
+from streams.domain.ingest import Rejected, ingest
+from streams.domain.ledger import records
+from streams.domain.pseudonym import Pseudonymizer
+from streams.storage.ledger import digest
 from tests.conftest import first_payment, small_scenario
 
 KEY = Pseudonymizer(b"test-key-0123456789abcdef")

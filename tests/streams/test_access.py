@@ -1,6 +1,6 @@
 import itertools
 
-from streams.access import merge_access_point
+from streams.domain.access_points import merge_access_point
 
 ATM = {"access_point_id": "ap-1", "kind": "atm", "operator": "Agribank", "latitude": 21.0,
        "longitude": 103.0, "province_code": 11, "commune_code": 3295}

@@ -1,9 +1,9 @@
 import itertools
 import random
 
-from streams.aggregation import CommuneId, Stats, stats_by_programme, status_of, total
-from streams.ingest import PaymentFact
-from streams.ledger import records
+from streams.domain.ingest import PaymentFact
+from streams.domain.ledger import records
+from streams.domain.statistics import CommuneId, Stats, stats_by_programme, status_of, total
 
 DAY = 86_400_000
 

@@ -1,5 +1,4 @@
-from streams.aggregation import CommuneId, Stats
-from streams.alerts import (
+from streams.domain.alerts import (
     LOW_RATE,
     PAID_TWICE,
     RATE_DROP,
@@ -10,6 +9,7 @@ from streams.alerts import (
     low_rate,
     rate_drop,
 )
+from streams.domain.statistics import CommuneId, Stats
 
 RULES = AlertRules(cashless_target=0.05, drop_points=0.05, min_due=20)
 JUNE = CommuneId("2023-06", 11, 3295)

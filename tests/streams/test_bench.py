@@ -2,7 +2,7 @@ import os
 import subprocess
 import sys
 
-from streams.bench import children, peak_rss_mb, worker_peak_rss_mb
+from streams.harness.bench import children, peak_rss_mb, worker_peak_rss_mb
 
 
 def test_the_worker_peak_counts_its_helpers() -> None:

@@ -3,9 +3,9 @@ from pathlib import Path
 
 import pytest
 
-from streams.broker import EmbeddedBroker
 from streams.errors import BrokerError
-from streams.kafka_io import ensure_topics
+from streams.harness.broker import EmbeddedBroker
+from streams.replay.kafka_io import ensure_topics
 
 pytestmark = pytest.mark.integration
 

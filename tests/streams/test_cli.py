@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from streams.cli import main
+from streams.cli.main import main
 
 pytestmark = pytest.mark.integration
 
@@ -92,8 +92,8 @@ def test_replay_sends_every_line_to_the_broker(
 ) -> None:
     from kafka import KafkaConsumer, TopicPartition
 
-    from streams.broker import EmbeddedBroker
-    from streams.ingest import unpack
+    from streams.domain.ingest import unpack
+    from streams.harness.broker import EmbeddedBroker
     from tests.support.kafka_server import KafkaServer
 
     broker = any_broker

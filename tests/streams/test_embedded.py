@@ -12,11 +12,11 @@ import orjson
 import pytest
 
 from simulators.faults import MALFORMED_CLASSES
-from streams.queries import Results
+from streams.harness.testing import ServiceFactory
+from streams.harness.verify import compare
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
-from streams.testing import ServiceFactory
-from streams.verify import compare
+from streams.storage.queries import Results
 from tests.conftest import Run, rules, unique
 
 pytestmark = pytest.mark.integration

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-from streams.broker import EmbeddedBroker
-from streams.end_offsets import exact_end_offsets
-from streams.kafka_io import ensure_topics
+from streams.harness.broker import EmbeddedBroker
+from streams.replay.end_offsets import exact_end_offsets
+from streams.replay.kafka_io import ensure_topics
 from tests.conftest import unique
 from tests.support.kafka_server import KafkaServer
 
@@ -50,6 +50,6 @@ def test_exact_end_offsets_count_every_record_of_the_last_batch(
         assert reported == exact
     else:
         # What the fix is for: Tansu's answer stops inside the last batch (2 here). Should a
-        # newer Tansu answer 11, this fails, and streams/end_offsets.py can go.
+        # newer Tansu answer 11, this fails, and streams/replay/end_offsets.py can go.
         assert reported[(topic, 0)] < exact[(topic, 0)]
         assert reported[(topic, 0)] == 2

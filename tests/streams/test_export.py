@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from streams.cli import main
-from streams.export import COVERAGE_COLUMNS
-from streams.verify import expected_coverage
+from streams.cli.main import main
+from streams.harness.verify import expected_coverage
+from streams.web.export import COVERAGE_COLUMNS
 from tests.conftest import Run
 
 pytestmark = pytest.mark.integration

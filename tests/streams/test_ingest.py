@@ -4,8 +4,8 @@ from typing import Any
 import orjson
 import pytest
 
-from streams.ingest import MAX_MESSAGE_BYTES, Rejected, ingest, redact
-from streams.pseudonym import Pseudonymizer
+from streams.domain.ingest import MAX_MESSAGE_BYTES, Rejected, ingest, redact
+from streams.domain.pseudonym import Pseudonymizer
 from tests.conftest import first_payment, simulate, small_scenario
 
 KEY = Pseudonymizer(b"0123456789abcdef0123456789abcdef")

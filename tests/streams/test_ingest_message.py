@@ -7,8 +7,8 @@ from typing import Any
 import orjson
 import pytest
 
-from streams.ingest import Arrival, Ingested, PaymentFact, Rejection, ingest_message
-from streams.pseudonym import Pseudonymizer
+from streams.domain.ingest import Arrival, Ingested, PaymentFact, Rejection, ingest_message
+from streams.domain.pseudonym import Pseudonymizer
 from tests.conftest import simulate, small_scenario
 
 KEY = Pseudonymizer(b"0123456789abcdef0123456789abcdef")

@@ -14,9 +14,9 @@ from typing import Any
 import orjson
 import pytest
 
-from streams.ingest import Arrival, ingest_message
-from streams.ingest_pool import IngestPool, _split
-from streams.pseudonym import Pseudonymizer
+from streams.domain.ingest import Arrival, ingest_message
+from streams.domain.pseudonym import Pseudonymizer
+from streams.pipeline.ingest_pool import IngestPool, _split
 from tests.conftest import simulate, small_scenario
 
 
@@ -60,9 +60,9 @@ def test_helpers_die_with_a_killed_worker(tmp_path: Any) -> None:
     # helper's start-up under load rather than its death with the worker.
     script = textwrap.dedent("""
         import asyncio, os, sys, time
-        from streams.ingest import Arrival
-        from streams.ingest_pool import IngestPool
-        from streams.pseudonym import Pseudonymizer
+        from streams.domain.ingest import Arrival
+        from streams.pipeline.ingest_pool import IngestPool
+        from streams.domain.pseudonym import Pseudonymizer
 
         def arrive(directory, helpers):
             open(os.path.join(directory, str(os.getpid())), "w").close()

@@ -2,11 +2,11 @@
 
 import pytest
 
-from streams.kafka_io import inspect_line
+from streams.replay.kafka_io import inspect_line
 
 
 def test_pacer_follows_event_time_at_the_given_speed(monkeypatch: pytest.MonkeyPatch) -> None:
-    from streams import kafka_io
+    from streams.replay import kafka_io
 
     clock = [100.0]
     slept: list[float] = []

@@ -1,7 +1,7 @@
 import pytest
 
 from streams.errors import InputError
-from streams.live_data import PageParams
+from streams.web.live_data import PageParams
 
 
 def test_good_parameters_parse() -> None:

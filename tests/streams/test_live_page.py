@@ -17,7 +17,7 @@ import pytest
 from simulators.generator import PaymentCycle
 from simulators.jsonl import write_jsonl
 from simulators.scenario import load_scenario
-from streams.embedded import EmbeddedPipeline
+from streams.harness.embedded import EmbeddedPipeline
 from streams.i18n import Lang
 from streams.settings import Settings
 from tests.conftest import Run, unique
@@ -161,7 +161,7 @@ def test_the_page_climbs_live_and_ends_at_142_of_127450(tmp_path: Path) -> None:
 def test_the_static_report_shows_the_same_figures(
     drill_run: Run, tmp_path: Path
 ) -> None:
-    from streams.cli import main
+    from streams.cli.main import main
 
     out = tmp_path / "report.html"
     assert main(["report", "--data-dir", str(drill_run.data_dir), "--out", str(out)]) == 0

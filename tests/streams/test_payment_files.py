@@ -9,9 +9,9 @@ import orjson
 import pytest
 
 from schemas.contracts import check_file
-from streams.ingest import MAX_MESSAGE_BYTES, Rejected, unpack
-from streams.kafka_io import inspect_line
-from streams.payment_files import FilePacker
+from streams.domain.ingest import MAX_MESSAGE_BYTES, Rejected, unpack
+from streams.replay.kafka_io import inspect_line
+from streams.replay.payment_files import FilePacker
 from tests.conftest import simulate, small_scenario
 
 

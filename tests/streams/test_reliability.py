@@ -28,8 +28,8 @@ from simulators.faults import FaultInjector, FaultSpec
 from simulators.generator import PaymentCycle
 from simulators.jsonl import write_lines
 from simulators.scenario import load_scenario
-from streams.broker import EmbeddedBroker
-from streams.embedded import (
+from streams.harness.broker import EmbeddedBroker
+from streams.harness.embedded import (
     EmbeddedRun,
     SilentObserver,
     WorkerHandle,
@@ -39,12 +39,12 @@ from streams.embedded import (
     produce_file,
     worker_env,
 )
-from streams.kafka_io import LagProbe, ensure_topics
-from streams.process import python_module_args
-from streams.queries import read_results
+from streams.harness.verify import compare
+from streams.processes import python_module_args
+from streams.replay.kafka_io import LagProbe, ensure_topics
 from streams.settings import Settings
 from streams.storage import open_store
-from streams.verify import compare
+from streams.storage.queries import read_results
 from tests.conftest import rules, unique
 from tests.support.kafka_server import KafkaServer
 from tests.support.processes import children_of

@@ -4,7 +4,7 @@ The jars come from `tests/kafka/pom.xml`, resolved once with
 `mvn dependency:copy-dependencies` into `.cache/kafka/<version>-<pom hash>/` (ignored by git;
 later runs reuse it). The broker runs as `java -cp '<jars>/*' kafka.Kafka server.properties`
 after `kafka.tools.StorageTool format` with a random cluster id, on a free loopback port and a
-temporary log dir. It dies with the test process (PR_SET_PDEATHSIG, as `streams.process.spawn`
+temporary log dir. It dies with the test process (PR_SET_PDEATHSIG, as `streams.processes.spawn`
 does for Tansu) and is stopped with SIGTERM, then SIGKILL.
 
 `python -m tests.support.kafka_server` resolves the jars (the Makefile runs it before pytest).
@@ -26,9 +26,9 @@ import uuid
 from pathlib import Path
 from types import TracebackType
 
-from streams.broker import free_port, port_in_use
 from streams.errors import BrokerError
-from streams.process import spawn, stop, tail
+from streams.harness.broker import free_port, port_in_use
+from streams.processes import spawn, stop, tail
 
 ROOT = Path(__file__).resolve().parents[2]
 POM = ROOT / "tests" / "kafka" / "pom.xml"

@@ -1,5 +1,5 @@
 """Processes as the tests see them, read from /proc on their own (not through the code under
-test: `streams.bench` has its own reading, for its measurements)."""
+test: `streams.harness.bench` has its own reading, for its measurements)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ import yaml
 
 from dashboards import panels as p
 from dashboards.macros import TimeRange, expand
-from streams.live_data import DRILL_PANELS, PAGE_PANELS
+from streams.web.live_data import DRILL_PANELS, PAGE_PANELS
 from tests.support.grafana_upstream import (
     ALL_SELECTED,
     Interpolation,
@@ -209,7 +209,7 @@ def run_targets(
 
 
 def live_page_cases(programme: Variable, window: TimeRange) -> tuple[list[str], list[str]]:
-    """The live page's queries (streams/live_data.py) as dashboards/macros.py expands them
+    """The live page's queries (streams/web/live_data.py) as dashboards/macros.py expands them
     and as Grafana would send them, with the same period, commune, province and programme
     ("All" is panels.ALL for the live page, Scenes' "All" for Grafana)."""
     values = {

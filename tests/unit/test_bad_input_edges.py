@@ -7,10 +7,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from streams.cli import main
-from streams.ingest import Arrival, Rejection, ingest_message
-from streams.kafka_io import MAX_LINE_BYTES, numbered_event_lines, oversize_marker
-from streams.pseudonym import Pseudonymizer
+from streams.cli.main import main
+from streams.domain.ingest import Arrival, Rejection, ingest_message
+from streams.domain.pseudonym import Pseudonymizer
+from streams.replay.kafka_io import MAX_LINE_BYTES, numbered_event_lines, oversize_marker
 
 CCCD = "079203012345"
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from streams import docs_tables
-from streams.cli import build_parser
+from streams.cli.main import build_parser
+from streams.harness import docs_tables
 
 ROOT = Path(__file__).resolve().parents[2]
 

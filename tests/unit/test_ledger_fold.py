@@ -1,5 +1,5 @@
-"""The ledger fold (streams/ledger.py) applies the same rules as the per-beneficiary merge of
-streams/aggregation.py, whatever the order the ledger returns its rows in."""
+"""The ledger fold (streams/storage/ledger.py) applies the same rules as the per-beneficiary
+merge of streams/domain/statistics.py, whatever the order the ledger returns its rows in."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import random
 from collections import Counter
 
 from simulators.generator import PaymentCycle
-from streams.aggregation import CommuneId, Stats
-from streams.ingest import PaymentFact
-from streams.ledger import current, figures_of, stored_at
-from streams.testing import build_scenario
+from streams.domain.ingest import PaymentFact
+from streams.domain.ledger import current, figures_of, stored_at
+from streams.domain.statistics import CommuneId, Stats
+from streams.harness.testing import build_scenario
 from tests.streams.test_aggregation import DAY, apply_all, fact, people
 
 COMMUNE = CommuneId("2023-06", 52, 21553)

@@ -107,7 +107,7 @@ def test_private_faust_and_aiokafka_names_stay_in_faust_ext() -> None:
 
 
 def test_the_check_sees_a_private_access() -> None:
-    # The same rules flag what streams/app.py and payments.py did before faust_ext.
+    # The same rules flag what streams/pipeline/app.py and payments.py did before faust_ext.
     source = (
         "import faust\n"
         "from faust.streams import _current_event\n"

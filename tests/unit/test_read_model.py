@@ -2,7 +2,7 @@
 
 A commune where nobody is due has no cashless rate: NULL in SQL, None in Python, "–" to
 users. Before the rule the answer depended on the file: 0 (report, verify, the overview
-stat), NaN (the dashboards' `paid_cashless / due`), NULL (streams.queries) or None
+stat), NaN (the dashboards' `paid_cashless / due`), NULL (streams.storage.queries) or None
 (aggregation).
 """
 
@@ -17,12 +17,12 @@ import pytest
 from dashboards import panels
 from dashboards.macros import TimeRange, expand
 from schemas.read_model import NO_VALUE, cashless_rate, rate_sql, ratio
+from streams.cli.render import lowest_rate_table, rate
 from streams.i18n import use
-from streams.queries import COMMUNE_TOTALS_SQL, COVERAGE_GAPS_SQL, NATION_TOTALS_SQL
-from streams.report import lowest_rate_table, rate
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
 from streams.storage.migrate import migrate
+from streams.storage.queries import COMMUNE_TOTALS_SQL, COVERAGE_GAPS_SQL, NATION_TOTALS_SQL
 
 PAIRS = [(0, 0), (3, 0), (0, 10), (3, 10), (142, 127_450), (28, 318)]
 

@@ -17,12 +17,12 @@ import pytest
 
 from streams import i18n
 from streams.errors import InputError
-from streams.queries import ACTIVE_ALERTS_SQL
 from streams.settings import Settings
 from streams.storage import open_store
 from streams.storage.base import Store
 from streams.storage.migrate import migrate
-from streams.targets import evaluate_alerts, progress, read_targets, store_targets
+from streams.storage.queries import ACTIVE_ALERTS_SQL
+from streams.storage.targets import evaluate_alerts, progress, read_targets, store_targets
 
 PERIOD = "2023-06"
 # (province, commune, due, paid cashless): a ward and a mountain commune of province 52
@@ -143,9 +143,9 @@ def test_bad_target_rows_name_the_row_and_column(tmp_path: Path) -> None:
 def test_progress_reaches_the_results_summary_and_the_live_page_data(
     store: Store, tmp_path: Path
 ) -> None:
-    from streams.live_data import PageParams, snapshot
-    from streams.queries import read_results
-    from streams.targets import targets_summary
+    from streams.storage.queries import read_results
+    from streams.storage.targets import targets_summary
+    from streams.web.live_data import PageParams, snapshot
 
     path = tmp_path / "targets.csv"
     path.write_text(TARGETS, encoding="utf-8")
@@ -178,7 +178,7 @@ def test_targets_commands_through_the_cli(
     """`targets import`, `targets behind --format json` and a bad file, on a data dir."""
     import orjson
 
-    from streams.cli import main
+    from streams.cli.main import main
 
     s = open_store(Settings(clickhouse_url=None, chdb_path=tmp_path / "chdb"))
     migrate(s)

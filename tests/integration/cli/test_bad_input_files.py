@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from simulators.scenario import load_scenario
-from streams.cli import _data_dir_settings, main
+from streams.cli.main import _data_dir_settings, main
 from streams.storage import open_store
 from tests.conftest import simulate, small_scenario
 

@@ -1,4 +1,4 @@
-"""A Faust worker built by streams.app.create_app (so with every faust_ext override) whose
+"""A Faust worker built by streams.pipeline.app.create_app (so with every faust_ext override) whose
 agent appends each offset it processes to a file. Run by test_offset_gaps.py:
 `python gap_worker.py BOOTSTRAP APP_ID TOPIC DATADIR OUT_FILE`."""
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import faust
 
-from streams.app import create_app
+from streams.pipeline.app import create_app
 from streams.settings import Settings
 
 

@@ -29,8 +29,8 @@ from aiokafka.protocol.produce import ProduceRequest
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from kafka import KafkaAdminClient
 
-from streams.broker import EmbeddedBroker
-from streams.kafka_io import ensure_topics
+from streams.harness.broker import EmbeddedBroker
+from streams.replay.kafka_io import ensure_topics
 from tests.conftest import unique
 
 pytestmark = pytest.mark.integration

@@ -259,8 +259,8 @@ def test_the_live_page_snapshot_serialises_timestamps_as_clickhouse_text(
 ) -> None:
     """The client returns DateTime64 as datetime; the page (`render_page`, `json.dumps`) and the
     JSON outputs show ClickHouse's text form, as the old JSONEachRow path did."""
-    from streams.live_data import PageParams, snapshot
-    from streams.live_page import render_page
+    from streams.web.live_data import PageParams, snapshot
+    from streams.web.live_page import render_page
 
     now = datetime.now(UTC)
     store.insert("commune_programme_stats", [stats_row(1, 120)])

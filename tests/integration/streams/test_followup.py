@@ -8,10 +8,10 @@ from collections.abc import Iterator
 import pytest
 
 from dashboards.panels import ALL
-from streams.live_data import PageParams, snapshot
-from streams.live_page import render_page
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
+from streams.web.live_data import PageParams, snapshot
+from streams.web.live_page import render_page
 from tests.conftest import Run
 
 pytestmark = pytest.mark.integration

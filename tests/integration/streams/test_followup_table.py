@@ -1,5 +1,5 @@
 """`welfare-monitor followup refresh` writes the commune dashboard's follow-up table: the same
-lists as the live page's drill-down (computed on request, streams/live_data.py), counted
+lists as the live page's drill-down (computed on request, streams/web/live_data.py), counted
 against the simulator's truth, no CCCD, and rows no longer to follow up cleared."""
 
 from __future__ import annotations
@@ -8,10 +8,10 @@ from collections import Counter
 
 import pytest
 
-from streams.cli import main
-from streams.followup import refresh
-from streams.live_data import followup
+from streams.cli.followup import refresh
+from streams.cli.main import main
 from streams.storage import open_store
+from streams.web.live_data import followup
 from tests.conftest import Run
 
 pytestmark = pytest.mark.integration

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from streams.cli import main
+from streams.cli.main import main
 from streams.i18n import Lang
 from tests.conftest import Run
 from tests.support.html_text import visible_text

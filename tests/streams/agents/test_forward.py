@@ -1,5 +1,5 @@
 """`--workers N`: what an ingest worker forwards, read by the store agent, stores exactly
-what one worker stores from the same messages (streams/agents/forward.py), on a real chDB
+what one worker stores from the same messages (streams/pipeline/forward.py), on a real chDB
 ledger, without Faust."""
 
 # ruff: noqa: F811 (the fixtures `events` and `stores` come from test_payments)
@@ -14,12 +14,12 @@ from typing import Any
 import orjson
 import pytest
 
-from streams.agents import forward
-from streams.agents.forward import forwards, take_forwarded
-from streams.agents.payments import BatchOutput, Health, PaymentsAgent, Source
+from streams.domain.ingest import Arrival, ingest_message
+from streams.domain.pseudonym import Pseudonymizer
 from streams.errors import PipelineError
-from streams.ingest import Arrival, ingest_message
-from streams.pseudonym import Pseudonymizer
+from streams.pipeline import forward
+from streams.pipeline.agent import BatchOutput, Health, PaymentsAgent, Source
+from streams.pipeline.forward import forwards, take_forwarded
 from tests.streams.agents.test_payments import (  # noqa: F401 (fixtures)
     Topic,
     events,

@@ -11,13 +11,13 @@ from typing import Any
 import orjson
 import pytest
 
-from streams.agents.payments import PaymentsAgent
-from streams.pseudonym import Pseudonymizer
+from streams.domain.pseudonym import Pseudonymizer
+from streams.pipeline.agent import PaymentsAgent
 from streams.settings import Settings
-from streams.sink import ClickHouseSink
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
 from streams.storage.migrate import migrate
+from streams.storage.sink import ClickHouseSink
 from tests.conftest import simulate, small_scenario, unique
 
 pytestmark = pytest.mark.integration  # a real chDB ledger

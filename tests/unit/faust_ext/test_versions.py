@@ -46,7 +46,7 @@ def test_the_worker_refuses_to_start_with_one_line() -> None:
         "import sys\n"
         "from streams.faust_ext import versions\n"
         "versions.installed_version = lambda d: '0.11.0' if d == 'aiokafka' else '0.15.3'\n"
-        "from streams.cli import main\n"
+        "from streams.cli.main import main\n"
         "sys.exit(main(['worker']))\n"
     )
     done = subprocess.run(

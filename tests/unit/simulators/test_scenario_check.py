@@ -12,7 +12,7 @@ from simulators.errors import ScenarioFileError
 from simulators.scenario import SCENARIOS_DIR, load_scenario, scenario_names
 from simulators.scenario_check import SCHEMA_PATH, check_data, check_file, schema_text
 from simulators.units import communes_of
-from streams.cli import main
+from streams.cli.main import main
 
 BINH_DINH = SCENARIOS_DIR / "binh-dinh-2023-06.yaml"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import streams.storage
-from streams.cli import main
+from streams.cli.main import main
 from streams.errors import StorageError
 from streams.settings import Settings
 from streams.storage.base import Store

@@ -1,4 +1,4 @@
-"""The pure parts of the bench's memory-growth stage (streams/bench_growth.py)."""
+"""The pure parts of the bench's memory-growth stage (streams/harness/bench_growth.py)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from streams.bench_growth import growth_ratio, monthly_periods, rss_mb, split_by_period
+from streams.harness.bench_growth import growth_ratio, monthly_periods, rss_mb, split_by_period
 
 
 def test_monthly_periods_cross_years() -> None:
@@ -40,7 +40,7 @@ def test_rss_of_this_process_and_of_a_gone_one() -> None:
 
 
 def test_freshness_takes_the_first_reading_covering_each_chunk() -> None:
-    from streams.bench_freshness import freshness_ms
+    from streams.harness.bench_freshness import freshness_ms
 
     sends = [(10.0, 100), (10.05, 200)]
     # A reading before the second chunk was sent never counts for it, even if it covers it.

@@ -1,14 +1,14 @@
-"""The bench's generated history (streams/bench_history.py) on a real chDB store."""
+"""The bench's generated history (streams/harness/bench_history.py) on a real chDB store."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from streams.bench_history import history_periods, load_history, page_query_latencies
-from streams.live_data import DRILL_PANELS, PAGE_PANELS
+from streams.harness.bench_history import history_periods, load_history, page_query_latencies
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
 from streams.storage.migrate import migrate, seed_admin_units
+from streams.web.live_data import DRILL_PANELS, PAGE_PANELS
 
 
 def test_history_periods_are_the_months_before() -> None:

@@ -1,8 +1,8 @@
-"""The summary lines `make bench` ends with (streams/bench.py)."""
+"""The summary lines `make bench` ends with (streams/harness/bench.py)."""
 
 from __future__ import annotations
 
-from streams.bench import BenchResult, national_month_label
+from streams.harness.bench import BenchResult, national_month_label
 
 
 def _result(**changes: object) -> BenchResult:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from streams.catchup import Undecided, wait_until_caught_up
-from streams.queries import Results
+from streams.harness.catchup import Undecided, wait_until_caught_up
+from streams.storage.queries import Results
 
 
 def results(due: int) -> Results:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from streams.i18n import Lang
-from streams.live_page import render_content, render_page
+from streams.web.live_page import render_content, render_page
 from tests.support.html_text import visible_text
 
 SNAPSHOT: dict[str, Any] = {
@@ -131,8 +131,8 @@ def test_an_empty_page_says_there_is_no_data_yet() -> None:
 
 
 def test_the_page_language_comes_from_lang_and_is_validated() -> None:
-    from streams.agents.web import page_language
     from streams.errors import InputError
+    from streams.web.views import page_language
 
     lang, rest = page_language({"lang": "en", "period": "2023-06"}, "vi")
     assert lang == Lang("en") and rest == {"period": "2023-06"}

@@ -1,4 +1,4 @@
-"""The one parent-death signal (streams.process.die_with_parent), through `spawn`."""
+"""The one parent-death signal (streams.processes.die_with_parent), through `spawn`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 PARENT = """
 import sys, time
 from pathlib import Path
-from streams.process import spawn
+from streams.processes import spawn
 child = spawn(["sleep", "60"], Path(sys.argv[1]))
 print(child.pid, flush=True)
 time.sleep(60)

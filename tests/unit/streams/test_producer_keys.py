@@ -8,8 +8,8 @@ import itertools
 import orjson
 import pytest
 
-from streams.cli import _settings, build_parser
-from streams.kafka_io import (
+from streams.cli.main import _settings, build_parser
+from streams.replay.kafka_io import (
     KEY_MODES,
     EventProducer,
     KeyMode,
@@ -17,7 +17,7 @@ from streams.kafka_io import (
     message_key,
     packed_events,
 )
-from streams.payment_files import FilePacker
+from streams.replay.payment_files import FilePacker
 
 
 def event(event_id: str, commune: int) -> bytes:
@@ -95,7 +95,8 @@ def test_files_group_communes_and_take_their_first_events_key() -> None:
 
 
 def test_the_default_keying_is_unchanged_byte_for_byte(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("streams.payment_files.utc_stamp", lambda: "2024-01-01T00:00:00.000Z")
+    stamp = "2024-01-01T00:00:00.000Z"
+    monkeypatch.setattr("streams.replay.payment_files.utc_stamp", lambda: stamp)
 
     def raw(mode: KeyMode | None) -> list[tuple[bytes | None, bytes]]:
         packer = FilePacker(2, "test", new_id=lambda: "same")

@@ -8,7 +8,7 @@ import pytest
 from rich.console import Console
 
 from streams import i18n
-from streams.report import headline, lowest_rate_table, nation_summary
+from streams.cli.render import headline, lowest_rate_table, nation_summary
 
 ROW = {
     "province_code": 52,

@@ -11,10 +11,10 @@ import yaml
 from simulators.scenario import SCENARIOS_DIR
 from simulators.scenario_check import check_file
 from streams import i18n
-from streams.cli import main
+from streams.cli.main import main
+from streams.cli.scenario_text import problem_line
 from streams.importer.mapping import load_mapping
 from streams.importer.run import convert
-from streams.scenario_text import problem_line
 
 SAMPLES = Path(__file__).resolve().parents[3] / "simulators" / "samples"
 

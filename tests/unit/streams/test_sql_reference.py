@@ -1,4 +1,5 @@
-"""The bench's SQL reference statement computes the simulator's truth (streams/sql_reference.py)."""
+"""The bench's SQL reference statement computes the simulator's truth
+(streams/harness/sql_reference.py)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import orjson
 
 from simulators.generator import PaymentCycle
 from simulators.jsonl import write_lines
-from streams.sql_reference import REFERENCE_SQL, sql_reference
-from streams.testing import build_scenario
+from streams.harness.sql_reference import REFERENCE_SQL, sql_reference
+from streams.harness.testing import build_scenario
 
 KEY = b"k" * 32
 FIELDS = ("beneficiaries_due", "beneficiaries_paid", "beneficiaries_paid_cashless")

@@ -1,4 +1,4 @@
-"""The worker's target rule (streams/target_rules.py): the target that applies (commune ->
+"""The worker's target rule (streams/storage/target_rules.py): the target that applies (commune ->
 province -> global), the deadline window of `behind_target`, the bounded cache, and the
 same progress as TARGET_PROGRESS_SQL on the same targets and statistics (chDB)."""
 
@@ -14,19 +14,19 @@ from typing import Any
 
 import pytest
 
-from streams.aggregation import CommuneId, Stats
-from streams.alerts import BEHIND_TARGET, AlertRules
+from streams.domain.alerts import BEHIND_TARGET, AlertRules
+from streams.domain.statistics import CommuneId, Stats
 from streams.settings import Settings
 from streams.storage import open_store
 from streams.storage.migrate import migrate
-from streams.target_rules import (
+from streams.storage.target_rules import (
     TargetBook,
     TargetCache,
     TargetRow,
     commune_progress,
     target_alerts,
 )
-from streams.targets import progress, read_targets, store_targets
+from streams.storage.targets import progress, read_targets, store_targets
 from tests.unit.test_targets import STATS, TARGETS, _stats_rows
 
 RULES = AlertRules(cashless_target=0.03, drop_points=0.05, min_due=20)

@@ -1,0 +1,1 @@
+"""The `welfare-monitor` command line: one module per command group."""

@@ -1,0 +1,1 @@
+"""Pure rules: no Faust, no asyncio, no I/O."""

@@ -1,0 +1,1 @@
+"""Embedded broker and service, catch-up probe, verify, bench, test kit."""

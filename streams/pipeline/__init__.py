@@ -1,0 +1,1 @@
+"""Faust wiring around the domain rules: the app, the agent, the worker."""

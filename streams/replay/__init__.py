@@ -1,0 +1,1 @@
+"""Sending events to Kafka: producers, payment files, topic admin."""

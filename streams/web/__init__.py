@@ -1,0 +1,1 @@
+"""The live page, its data and assets, the static report and exports."""
