@@ -90,6 +90,12 @@ class Settings(BaseSettings):
         1, ge=0, description="Helper processes that decode, validate and pseudonymise the "
         "next batch while the worker merges the current one; 0 ingests in the worker."
     )
+    ledger_cache_rows: int = Field(
+        200_000, ge=0, description="Ledger rows of recently touched commune-periods a worker "
+        "keeps (LRU, streams/folded_cache.py), each checked against the ledger's fingerprint "
+        "before use, so unchanged or only self-extended commune-periods are not read again; "
+        "about 0.5 KB a row; 0 reads every touched commune-period from the ledger."
+    )
     worker_gc_thresholds: tuple[int, int, int] = Field(
         (50_000, 20, 100), description="Python GC thresholds in the worker. The default's "
         "gen-0 collection every 50,000 allocations (instead of 700) and rare full collections "

@@ -43,6 +43,7 @@ from streams.alerts import (
 )
 from streams.batching import BatchingStream
 from streams.faust_ext import read_offset, reread_skipped
+from streams.folded_cache import FoldedCache
 from streams.ingest import (
     Arrival,
     Ingested,
@@ -169,6 +170,7 @@ class PaymentsAgent:
                                 settings.alert_min_beneficiaries)
         self.health = Health()
         self.batches_done = 0  # acknowledged batches (set by the agent loop)
+        self.folded = FoldedCache(settings.ledger_cache_rows)  # checked against the ledger
 
     def _take(self, event: EventT, result: MessageResult, out: BatchOutput) -> int:
         """Note one message's ingested events in the batch and dead-letter the bad ones;
@@ -243,7 +245,7 @@ class PaymentsAgent:
         wanted = set(out.communes)
         for commune in out.communes:
             wanted |= {commune.previous(), commune.next()}
-        figures = await ledger.read_figures(self.sink, wanted)
+        figures = await self.folded.read(self.sink, wanted, new, at)
         stats_rows: list[dict[str, Any]] = []
         alerting: dict[CommuneId, tuple[list[Alert], int]] = {}
         for commune in sorted(out.communes, key=lambda c: c.key):
