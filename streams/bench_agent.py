@@ -137,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--events", type=int, default=40_000)
     parser.add_argument("--batch", type=int, default=4_000)
     parser.add_argument("--scenario", default="national-month")
-    parser.add_argument("--cache-rows", default="0,200000,0,200000")
+    parser.add_argument("--cache-rows", default="0,50000,0,50000")
     args = parser.parse_args(argv)
     pseudonymize = Pseudonymizer(b"bench-agent-key-" * 2)
     values = scenario_events(args.scenario, args.events)
