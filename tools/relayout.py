@@ -40,6 +40,9 @@ MAPPING: dict[str, str] = {
     "streams.followup": "streams.cli.followup",
     "streams.scenario_text": "streams.cli.scenario_text",
     "streams.target_rules": "streams.storage.target_rules",
+    # (perf)
+    "streams.bench_agent": "streams.harness.bench_agent",
+    "streams.folded_cache": "streams.storage.folded_cache",
     # top level: settings, errors, i18n stay; process -> processes
     "streams.process": "streams.processes",
     # domain: pure rules, no Faust, no asyncio, no I/O

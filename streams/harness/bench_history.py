@@ -9,7 +9,8 @@ national month; beneficiaries are two rows each, schedule then outcome). The fig
 synthetic; only their volume matters for the query timings.
 
 `page_query_latencies` times every live-page panel (streams/web/live_data.py) the way the page
-runs them, drill-down included, plus the targets' progress.
+runs them, drill-down included, plus the targets' progress and the drill-down's follow-up
+list (read from the ledger).
 """
 
 from __future__ import annotations
@@ -99,11 +100,13 @@ def load_history(store: Store, latest: str, months: int, ledger_rows: int) -> fl
 
 
 def page_query_latencies(store: Store, period: str, commune: int, rounds: int) -> list[float]:
-    """Milliseconds per live-page query (every panel, drill-down and targets), `rounds` times."""
+    """Milliseconds per live-page query (every panel, drill-down, targets and follow-up list),
+    `rounds` times."""
     from streams.web.live_data import (
         DRILL_PANELS,
         PAGE_PANELS,
         PageParams,
+        followup,
         run_panel,
         target_progress,
     )
@@ -117,6 +120,9 @@ def page_query_latencies(store: Store, period: str, commune: int, rounds: int) -
             timings.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
         target_progress(store, period, commune)
+        timings.append((time.perf_counter() - started) * 1000)
+        started = time.perf_counter()
+        followup(store, period, commune)  # the drill-down's follow-up list, from the ledger
         timings.append((time.perf_counter() - started) * 1000)
     return timings
 

@@ -55,6 +55,7 @@ from streams.errors import PipelineError
 from streams.faust_ext import read_offset
 from streams.settings import Settings
 from streams.storage import ledger
+from streams.storage.folded_cache import FoldedCache
 from streams.storage.ledger import Figures
 from streams.storage.sink import ClickHouseSink, now_utc
 from streams.storage.target_rules import TargetCache
@@ -184,6 +185,7 @@ class PaymentsAgent:
         self.rules = AlertRules.of(settings)
         self.health = Health()
         self.targets = TargetCache()  # behind_target: the targets of recent provinces
+        self.folded = FoldedCache(settings.ledger_cache_rows)  # checked against the ledger
 
     def take(self, source: Source, result: MessageResult, out: BatchOutput) -> int:
         """Note one message's ingested events in the batch and dead-letter the bad ones;
@@ -268,7 +270,7 @@ class PaymentsAgent:
         wanted = set(out.communes)
         for commune in out.communes:
             wanted |= {commune.previous(), commune.next()}
-        figures = await ledger.read_figures(self.sink, wanted)
+        figures = await self.folded.read(self.sink, wanted, new, at)
         await self.targets.load(self.sink, out.communes)
         stats_rows: list[dict[str, Any]] = []
         alerting: dict[CommuneId, tuple[list[Alert], int]] = {}

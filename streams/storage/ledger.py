@@ -103,13 +103,14 @@ async def store(
     )
 
 
-async def read_figures(
+async def read_facts(
     sink: ClickHouseSink, communes: Iterable[CommuneId]
-) -> dict[CommuneId, Figures]:
-    """Recompute `communes` (commune-periods) from the ledger, in one query."""
+) -> tuple[dict[CommuneId, list[tuple[PaymentFact, int]]], dict[str, int]]:
+    """The ledger rows of `communes` (commune-periods), in one query: per commune-period its
+    facts with each row's stored ms, and when each event id was first stored (`stored_at`)."""
     wanted = set(communes)
     if not wanted:
-        return {}
+        return {}, {}
     rows = await sink.query(
         COMMUNE_PERIODS_SQL,
         {
@@ -117,14 +118,23 @@ async def read_figures(
             "communes": list(sorted({c.commune_code for c in wanted})),
         },
     )
-    facts: dict[CommuneId, list[PaymentFact]] = {c: [] for c in wanted}
-    stored = stored_at(rows)
+    facts: dict[CommuneId, list[tuple[PaymentFact, int]]] = {c: [] for c in wanted}
     for row in rows:
         fact = fact_of(row)
         bucket = facts.get(CommuneId(fact.period, fact.province_code, fact.commune_code))
         if bucket is not None:
-            bucket.append(fact)
-    return {c: figures_of(c, f, stored) for c, f in facts.items()}
+            bucket.append((fact, int(row["stored_ms"])))
+    return facts, stored_at(rows)
+
+
+async def read_figures(
+    sink: ClickHouseSink, communes: Iterable[CommuneId]
+) -> dict[CommuneId, Figures]:
+    """Recompute `communes` (commune-periods) from the ledger, in one query (the worker goes
+    through the bounded cache of streams/storage/folded_cache.py, which gives the same
+    figures with fewer reads)."""
+    facts, stored = await read_facts(sink, communes)
+    return {c: figures_of(c, [f for f, _ in found], stored) for c, found in facts.items()}
 
 
 async def read_access_points(sink: ClickHouseSink, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -156,6 +166,7 @@ __all__ = [
     "digest",
     "known_digests",
     "read_access_points",
+    "read_facts",
     "read_figures",
     "store",
 ]

@@ -99,9 +99,10 @@ def followup(store: Store, period: str | None, commune: int | None) -> list[dict
 
     if not commune or not period:
         return []
+    everyone = explain(store, period, commune, None)  # one ledger read for all three groups
     rows = []
     for group in FOLLOWUP_GROUPS:
-        for who in explain(store, period, commune, group):
+        for who in (w for w in everyone if group in w.counts):
             reasons = [e["reason"] for e in who.events if e["reason"]]
             rows.append({
                 "group": group,

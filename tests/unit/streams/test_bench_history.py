@@ -44,6 +44,6 @@ def test_the_history_holds_every_commune_and_the_ledger_rows(tmp_path: Path) -> 
         ]
         commune = int(store.query("SELECT any(commune_code) AS c FROM alerts")[0]["c"])
         timings = page_query_latencies(store, "2025-09", commune, rounds=2)
-        assert len(timings) == 2 * (len(PAGE_PANELS) + len(DRILL_PANELS) + 1)
+        assert len(timings) == 2 * (len(PAGE_PANELS) + len(DRILL_PANELS) + 2)  # targets, follow-up
     finally:
         store.close()
