@@ -66,7 +66,8 @@ class PanelQuery:
 
 
 NATION_STAT = PanelQuery(
-    "nation_stat", "Paid cashless / due",
+    "nation_stat",
+    "Paid cashless / due",
     f"""SELECT
     sum(s.beneficiaries_paid_cashless) AS paid_cashless,
     sum(s.beneficiaries_due) AS due,
@@ -76,12 +77,14 @@ NATION_STAT = PanelQuery(
            ')') AS headline
 FROM {STATS} AS s
 WHERE s.period = ${{period:singlequote}}""",
-    ("paid_cashless", "due", "cashless_rate", "headline"), "stat",
+    ("paid_cashless", "due", "cashless_rate", "headline"),
+    "stat",
     description="Beneficiaries paid through a cashless channel over beneficiaries due.",
 )
 
 PROVINCE_STATS = PanelQuery(
-    "province_stats", "Provinces: paid cashless / due",
+    "province_stats",
+    "Provinces: paid cashless / due",
     f"""SELECT
     s.province_code AS province_code,
     any(u.province_name) AS province,
@@ -96,18 +99,21 @@ ORDER BY cashless_rate ASC, due DESC""",
 )
 
 TREND = PanelQuery(
-    "trend", "Cashless rate by period",
+    "trend",
+    "Cashless rate by period",
     f"""SELECT
     s.period AS period,
     {RATE}
 FROM {STATS} AS s
 GROUP BY period
 ORDER BY period""",
-    ("period", "paid_cashless", "due", "cashless_rate"), "barchart",
+    ("period", "paid_cashless", "due", "cashless_rate"),
+    "barchart",
 )
 
 WORST_COMMUNES = PanelQuery(
-    "worst_communes", "Communes with the lowest cashless rate",
+    "worst_communes",
+    "Communes with the lowest cashless rate",
     f"""SELECT
     any(u.province_name) AS province,
     any(u.commune_name) AS commune,
@@ -124,7 +130,8 @@ LIMIT 20""",
 )
 
 COMMUNE_TABLE = PanelQuery(
-    "commune_table", "All communes",
+    "commune_table",
+    "All communes",
     f"""SELECT
     any(u.province_name) AS province,
     any(u.commune_name) AS commune,
@@ -143,13 +150,16 @@ ORDER BY province, commune""",
 )
 
 CHANNEL_MIX = PanelQuery(
-    "channel_mix", "Channel mix (standing payments)",
+    "channel_mix",
+    "Channel mix (standing payments)",
     map_breakdown("payments_by_channel", "channel", "payments", PERIOD_FILTER),
-    ("channel", "payments"), "piechart",
+    ("channel", "payments"),
+    "piechart",
 )
 
 COMMUNE_STAT = PanelQuery(
-    "commune_stat", "Commune: paid cashless / paid / due",
+    "commune_stat",
+    "Commune: paid cashless / paid / due",
     f"""SELECT
     sum(s.beneficiaries_paid_cashless) AS paid_cashless,
     sum(s.beneficiaries_paid) AS paid,
@@ -165,23 +175,28 @@ WHERE {COMMUNE_FILTER}""",
 )
 
 COMMUNE_FAILURES = PanelQuery(
-    "commune_failures", "Failed attempts by reason",
+    "commune_failures",
+    "Failed attempts by reason",
     map_breakdown("failures_by_reason", "reason", "failures", COMMUNE_FILTER),
-    ("reason", "failures"), "barchart",
+    ("reason", "failures"),
+    "barchart",
 )
 
 COMMUNE_TIME_TO_PAY = PanelQuery(
-    "commune_time_to_pay", "Days from scheduled to paid (median, p90)",
+    "commune_time_to_pay",
+    "Days from scheduled to paid (median, p90)",
     f"""SELECT
     round(quantileExactArray(0.5)(s.seconds_to_pay) / 86400, 2) AS median_days,
     round(quantileExactArray(0.9)(s.seconds_to_pay) / 86400, 2) AS p90_days
 FROM {STATS} AS s
 WHERE {COMMUNE_FILTER}""",
-    ("median_days", "p90_days"), "stat",
+    ("median_days", "p90_days"),
+    "stat",
 )
 
 COMMUNE_PROGRAMMES = PanelQuery(
-    "commune_programmes", "By programme",
+    "commune_programmes",
+    "By programme",
     f"""SELECT
     s.programme AS programme,
     s.beneficiaries_due AS due,
@@ -195,7 +210,8 @@ ORDER BY programme""",
 )
 
 COMMUNE_ALERTS = PanelQuery(
-    "commune_alerts", "Active alerts",
+    "commune_alerts",
+    "Active alerts",
     f"""SELECT kind, period, subject, round(value, 4) AS value, message, raised_at
 FROM alerts FINAL
 WHERE active = 1 AND commune_code = {COMMUNE}
@@ -209,7 +225,8 @@ LIMIT 200""",
 # (dashboards/provisioning/clickhouse/grafana-followup.xml); `welfare-monitor followup
 # refresh` fills it (docs/server-mode.md).
 COMMUNE_FOLLOWUP = PanelQuery(
-    "commune_followup", "Who to follow up",
+    "commune_followup",
+    "Who to follow up",
     f"""SELECT category, beneficiary, programme, reason, last_event_at
 FROM followup FINAL
 WHERE active = 1 AND period = ${{period:singlequote}} AND commune_code = {COMMUNE}
@@ -218,13 +235,14 @@ ORDER BY category, beneficiary
 LIMIT 1000""",
     ("category", "beneficiary", "programme", "reason", "last_event_at"),
     description="Unpaid, failed (with the last reason) and paid-twice beneficiaries, as "
-                "pseudonyms (`welfare-monitor explain` shows one's events). Read through the "
-                "follow-up data source; refreshed by `welfare-monitor followup refresh`.",
+    "pseudonyms (`welfare-monitor explain` shows one's events). Read through the "
+    "follow-up data source; refreshed by `welfare-monitor followup refresh`.",
 )
 FOLLOWUP_PANELS = (COMMUNE_FOLLOWUP,)
 
 ALERT_ANNOTATIONS = PanelQuery(
-    "alert_annotations", "Alerts",
+    "alert_annotations",
+    "Alerts",
     f"""SELECT raised_at AS time, message AS text, kind AS tags
 FROM alerts FINAL
 WHERE active = 1 AND commune_code = {COMMUNE} AND $__timeFilter(raised_at)
@@ -233,17 +251,31 @@ ORDER BY time""",
 )
 
 COVERAGE_GAPS = PanelQuery(
-    "coverage_gaps", "Coverage gaps, ranked",
+    "coverage_gaps",
+    "Coverage gaps, ranked",
     COVERAGE_GAPS_SQL.replace("{period:String}", "${period:singlequote}").strip(),
-    ("province_code", "commune_code", "province_name", "commune_name", "beneficiaries_due",
-     "beneficiaries_paid_cashless", "cashless_rate", "atms", "bank_branches",
-     "mobile_money_agents", "access_points_per_10k", "nearest_atm_km", "gap_score"),
+    (
+        "province_code",
+        "commune_code",
+        "province_name",
+        "commune_name",
+        "beneficiaries_due",
+        "beneficiaries_paid_cashless",
+        "cashless_rate",
+        "atms",
+        "bank_branches",
+        "mobile_money_agents",
+        "access_points_per_10k",
+        "nearest_atm_km",
+        "gap_score",
+    ),
     description="gap_score = unserved x (1 + min(nearest ATM km, 50)/10) / "
-                "(1 + cashless access points per 10,000 / 10); see the README.",
+    "(1 + cashless access points per 10,000 / 10); see the README.",
 )
 
 BENEFICIARIES_PER_ATM = PanelQuery(
-    "beneficiaries_per_atm", "Beneficiaries per ATM, by province",
+    "beneficiaries_per_atm",
+    "Beneficiaries per ATM, by province",
     f"""SELECT
     any(u.province_name) AS province,
     sum(s.beneficiaries_due) AS due,
@@ -258,38 +290,47 @@ LEFT JOIN (
 WHERE s.period = ${{period:singlequote}}
 GROUP BY s.province_code
 ORDER BY beneficiaries_per_atm DESC""",
-    ("province", "due", "atms", "beneficiaries_per_atm"), "barchart",
+    ("province", "due", "atms", "beneficiaries_per_atm"),
+    "barchart",
 )
 
 COMMUNE_MAP = PanelQuery(
-    "commune_map", "Communes (coverage gap)",
+    "commune_map",
+    "Communes (coverage gap)",
     COVERAGE_GAPS.sql.replace(
         "ORDER BY gap_score DESC, commune_code", "ORDER BY gap_score DESC, commune_code LIMIT 5000"
     ),
-    ("latitude", "longitude", "commune_name", "gap_score"), "geomap",
+    ("latitude", "longitude", "commune_name", "gap_score"),
+    "geomap",
 )
 
 ACCESS_POINT_MAP = PanelQuery(
-    "access_point_map", "Access points",
+    "access_point_map",
+    "Access points",
     """SELECT access_point_id, kind, operator, latitude, longitude, commune_code
 FROM access_points FINAL
 WHERE is_open = 1
 ORDER BY access_point_id""",
-    ("access_point_id", "kind", "operator", "latitude", "longitude", "commune_code"), "geomap",
+    ("access_point_id", "kind", "operator", "latitude", "longitude", "commune_code"),
+    "geomap",
 )
 
 EVENTS_PER_S = PanelQuery(
-    "events_per_s", "Events per second",
+    "events_per_s",
+    "Events per second",
     """SELECT $__timeInterval(at) AS time, sum(events) / $__interval_s AS events_per_s
 FROM pipeline_health
 WHERE $__timeFilter(at)
 GROUP BY time
 ORDER BY time""",
-    ("time", "events_per_s"), "timeseries", "timeseries",
+    ("time", "events_per_s"),
+    "timeseries",
+    "timeseries",
 )
 
 CONSUMER_LAG = PanelQuery(
-    "consumer_lag", "Consumer lag (events)",
+    "consumer_lag",
+    "Consumer lag (events)",
     """SELECT time, sum(worker_lag) AS lag
 FROM (
     SELECT $__timeInterval(h.at) AS time, h.worker AS worker,
@@ -300,21 +341,26 @@ FROM (
 )
 GROUP BY time
 ORDER BY time""",
-    ("time", "lag"), "timeseries", "timeseries",
+    ("time", "lag"),
+    "timeseries",
+    "timeseries",
 )
 
 DEAD_LETTERS = PanelQuery(
-    "dead_letters", "Dead letters by class",
+    "dead_letters",
+    "Dead letters by class",
     """SELECT error_class, count() AS events
 FROM dead_letters FINAL
 WHERE $__timeFilter(received_at)
 GROUP BY error_class
 ORDER BY events DESC, error_class""",
-    ("error_class", "events"), "barchart",
+    ("error_class", "events"),
+    "barchart",
 )
 
 FRESHNESS = PanelQuery(
-    "freshness", "Freshness and throughput",
+    "freshness",
+    "Freshness and throughput",
     """SELECT
     max(at) AS last_health_row,
     argMax(freshness_s, at) AS freshness_s,
@@ -323,7 +369,8 @@ FRESHNESS = PanelQuery(
     sum(dead_letters) AS dead_letters
 FROM pipeline_health
 WHERE $__timeFilter(at)""",
-    ("last_health_row", "freshness_s", "latest_event_at", "events", "dead_letters"), "stat",
+    ("last_health_row", "freshness_s", "latest_event_at", "events", "dead_letters"),
+    "stat",
 )
 
 # Template-variable queries.
@@ -340,12 +387,31 @@ ORDER BY __text"""
 PROGRAMME_VARIABLE = "SELECT DISTINCT programme FROM commune_programme_stats ORDER BY programme"
 
 PANELS: tuple[PanelQuery, ...] = (
-    NATION_STAT, PROVINCE_STATS, TREND, WORST_COMMUNES, COMMUNE_TABLE, CHANNEL_MIX,
-    COMMUNE_STAT, COMMUNE_FAILURES, COMMUNE_TIME_TO_PAY, COMMUNE_PROGRAMMES, COMMUNE_ALERTS,
-    COMMUNE_FOLLOWUP, ALERT_ANNOTATIONS, COVERAGE_GAPS, BENEFICIARIES_PER_ATM, COMMUNE_MAP,
-    ACCESS_POINT_MAP, EVENTS_PER_S, CONSUMER_LAG, DEAD_LETTERS, FRESHNESS,
+    NATION_STAT,
+    PROVINCE_STATS,
+    TREND,
+    WORST_COMMUNES,
+    COMMUNE_TABLE,
+    CHANNEL_MIX,
+    COMMUNE_STAT,
+    COMMUNE_FAILURES,
+    COMMUNE_TIME_TO_PAY,
+    COMMUNE_PROGRAMMES,
+    COMMUNE_ALERTS,
+    COMMUNE_FOLLOWUP,
+    ALERT_ANNOTATIONS,
+    COVERAGE_GAPS,
+    BENEFICIARIES_PER_ATM,
+    COMMUNE_MAP,
+    ACCESS_POINT_MAP,
+    EVENTS_PER_S,
+    CONSUMER_LAG,
+    DEAD_LETTERS,
+    FRESHNESS,
 )
 VARIABLE_QUERIES = {
-    "period": PERIOD_VARIABLE, "province": PROVINCE_VARIABLE, "commune": COMMUNE_VARIABLE,
+    "period": PERIOD_VARIABLE,
+    "province": PROVINCE_VARIABLE,
+    "commune": COMMUNE_VARIABLE,
     "programme": PROGRAMME_VARIABLE,
 }

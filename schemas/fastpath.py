@@ -73,8 +73,12 @@ def _property_checks(name: str, schema: dict[str, Any], env: dict[str, Any]) -> 
         # newline does not match (the differential test caught the plain-`$` version).
         env[f"p{index}"] = re.compile(_DOLLAR.sub(r"\\Z", schema["pattern"])).search
         lines.append(f"if p{index}(v) is None: return False")
-    for keyword, op in (("minimum", "<"), ("maximum", ">"),
-                        ("exclusiveMinimum", "<="), ("exclusiveMaximum", ">=")):
+    for keyword, op in (
+        ("minimum", "<"),
+        ("maximum", ">"),
+        ("exclusiveMinimum", "<="),
+        ("exclusiveMaximum", ">="),
+    ):
         if keyword in schema:
             bound = schema[keyword]
             if type(bound) is not int:
@@ -103,8 +107,7 @@ def _compile(schema: dict[str, Any]) -> Callable[[Any], bool]:
     env: dict[str, Any] = {"_missing": object()}
     # additionalProperties false: every key must be a known property. Counting the known
     # properties found and comparing with len(d) checks that without building a key set.
-    body = ["if type(d) is not dict: return False",
-            f"if len(d) > {len(properties)}: return False"]
+    body = ["if type(d) is not dict: return False", f"if len(d) > {len(properties)}: return False"]
     optional = [name for name in properties if name not in required]
     if optional:
         body.append(f"n = {len(required)}")

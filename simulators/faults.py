@@ -165,8 +165,10 @@ class FaultInjector:
                 truth.faults["duplicates"] += 1
                 order += 1
                 delayed.append((position + rng.randint(1, spec.max_delay), order, line, False))
-            if spec.malformed and event["event_type"].startswith("payment.") and (
-                rng.random() < spec.malformed
+            if (
+                spec.malformed
+                and event["event_type"].startswith("payment.")
+                and (rng.random() < spec.malformed)
             ):
                 error_class = rng.choice(MALFORMED_CLASSES)
                 bad_line = malformed_line(error_class, event, rng)

@@ -95,9 +95,7 @@ class PaymentCycle:
         self.truth = GroundTruth(scenario=scenario.name, seed=seed)
         region = scenario.region
         codes = sorted(provinces()) if region.province_codes == "all" else region.province_codes
-        self.communes = [
-            c for code in codes for c in communes_of(code, region.commune_code_range)
-        ]
+        self.communes = [c for code in codes for c in communes_of(code, region.commune_code_range)]
         if not self.communes:
             raise ValueError(f"scenario {scenario.name} selects no commune")
         self._ids = random.Random(f"{scenario.name}:{seed}:ids")
@@ -148,15 +146,17 @@ class PaymentCycle:
             found = []
             for kind, mean in means.items():
                 for n in range(_poisson(rng, mean)):
-                    found.append({
-                        "access_point_id": f"ap-{commune.code}-{kind}-{n}",
-                        "kind": kind,
-                        "operator": rng.choice(ACCESS_OPERATORS[kind]),
-                        "latitude": round(lat + rng.uniform(-0.03, 0.03), 5),
-                        "longitude": round(lon + rng.uniform(-0.03, 0.03), 5),
-                        "province_code": commune.province_code,
-                        "commune_code": commune.code,
-                    })
+                    found.append(
+                        {
+                            "access_point_id": f"ap-{commune.code}-{kind}-{n}",
+                            "kind": kind,
+                            "operator": rng.choice(ACCESS_OPERATORS[kind]),
+                            "latitude": round(lat + rng.uniform(-0.03, 0.03), 5),
+                            "longitude": round(lon + rng.uniform(-0.03, 0.03), 5),
+                            "province_code": commune.province_code,
+                            "commune_code": commune.code,
+                        }
+                    )
             points[commune.code] = found
         return points
 
@@ -178,16 +178,22 @@ class PaymentCycle:
 
     def _record_coverage(self, points: dict[int, list[dict[str, Any]]]) -> None:
         """Access points by kind and the distance to the nearest ATM, per commune."""
-        atms = [(p["latitude"], p["longitude"])
-                for found in points.values() for p in found if p["kind"] == "atm"]
+        atms = [
+            (p["latitude"], p["longitude"])
+            for found in points.values()
+            for p in found
+            if p["kind"] == "atm"
+        ]
         for c in self.communes:
             here = commune_position(c.province_code, c.code)
             kinds: dict[str, int] = {}
             for p in points.get(c.code, []):
                 kinds[p["kind"]] = kinds.get(p["kind"], 0) + 1
             nearest = min((haversine_km(here, atm) for atm in atms), default=None)
-            self.truth.coverage[c.code] = {"access_points_by_kind": dict(sorted(kinds.items())),
-                                           "nearest_atm_km": nearest}
+            self.truth.coverage[c.code] = {
+                "access_points_by_kind": dict(sorted(kinds.items())),
+                "nearest_atm_km": nearest,
+            }
 
     def _people(self, commune: Commune, size: int, base_km: float) -> list[Person]:
         cache = self._people_cache
@@ -208,16 +214,21 @@ class PaymentCycle:
             female = rng.random() < 0.56
             birth_year = rng.randint(1930, 1968) if rng.random() < 0.8 else rng.randint(2006, 2021)
             serial = ((rank * capacity + index) * 7919 + 104_729) % CCCD_SERIALS
-            people.append(Person(
-                index=index,
-                citizen_id=make_cccd(registration, birth_year, female, serial),
-                programme=_weighted(rng, sc.programmes),
-                has_bank_account=rng.random() < adoption.bank_account_rate,
-                has_smartphone=rng.random() < adoption.smartphone_rate,
-                eid_activated=rng.random() < adoption.eid_activation_rate,
-                distance_km=round(base_km * rng.lognormvariate(0.0, 0.35)
-                                  + (0.0 if commune.is_urban else rng.uniform(0.5, 6.0)), 2),
-            ))
+            people.append(
+                Person(
+                    index=index,
+                    citizen_id=make_cccd(registration, birth_year, female, serial),
+                    programme=_weighted(rng, sc.programmes),
+                    has_bank_account=rng.random() < adoption.bank_account_rate,
+                    has_smartphone=rng.random() < adoption.smartphone_rate,
+                    eid_activated=rng.random() < adoption.eid_activation_rate,
+                    distance_km=round(
+                        base_km * rng.lognormvariate(0.0, 0.35)
+                        + (0.0 if commune.is_urban else rng.uniform(0.5, 6.0)),
+                        2,
+                    ),
+                )
+            )
         return people
 
     def propensity(self, person: Person, commune: Commune, period_index: int) -> float:
@@ -285,7 +296,8 @@ class PaymentCycle:
         for period_index, period in enumerate(sc.periods):
             roles = (
                 self._exact_roles(sizes, nearest, period_index)
-                if sc.paid_cashless is not None else None
+                if sc.paid_cashless is not None
+                else None
             )
             start = sc.starts_at + timedelta(days=30 * period_index)
             for position, (commune, size) in enumerate(zip(self.communes, sizes, strict=True)):
@@ -299,17 +311,21 @@ class PaymentCycle:
         self, commune: Commune, people: list[Person], at: datetime
     ) -> Iterator[dict[str, Any]]:
         for person in people:
-            yield self._envelope("beneficiary.enrolled", at + timedelta(seconds=person.index), {
-                "citizen_id": person.citizen_id,
-                "province_code": commune.province_code,
-                "commune_code": commune.code,
-                "programme": person.programme,
-                "since_period": self.scenario.periods[0],
-                "has_bank_account": person.has_bank_account,
-                "has_smartphone": person.has_smartphone,
-                "eid_activated": person.eid_activated,
-                "distance_to_access_point_km": person.distance_km,
-            })
+            yield self._envelope(
+                "beneficiary.enrolled",
+                at + timedelta(seconds=person.index),
+                {
+                    "citizen_id": person.citizen_id,
+                    "province_code": commune.province_code,
+                    "commune_code": commune.code,
+                    "programme": person.programme,
+                    "since_period": self.scenario.periods[0],
+                    "has_bank_account": person.has_bank_account,
+                    "has_smartphone": person.has_smartphone,
+                    "eid_activated": person.eid_activated,
+                    "distance_to_access_point_km": person.distance_km,
+                },
+            )
 
     def _cycle(
         self,
@@ -325,7 +341,8 @@ class PaymentCycle:
         # without them generate exactly what they did before these existed.
         twists = (
             self._rng("twists", period, commune.code)
-            if sc.return_rate or sc.double_payment_rate or sc.unknown_payment_rate else None
+            if sc.return_rate or sc.double_payment_rate or sc.unknown_payment_rate
+            else None
         )
         first: list[tuple[datetime, str, dict[str, Any]]] = []
         second: list[tuple[datetime, str, dict[str, Any]]] = []
@@ -335,8 +352,9 @@ class PaymentCycle:
             else:
                 role = "cash"
                 if rng.random() < self.propensity(person, commune, period_index):
-                    role = ("cashless_fails" if rng.random() < sc.cashless_failure_rate
-                            else "cashless")
+                    role = (
+                        "cashless_fails" if rng.random() < sc.cashless_failure_rate else "cashless"
+                    )
             planned: str
             if role == "cash":
                 planned = _weighted(rng, sc.cash_channels)
@@ -357,7 +375,9 @@ class PaymentCycle:
             }
             scheduled_at = start + timedelta(milliseconds=50 * person.index)
             yield self._envelope(
-                "payment.scheduled", scheduled_at, base | {"planned_channel": planned},
+                "payment.scheduled",
+                scheduled_at,
+                base | {"planned_channel": planned},
             )
             at1 = start + timedelta(days=3, seconds=rng.randint(0, 6 * 3600))
             at2 = at1 + timedelta(days=4, seconds=rng.randint(0, 6 * 3600))
@@ -378,17 +398,31 @@ class PaymentCycle:
             paid_at: datetime | None = None
             if paid is not None:
                 attempt, paid_at, queue = (2, at2, second) if failures else (1, at1, first)
-                queue.append((paid_at, "payment.succeeded", base | {
-                    "channel": paid, "provider": rng.choice(PROVIDERS[paid]), "attempt": attempt,
-                }))
+                queue.append(
+                    (
+                        paid_at,
+                        "payment.succeeded",
+                        base
+                        | {
+                            "channel": paid,
+                            "provider": rng.choice(PROVIDERS[paid]),
+                            "attempt": attempt,
+                        },
+                    )
+                )
                 standing.append((paid, sc.amount_vnd[person.programme]))
             returned = 0
             if twists is not None:
                 paid_at, returned = self._twist(twists, person, base, paid_at, standing, second)
             self.truth.add_beneficiary(
-                period, commune.province_code, commune.code, person.programme,
-                standing=standing, cashless_channels=frozenset(sc.cashless_channels),
-                failure_reasons=failures, returned=returned,
+                period,
+                commune.province_code,
+                commune.code,
+                person.programme,
+                standing=standing,
+                cashless_channels=frozenset(sc.cashless_channels),
+                failure_reasons=failures,
+                returned=returned,
                 seconds_to_pay=(
                     (paid_at - scheduled_at) // timedelta(seconds=1) if paid_at else None
                 ),
@@ -416,29 +450,59 @@ class PaymentCycle:
         channel, amount = standing[0]
         if rng.random() < sc.return_rate:
             returned_at = paid_at + timedelta(days=2, seconds=rng.randint(0, 3600))
-            queue.append((returned_at, "payment.returned", base | {
-                "channel": channel, "reason": rng.choice(
-                    ("account_closed_after_credit", "wrong_beneficiary", "reversed_by_bank")
-                ),
-            }))
+            queue.append(
+                (
+                    returned_at,
+                    "payment.returned",
+                    base
+                    | {
+                        "channel": channel,
+                        "reason": rng.choice(
+                            ("account_closed_after_credit", "wrong_beneficiary", "reversed_by_bank")
+                        ),
+                    },
+                )
+            )
             standing.clear()
             if rng.random() >= sc.repay_after_return_rate:
                 return None, 1
-            again = ("bank_account" if person.has_bank_account
-                     else "e_wallet" if person.has_smartphone else channel)
+            again = (
+                "bank_account"
+                if person.has_bank_account
+                else "e_wallet"
+                if person.has_smartphone
+                else channel
+            )
             repaid_at = returned_at + timedelta(days=1, seconds=rng.randint(0, 3600))
-            queue.append((repaid_at, "payment.succeeded", base | {
-                "payment_id": f"{base['payment_id']}-r", "channel": again,
-                "provider": rng.choice(PROVIDERS[again]), "attempt": 3,
-            }))
+            queue.append(
+                (
+                    repaid_at,
+                    "payment.succeeded",
+                    base
+                    | {
+                        "payment_id": f"{base['payment_id']}-r",
+                        "channel": again,
+                        "provider": rng.choice(PROVIDERS[again]),
+                        "attempt": 3,
+                    },
+                )
+            )
             standing.append((again, amount))
             return repaid_at, 1
         if rng.random() < sc.double_payment_rate:
-            queue.append((paid_at + timedelta(days=1, seconds=rng.randint(0, 3600)),
-                          "payment.succeeded", base | {
-                "payment_id": f"{base['payment_id']}-d", "channel": channel,
-                "provider": rng.choice(PROVIDERS[channel]), "attempt": 1,
-            }))
+            queue.append(
+                (
+                    paid_at + timedelta(days=1, seconds=rng.randint(0, 3600)),
+                    "payment.succeeded",
+                    base
+                    | {
+                        "payment_id": f"{base['payment_id']}-d",
+                        "channel": channel,
+                        "provider": rng.choice(PROVIDERS[channel]),
+                        "attempt": 1,
+                    },
+                )
+            )
             standing.append((channel, amount))
         return paid_at, 0
 
@@ -451,20 +515,36 @@ class PaymentCycle:
         if roster_size + extra > capacity:
             raise ValueError(f"too many beneficiaries in commune {commune.code} for unique CCCDs")
         serial = ((rank * capacity + capacity - extra) * 7919 + 104_729) % CCCD_SERIALS
-        citizen_id = make_cccd(commune.province_code if self.scenario.region.cccd_province_code
-                               is None else self.scenario.region.cccd_province_code,
-                               1950, False, serial)
+        citizen_id = make_cccd(
+            commune.province_code
+            if self.scenario.region.cccd_province_code is None
+            else self.scenario.region.cccd_province_code,
+            1950,
+            False,
+            serial,
+        )
         self.truth.add_unknown_payment(
             base["period"], commune.province_code, commune.code, base["programme"]
         )
-        return at, "payment.succeeded", base | {
-            "payment_id": f"{base['payment_id']}-u{extra}", "citizen_id": citizen_id,
-            "channel": "commune_cash", "provider": PROVIDERS["commune_cash"][0], "attempt": 1,
-        }
+        return (
+            at,
+            "payment.succeeded",
+            base
+            | {
+                "payment_id": f"{base['payment_id']}-u{extra}",
+                "citizen_id": citizen_id,
+                "channel": "commune_cash",
+                "provider": PROVIDERS["commune_cash"][0],
+                "attempt": 1,
+            },
+        )
 
     @staticmethod
     def _failed(
         base: dict[str, Any], channel: str, reason: str, attempt: int, at: datetime
     ) -> tuple[datetime, str, dict[str, Any]]:
-        return at, "payment.failed", base | {"channel": channel, "reason": reason,
-                                              "attempt": attempt}
+        return (
+            at,
+            "payment.failed",
+            base | {"channel": channel, "reason": reason, "attempt": attempt},
+        )

@@ -76,7 +76,8 @@ class GroundTruth:
     ) -> None:
         """Record a payment to someone who was not due one in `period`."""
         self._rows[(period, province_code, commune_code, programme)][
-            "beneficiaries_paid_unknown"] += 1
+            "beneficiaries_paid_unknown"
+        ] += 1
 
     def _rollup(self, width: int) -> list[dict[str, Any]]:
         names = ("period", "province_code", "commune_code", "programme")[:width]
@@ -89,11 +90,14 @@ class GroundTruth:
         for key, counts in sorted(merged.items()):
             row: dict[str, Any] = dict(zip(names, key, strict=True))
             row.update({f: counts[f] for f in COUNT_FIELDS + EXTRA_FIELDS})
-            for prefix, name in (("payments", "payments_by_channel"),
-                                 ("amount_vnd", "amount_paid_vnd"),
-                                 ("failed", "failures_by_reason")):
+            for prefix, name in (
+                ("payments", "payments_by_channel"),
+                ("amount_vnd", "amount_paid_vnd"),
+                ("failed", "failures_by_reason"),
+            ):
                 row[name] = {
-                    k.split(":", 1)[1]: v for k, v in sorted(counts.items())
+                    k.split(":", 1)[1]: v
+                    for k, v in sorted(counts.items())
                     if k.startswith(prefix + ":")
                 }
             ordered = sorted(waits[key])

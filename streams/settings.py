@@ -118,11 +118,13 @@ class Settings(BaseSettings):
         "next batch while the worker merges the current one; 0 ingests in the worker.",
     )
     ledger_cache_rows: int = Field(
-        50_000, ge=0, description="Ledger rows of recently touched commune-periods a worker "
+        50_000,
+        ge=0,
+        description="Ledger rows of recently touched commune-periods a worker "
         "keeps (LRU, streams/storage/folded_cache.py), each checked against the ledger's "
         "fingerprint "
         "before use, so unchanged or only self-extended commune-periods are not read again; "
-        "about 0.55 KB a row (50,000: about 28 MB); 0 reads every touched commune-period."
+        "about 0.55 KB a row (50,000: about 28 MB); 0 reads every touched commune-period.",
     )
     worker_gc_thresholds: tuple[int, int, int] = Field(
         (50_000, 20, 100),
@@ -150,13 +152,17 @@ class Settings(BaseSettings):
         "acknowledged (it is down or restarting) before it stops with an error.",
     )
     embedded_workers: int = Field(
-        1, ge=1, le=64, description="Worker processes of an embedded run or service "
+        1,
+        ge=1,
+        le=64,
+        description="Worker processes of an embedded run or service "
         "(`run`/`serve --workers N`): with more than one, N ingest workers and one store "
-        "agent that owns the chDB directory (docs/workers.md)."
+        "agent that owns the chDB directory (docs/workers.md).",
     )
     worker_role: Literal["all", "ingest", "store"] = Field(
-        "all", description="What a worker process does: all (server mode, one embedded "
-        "worker), ingest or store (set by the embedded run for --workers N)."
+        "all",
+        description="What a worker process does: all (server mode, one embedded "
+        "worker), ingest or store (set by the embedded run for --workers N).",
     )
     broker_session_timeout_s: float = Field(10.0, description="Consumer group session timeout.")
     broker_heartbeat_interval_s: float = Field(

@@ -77,6 +77,7 @@ class ProgressObserver:
 
 # --- run / demo -----------------------------------------------------------------------------
 
+
 def _settings(args: argparse.Namespace) -> Settings:
     """Settings from the environment, with the command's --file-events, --key and --lang."""
     settings = Settings().model_copy(update={"language": i18n.current().code})
@@ -95,12 +96,16 @@ def _data_dir_settings(data_dir: Path) -> Settings:
     """Settings that read the chDB data an embedded run kept in `data_dir`."""
     chdb_path = data_dir / "chdb"
     if not chdb_path.is_dir():
-        raise InputError(_("{data_dir} holds no chDB data (expected {chdb_path})").format(
-            data_dir=data_dir, chdb_path=chdb_path))
+        raise InputError(
+            _("{data_dir} holds no chDB data (expected {chdb_path})").format(
+                data_dir=data_dir, chdb_path=chdb_path
+            )
+        )
     return Settings().model_copy(update={"clickhouse_url": None, "chdb_path": chdb_path})
 
 
 # --- targets --------------------------------------------------------------------------------
+
 
 def _store_settings(args: argparse.Namespace) -> Settings:
     return _data_dir_settings(Path(args.data_dir)) if args.data_dir else Settings()

@@ -198,10 +198,16 @@ def import_server(
 
 # --- import ---------------------------------------------------------------------------------
 
+
 def cmd_import(args: argparse.Namespace) -> int:
     request = ImportRequest(
-        Path(args.file), args.kind, Path(args.mapping) if args.mapping else None, args.sheet,
-        Path(args.data_dir) if args.data_dir else None, args.errors)
+        Path(args.file),
+        args.kind,
+        Path(args.mapping) if args.mapping else None,
+        args.sheet,
+        Path(args.data_dir) if args.data_dir else None,
+        args.errors,
+    )
     with _progress() as progress:
         observer = ProgressObserver(progress)
         run = import_embedded if request.data_dir else import_server

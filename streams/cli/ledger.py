@@ -44,16 +44,20 @@ def cmd_lookup(args: argparse.Namespace) -> int:
         if key is None and args.data_dir and (Path(args.data_dir) / KEY_FILE).is_file():
             key = SecretStr((Path(args.data_dir) / KEY_FILE).read_text().strip())
         if key is None:
-            raise InputError(_("lookup needs the pseudonym key: set PSEUDONYM_KEY (or use "
-                               "--data-dir of an embedded run, which keeps its own key)"))
-        text = (getpass.getpass("CCCD: ") if sys.stdin.isatty() else sys.stdin.readline())
-        pseudonym, events = lookup(store, Pseudonymizer(key.get_secret_value().encode()),
-                                   read_cccd(text))
+            raise InputError(
+                _(
+                    "lookup needs the pseudonym key: set PSEUDONYM_KEY (or use "
+                    "--data-dir of an embedded run, which keeps its own key)"
+                )
+            )
+        text = getpass.getpass("CCCD: ") if sys.stdin.isatty() else sys.stdin.readline()
+        pseudonym, events = lookup(
+            store, Pseudonymizer(key.get_secret_value().encode()), read_cccd(text)
+        )
     finally:
         store.close()
     if args.format == "json":
-        sys.stdout.write(orjson.dumps({"beneficiary": pseudonym, "events": events}).decode()
-                         + "\n")
+        sys.stdout.write(orjson.dumps({"beneficiary": pseudonym, "events": events}).decode() + "\n")
         return 0
     print_wide(out, lookup_table(pseudonym, events))
     return 0

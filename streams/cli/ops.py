@@ -102,10 +102,16 @@ class GroupLag:
         try:
             if not self._probes:
                 self._probes = [
-                    LagProbe(s.kafka_bootstrap_servers, group, topic,
-                             exact_end=s.broker_exact_end_offsets)
-                    for group, topic in ((s.app_id, s.events_topic),
-                                         (s.store_group, s.accepted_topic))
+                    LagProbe(
+                        s.kafka_bootstrap_servers,
+                        group,
+                        topic,
+                        exact_end=s.broker_exact_end_offsets,
+                    )
+                    for group, topic in (
+                        (s.app_id, s.events_topic),
+                        (s.store_group, s.accepted_topic),
+                    )
                 ]
             # The events topic first: once it is committed, every forward is in the
             # accepted topic, whose end is read after.
@@ -349,9 +355,13 @@ def _worker_count(text: str) -> int:
 def add_workers_option(command: argparse.ArgumentParser) -> None:
     """`--workers N` of `run` and `serve` (docs/workers.md)."""
     command.add_argument(
-        "--workers", type=_worker_count, default=None, metavar="N",
+        "--workers",
+        type=_worker_count,
+        default=None,
+        metavar="N",
         help="worker processes (default EMBEDDED_WORKERS, 1); with 2 or more, N ingest "
-        "workers in one consumer group and one store agent that owns the data dir")
+        "workers in one consumer group and one store agent that owns the data dir",
+    )
 
 
 def add_serve_parser(sub: Any) -> argparse.ArgumentParser:

@@ -10,6 +10,7 @@ from streams.settings import Settings
 
 # --- server mode ----------------------------------------------------------------------------
 
+
 def cmd_worker(args: argparse.Namespace) -> int:
     from streams.pipeline.worker import run_worker
 
@@ -29,8 +30,11 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     finally:
         store.close()
     target = settings.clickhouse_url or f"chDB at {settings.chdb_path}"
-    out.print(_("migrated {target}: applied {files}").format(
-        target=target, files=", ".join(applied) or _("nothing (up to date)")))
+    out.print(
+        _("migrated {target}: applied {files}").format(
+            target=target, files=", ".join(applied) or _("nothing (up to date)")
+        )
+    )
     return 0
 
 

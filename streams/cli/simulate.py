@@ -23,6 +23,7 @@ from streams.i18n import _
 
 # --- simulate -------------------------------------------------------------------------------
 
+
 def _simulate_to(
     scenario: Scenario,
     seed: int,
@@ -73,8 +74,9 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             cycle = _simulate_to(scenario, args.seed, Path(args.out), progress, faults)
     else:
         cycle = PaymentCycle(scenario, args.seed)
-        write_lines(FaultInjector(faults, args.seed, cycle.truth).lines(cycle.events()),
-                    sys.stdout.buffer)
+        write_lines(
+            FaultInjector(faults, args.seed, cycle.truth).lines(cycle.events()), sys.stdout.buffer
+        )
         sys.stdout.flush()
     if args.truth:
         Path(args.truth).write_bytes(
@@ -99,9 +101,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
         info = ServiceInfo.read(Path(args.data_dir))
         if info is None:
-            raise InputError(_("no service is running for {data_dir}; start it with "
-                               "`welfare-monitor serve --data-dir {data_dir}`").format(
-                                   data_dir=args.data_dir))
+            raise InputError(
+                _(
+                    "no service is running for {data_dir}; start it with "
+                    "`welfare-monitor serve --data-dir {data_dir}`"
+                ).format(data_dir=args.data_dir)
+            )
         settings = served_settings(settings, info)
     input_path = Path(args.input) if args.input else None
     total = count_events(input_path) if input_path else None
@@ -114,26 +119,37 @@ def cmd_replay(args: argparse.Namespace) -> int:
             from streams.cli.ops import scenario_lines, write_truth
 
             cycle, faults = scenario_lines(args)
-            sent = produce_lines(settings, faults.lines(cycle.events()), None, observer,
-                                 args.speed)
+            sent = produce_lines(settings, faults.lines(cycle.events()), None, observer, args.speed)
             if args.truth:
                 write_truth(cycle, Path(args.truth))
     lang = i18n.current()
-    out.print(_("replayed {events} events in {messages} messages to {topic}").format(
-        events=lang.number(sent.lines), messages=lang.number(sent.messages),
-        topic=settings.events_topic))
+    out.print(
+        _("replayed {events} events in {messages} messages to {topic}").format(
+            events=lang.number(sent.lines),
+            messages=lang.number(sent.messages),
+            topic=settings.events_topic,
+        )
+    )
     if args.truth:
         out.print(_("ground truth written to {path}").format(path=args.truth), markup=False)
     if sent.oversize:
         lines = ", ".join(str(n) for n in sent.oversize[:10])
-        err.print(_("dead-lettered as oversize (too big to send): line {lines}").format(
-                      lines=lines)
-                  + (" ..." if len(sent.oversize) > 10 else ""), markup=False, highlight=False)
+        err.print(
+            _("dead-lettered as oversize (too big to send): line {lines}").format(lines=lines)
+            + (" ..." if len(sent.oversize) > 10 else ""),
+            markup=False,
+            highlight=False,
+        )
     if sent.objects == 0:
-        err.print(_("error:") + " " + _(
-            "no line of {path} is an event (none of its {lines} lines is a JSON object); "
-            "the worker dead-letters them all").format(
-                path=input_path, lines=i18n.current().number(sent.lines)),
-                  markup=False, highlight=False)
+        err.print(
+            _("error:")
+            + " "
+            + _(
+                "no line of {path} is an event (none of its {lines} lines is a JSON object); "
+                "the worker dead-letters them all"
+            ).format(path=input_path, lines=i18n.current().number(sent.lines)),
+            markup=False,
+            highlight=False,
+        )
         return 1
     return 0

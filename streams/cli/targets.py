@@ -134,10 +134,15 @@ TARGET_SOURCES = {"commune": N_("own"), "province": N_("province's"), "global": 
 
 def cmd_targets_import(args: argparse.Namespace) -> int:
     loaded, alerts = import_targets(_store_settings(args), args.file, args.scenario)
-    out.print(_("loaded {n} targets; behind_target alerts: {holding} active ({raised} raised, "
-                "{cleared} cleared)").format(n=loaded, holding=alerts.holding,
-                                            raised=len(alerts.raised),
-                                            cleared=len(alerts.cleared)), markup=False)
+    out.print(
+        _(
+            "loaded {n} targets; behind_target alerts: {holding} active ({raised} raised, "
+            "{cleared} cleared)"
+        ).format(
+            n=loaded, holding=alerts.holding, raised=len(alerts.raised), cleared=len(alerts.cleared)
+        ),
+        markup=False,
+    )
     return 0
 
 

@@ -23,12 +23,22 @@ def merge_access_point(
 ) -> dict[str, Any] | None:
     """The access point's record after the event, or None when the event changes nothing."""
     at = access_version(event_type, occurred_ms)
-    record = dict(current or {
-        "access_point_id": payload["access_point_id"], "kind": "", "operator": "",
-        "latitude": 0.0, "longitude": 0.0, "province_code": payload["province_code"],
-        "commune_code": payload["commune_code"], "is_open": 0,
-        "described_at": -1, "state_at": -1, "version": 0,
-    })
+    record = dict(
+        current
+        or {
+            "access_point_id": payload["access_point_id"],
+            "kind": "",
+            "operator": "",
+            "latitude": 0.0,
+            "longitude": 0.0,
+            "province_code": payload["province_code"],
+            "commune_code": payload["commune_code"],
+            "is_open": 0,
+            "described_at": -1,
+            "state_at": -1,
+            "version": 0,
+        }
+    )
     changed = False
     if event_type != "access_point.closed" and at > record["described_at"]:
         record.update({f: payload[f] for f in FIELDS}, described_at=at)

@@ -62,11 +62,17 @@ class Alert:
     def row(self, version: int, at: Any) -> dict[str, Any]:
         """The alerts-table row."""
         return {
-            "kind": self.kind, "period": self.commune.period,
+            "kind": self.kind,
+            "period": self.commune.period,
             "province_code": self.commune.province_code,
-            "commune_code": self.commune.commune_code, "subject": self.subject,
-            "active": int(self.active), "value": self.value, "threshold": self.threshold,
-            "message": self.message, "version": version, "raised_at": at,
+            "commune_code": self.commune.commune_code,
+            "subject": self.subject,
+            "active": int(self.active),
+            "value": self.value,
+            "threshold": self.threshold,
+            "message": self.message,
+            "version": version,
+            "raised_at": at,
         }
 
 
@@ -79,15 +85,18 @@ def low_rate(commune: CommuneId, stats: Stats, rules: AlertRules) -> Alert:
     rate = stats.cashless_rate or 0.0
     active = stats.beneficiaries_due >= rules.min_due and rate < rules.cashless_target
     return Alert(
-        LOW_RATE, commune, "", active, rate, rules.cashless_target,
+        LOW_RATE,
+        commune,
+        "",
+        active,
+        rate,
+        rules.cashless_target,
         f"{stats.beneficiaries_paid_cashless} / {stats.beneficiaries_due} paid cashless "
         f"({_pct(rate)}), target {_pct(rules.cashless_target)}",
     )
 
 
-def rate_drop(
-    commune: CommuneId, stats: Stats, previous: Stats | None, rules: AlertRules
-) -> Alert:
+def rate_drop(commune: CommuneId, stats: Stats, previous: Stats | None, rules: AlertRules) -> Alert:
     """Cashless rate at least `drop_points` under the previous period's."""
     rate, before = stats.cashless_rate, previous.cashless_rate if previous else None
     drop = (before - rate) if rate is not None and before is not None else 0.0
@@ -97,7 +106,12 @@ def rate_drop(
         and drop >= rules.drop_points
     )
     return Alert(
-        RATE_DROP, commune, "", active, drop, rules.drop_points,
+        RATE_DROP,
+        commune,
+        "",
+        active,
+        drop,
+        rules.drop_points,
         f"cashless rate {_pct(rate or 0.0)} against {_pct(before or 0.0)} in "
         f"{commune.previous().period}",
     )
@@ -106,13 +120,27 @@ def rate_drop(
 def beneficiary_alerts(commune: CommuneId, stats: Stats) -> list[Alert]:
     """Paid-twice and unknown-beneficiary alerts that hold now, one per beneficiary."""
     out = [
-        Alert(PAID_TWICE, commune, who, True, 2.0, 1.0,
-              f"two or more payments stand for one beneficiary in {commune.period}")
+        Alert(
+            PAID_TWICE,
+            commune,
+            who,
+            True,
+            2.0,
+            1.0,
+            f"two or more payments stand for one beneficiary in {commune.period}",
+        )
         for who in sorted(stats.paid_twice_subjects)
     ]
     out += [
-        Alert(UNKNOWN_BENEFICIARY, commune, who, True, 1.0, 0.0,
-              f"paid in {commune.period} but not due a payment there")
+        Alert(
+            UNKNOWN_BENEFICIARY,
+            commune,
+            who,
+            True,
+            1.0,
+            0.0,
+            f"paid in {commune.period} but not due a payment there",
+        )
         for who in sorted(stats.unknown_subjects)
     ]
     return out
@@ -129,10 +157,18 @@ def behind_target(
     active = (
         due >= rules.min_due and needed > 0 and days_left is not None and days_left <= warn_days
     )
-    when = "past the deadline" if days_left is not None and days_left < 0 else (
-        f"{days_left} days to the deadline" if days_left is not None else "no deadline")
+    when = (
+        "past the deadline"
+        if days_left is not None and days_left < 0
+        else (f"{days_left} days to the deadline" if days_left is not None else "no deadline")
+    )
     return Alert(
-        BEHIND_TARGET, commune, "", active, rate, target,
+        BEHIND_TARGET,
+        commune,
+        "",
+        active,
+        rate,
+        target,
         f"{progress['beneficiaries_paid_cashless']} / {due} paid cashless ({_pct(rate)}), "
         f"target {_pct(target)} ({progress['target_source']}): {needed} more needed, {when}",
     )
@@ -141,5 +177,6 @@ def behind_target(
 def cleared(alert_key: str) -> Alert:
     """The clearing state of a previously raised alert, from its key."""
     kind, period, province, commune, subject = alert_key.split("|", 4)
-    return Alert(kind, CommuneId(period, int(province), int(commune)), subject, False, 0.0, 0.0,
-                 "cleared")
+    return Alert(
+        kind, CommuneId(period, int(province), int(commune)), subject, False, 0.0, 0.0, "cleared"
+    )

@@ -69,10 +69,18 @@ class Ingested:
             return None
         p = self.payload
         return PaymentFact(
-            self.event_id, self.event_type, p["period"], p["programme"], p["beneficiary"],
-            p["province_code"], p["commune_code"],
+            self.event_id,
+            self.event_type,
+            p["period"],
+            p["programme"],
+            p["beneficiary"],
+            p["province_code"],
+            p["commune_code"],
             p.get("channel") or p.get("planned_channel") or "",
-            self.occurred_ms, p["amount_vnd"], p.get("reason", ""), p.get("attempt", 0),
+            self.occurred_ms,
+            p["amount_vnd"],
+            p.get("reason", ""),
+            p.get("attempt", 0),
             p.get("payment_id", ""),
         )
 
@@ -164,9 +172,7 @@ def ingest_event(event: Any, pseudonymize: Pseudonymizer, arrival: Arrival) -> I
     return Ingested(event["event_id"], event["event_type"], occurred_ms, payload)
 
 
-def ingest(
-    raw: bytes | None, pseudonymize: Pseudonymizer, now: datetime | None = None
-) -> Ingested:
+def ingest(raw: bytes | None, pseudonymize: Pseudonymizer, now: datetime | None = None) -> Ingested:
     """Turn a one-event message into an Ingested event or raise Rejected with a reason."""
     events, is_file = unpack(raw)
     if is_file:
@@ -187,8 +193,9 @@ class Rejection:
 MessageResult = tuple[bool, list[PaymentFact | Ingested | Rejection]]
 
 
-def ingest_message(value: bytes | None, pseudonymize: Pseudonymizer,
-                   arrival: Arrival) -> MessageResult:
+def ingest_message(
+    value: bytes | None, pseudonymize: Pseudonymizer, arrival: Arrival
+) -> MessageResult:
     """Ingest a message: a payment fact per payment event, the validated event for other
     types, and a Rejection (never the citizen ID) per bad event, in order."""
     try:

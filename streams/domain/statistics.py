@@ -71,8 +71,15 @@ class CommuneId:
 
 def entry_of(fact: PaymentFact) -> Entry:
     """The record entry of one payment event."""
-    return [fact.event_id, fact.occurred_ms, KINDS[fact.event_type], fact.channel,
-            fact.amount_vnd, fact.reason, fact.attempt]
+    return [
+        fact.event_id,
+        fact.occurred_ms,
+        KINDS[fact.event_type],
+        fact.channel,
+        fact.amount_vnd,
+        fact.reason,
+        fact.attempt,
+    ]
 
 
 class Status(NamedTuple):
@@ -137,8 +144,9 @@ def status_of(record: Mapping[str, Any]) -> Status:
         seconds = max(0, (min(ms for ms, _, _ in standing) - scheduled_ms) // 1000)
     if len(failures) > 1:
         failures.sort()
-    return Status(record["p"], scheduled_ms is not None, tuple(standing), tuple(failures),
-                  returned, seconds)
+    return Status(
+        record["p"], scheduled_ms is not None, tuple(standing), tuple(failures), returned, seconds
+    )
 
 
 @dataclass(slots=True)
@@ -199,9 +207,11 @@ class Stats:
         self.beneficiaries_paid_twice += other.beneficiaries_paid_twice
         self.beneficiaries_paid_unknown += other.beneficiaries_paid_unknown
         self.payments_returned += other.payments_returned
-        for mine, theirs in ((self.payments_by_channel, other.payments_by_channel),
-                             (self.amount_by_channel, other.amount_by_channel),
-                             (self.failures_by_reason, other.failures_by_reason)):
+        for mine, theirs in (
+            (self.payments_by_channel, other.payments_by_channel),
+            (self.amount_by_channel, other.amount_by_channel),
+            (self.failures_by_reason, other.failures_by_reason),
+        ):
             for key, value in theirs.items():
                 mine[key] = mine.get(key, 0) + value
         self.seconds_to_pay.extend(other.seconds_to_pay)

@@ -281,11 +281,16 @@ def run_bench(
             on_stage("pipeline (fresh worker until every event is in ClickHouse)")
             pipeline_s, rss = _run_worker(settings, paths, messages, observer)
             on_stage("pipeline with --workers 2 (a fresh group and store, same topic)")
-            two = settings.model_copy(update={
-                "app_id": f"{settings.app_id}-workers-2", "embedded_workers": 2,
-                "chdb_path": data_dir / "workers-2" / "chdb"})
-            workers_2_s, _ = _run_worker(two, EmbeddedRun(data_dir / "workers-2"), messages,
-                                         observer)
+            two = settings.model_copy(
+                update={
+                    "app_id": f"{settings.app_id}-workers-2",
+                    "embedded_workers": 2,
+                    "chdb_path": data_dir / "workers-2" / "chdb",
+                }
+            )
+            workers_2_s, _ = _run_worker(
+                two, EmbeddedRun(data_dir / "workers-2"), messages, observer
+            )
         timings, history_s = history_and_queries(settings, history_months, on_stage)
         on_stage("SQL reference (chDB, one statement over the event file)")
         reference = sql_reference(events_path, secrets.token_bytes(32))

@@ -54,8 +54,16 @@ class EmbeddedBroker:
             raise BrokerError(f"port {self.port} on {self.host} is taken; pick another or omit it")
         url = f"tcp://{self.bootstrap_servers}"
         self._process = spawn(
-            [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/"],
+            [
+                binary,
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+            ],
             self.log_path,
         )
         deadline = time.monotonic() + timeout_s

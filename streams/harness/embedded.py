@@ -120,8 +120,10 @@ def data_dir_key(data_dir: Path) -> SecretStr:
                 f.write(Pseudonymizer.ephemeral_key_secret().get_secret_value())
         return SecretStr(path.read_text().strip())
     except OSError as e:
-        raise InputError(f"cannot read or create the pseudonym key {path}: "
-                         f"{e.strerror or e}; check the data dir's permissions") from e
+        raise InputError(
+            f"cannot read or create the pseudonym key {path}: "
+            f"{e.strerror or e}; check the data dir's permissions"
+        ) from e
 
 
 def embedded_settings(base: Settings, data_dir: Path, bootstrap_servers: str) -> Settings:
@@ -190,7 +192,9 @@ def produce_lines(
         observer.advanced("produce", sent)
 
     with EventProducer(
-        settings.kafka_bootstrap_servers, settings.events_topic, settings.replay_file_events,
+        settings.kafka_bootstrap_servers,
+        settings.events_topic,
+        settings.replay_file_events,
         key=settings.replay_key,
         delivery_timeout_s=settings.replay_delivery_timeout_s,
     ) as producer:
@@ -221,8 +225,9 @@ class WorkerHandle:
     under-reports them (see `embedded_settings`).
     """
 
-    def __init__(self, settings: Settings, paths: EmbeddedRun, log_path: Path | None = None
-                 ) -> None:
+    def __init__(
+        self, settings: Settings, paths: EmbeddedRun, log_path: Path | None = None
+    ) -> None:
         self.settings = settings
         self.paths = paths
         self.log_path = log_path or paths.worker_log
@@ -233,8 +238,11 @@ class WorkerHandle:
     def start(self) -> None:
         """Start a worker process (applying migrations first)."""
         self.settings.faust_datadir.parent.mkdir(parents=True, exist_ok=True)
-        self.process = spawn(python_module_args("streams", "worker", "--migrate"),
-                             self.log_path, worker_env(self.settings))
+        self.process = spawn(
+            python_module_args("streams", "worker", "--migrate"),
+            self.log_path,
+            worker_env(self.settings),
+        )
         self.starts += 1
 
     def kill(self) -> None:
@@ -259,8 +267,11 @@ class WorkerHandle:
     def committed(self) -> int:
         """Sum of the group's committed offsets on the events topic."""
         if self._probe is None:
-            self._probe = LagProbe(self.settings.kafka_bootstrap_servers, self.settings.app_id,
-                                   self.settings.events_topic)
+            self._probe = LagProbe(
+                self.settings.kafka_bootstrap_servers,
+                self.settings.app_id,
+                self.settings.events_topic,
+            )
         return self._probe.offsets()[0]
 
     def wait_until(
@@ -277,7 +288,8 @@ class WorkerHandle:
             if self.process is None or self.process.poll() is not None:
                 code = None if self.process is None else self.process.returncode
                 raise PipelineError(
-                    f"the worker exited with code {code}; last log lines:\n{self.log()}")
+                    f"the worker exited with code {code}; last log lines:\n{self.log()}"
+                )
             done = self.committed()
             if on_progress is not None:
                 on_progress(done)
@@ -288,7 +300,8 @@ class WorkerHandle:
             elif time.monotonic() - last_change > stall_timeout_s:
                 raise PipelineError(
                     f"no progress for {stall_timeout_s:.0f}s ({done} messages processed); "
-                    f"see {self.log_path}")
+                    f"see {self.log_path}"
+                )
             time.sleep(poll_s)
 
 
@@ -335,15 +348,20 @@ class EmbeddedPipeline:
                 broker.start()
             settings = embedded_settings(self.base, data_dir, broker.bootstrap_servers)
             if self.base.pseudonym_key is None:
-                self.observer.notice(_(
-                    "PSEUDONYM_KEY is not set: citizen IDs are pseudonymised with the data "
-                    "dir's own key ({path}); keep it with the data."
-                ).format(path=data_dir / KEY_FILE))
+                self.observer.notice(
+                    _(
+                        "PSEUDONYM_KEY is not set: citizen IDs are pseudonymised with the data "
+                        "dir's own key ({path}); keep it with the data."
+                    ).format(path=data_dir / KEY_FILE)
+                )
             ensure_topics(settings.kafka_bootstrap_servers, settings.topic_layout())
             worker = WorkerGroup(settings, run_paths)
             worker.start()
-            self.observer.notice(_("live page: {url} (open it to watch the counts climb)").format(
-                url=f"http://{settings.web_host}:{settings.web_port}/"))
+            self.observer.notice(
+                _("live page: {url} (open it to watch the counts climb)").format(
+                    url=f"http://{settings.web_host}:{settings.web_port}/"
+                )
+            )
             if produce:
                 self.produced = (
                     produce_lines(settings, lines, total, self.observer)

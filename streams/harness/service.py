@@ -91,8 +91,9 @@ class EmbeddedService:
     """Broker, workers (`EMBEDDED_WORKERS`, streams/harness/workers.py) and live page for one data
     dir; a context manager. With `broker`, that running broker is used and left running."""
 
-    def __init__(self, data_dir: Path, base: Settings | None = None,
-                 broker: RunningBroker | None = None) -> None:
+    def __init__(
+        self, data_dir: Path, base: Settings | None = None, broker: RunningBroker | None = None
+    ) -> None:
         self.data_dir = data_dir
         self.base = base or Settings()
         self.paths = EmbeddedRun(data_dir)
@@ -170,8 +171,7 @@ class EmbeddedService:
         for worker in self.workers.dead():
             if self.worker_restarts >= MAX_WORKER_RESTARTS * len(self.workers.handles):
                 raise PipelineError(
-                    _("the worker died {n} times; last log lines:").format(
-                        n=self.worker_restarts)
+                    _("the worker died {n} times; last log lines:").format(n=self.worker_restarts)
                     + f"\n{worker.log()}"
                 )
             self.worker_restarts += 1

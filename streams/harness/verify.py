@@ -17,10 +17,17 @@ from streams.domain.statistics import CommuneId
 from streams.storage.queries import Results
 
 FIELDS = (
-    "beneficiaries_due", "beneficiaries_paid", "beneficiaries_paid_cashless",
-    "beneficiaries_paid_twice", "beneficiaries_paid_unknown", "payments_returned",
-    "payments_by_channel", "amount_paid_vnd", "failures_by_reason",
-    "seconds_to_pay_p50", "seconds_to_pay_p90",
+    "beneficiaries_due",
+    "beneficiaries_paid",
+    "beneficiaries_paid_cashless",
+    "beneficiaries_paid_twice",
+    "beneficiaries_paid_unknown",
+    "payments_returned",
+    "payments_by_channel",
+    "amount_paid_vnd",
+    "failures_by_reason",
+    "seconds_to_pay_p50",
+    "seconds_to_pay_p90",
 )
 LEVELS = (
     ("nation", "periods", ("period",)),
@@ -49,8 +56,13 @@ class Difference:
 
     def to_json(self) -> dict[str, Any]:
         """Language-neutral form for `verify --format json`."""
-        return {"level": self.level, "key": self.key, "field": self.field,
-                "expected": self.expected, "found": self.found}
+        return {
+            "level": self.level,
+            "key": self.key,
+            "field": self.field,
+            "expected": self.expected,
+            "found": self.found,
+        }
 
 
 def _diff_rows(
@@ -69,9 +81,7 @@ def _diff_rows(
                 problems.append(
                     Difference(level, str(key), name, expected.get(name), row.get(name))
                 )
-    problems.extend(
-        Difference(level, str(key), "", "absent", "not in the truth") for key in by_key
-    )
+    problems.extend(Difference(level, str(key), "", "absent", "not in the truth") for key in by_key)
     return problems
 
 
@@ -110,9 +120,7 @@ def expected_coverage(truth: Mapping[str, Any]) -> list[tuple[int, float]]:
     return sorted(out, key=lambda t: (-t[1], t[0]))
 
 
-def differences(
-    results: Results, truth: Mapping[str, Any], rules: AlertRules
-) -> list[Difference]:
+def differences(results: Results, truth: Mapping[str, Any], rules: AlertRules) -> list[Difference]:
     """Every difference between `results` and `truth`, level by level; empty when they agree."""
     problems: list[Difference] = []
     for attr, truth_key, keys in LEVELS:
@@ -121,8 +129,9 @@ def differences(
     want_dead = truth["malformed_by_class"]
     for cls in sorted(set(dead) | set(want_dead)):
         if dead.get(cls, 0) != want_dead.get(cls, 0):
-            problems.append(Difference("dead_letters", cls, "events", want_dead.get(cls, 0),
-                                       dead.get(cls, 0)))
+            problems.append(
+                Difference("dead_letters", cls, "events", want_dead.get(cls, 0), dead.get(cls, 0))
+            )
     got_alerts = dict.fromkeys((LOW_RATE, RATE_DROP, PAID_TWICE, UNKNOWN_BENEFICIARY), 0)
     for a in results.alerts:
         if a["kind"] in got_alerts:  # behind_target depends on targets, not in the truth
@@ -130,14 +139,22 @@ def differences(
     want_alerts = expected_alerts(truth, rules)
     for kind in sorted(want_alerts):
         if got_alerts[kind] != want_alerts[kind]:
-            problems.append(Difference("alerts", kind, "active", want_alerts[kind],
-                                       got_alerts[kind]))
+            problems.append(
+                Difference("alerts", kind, "active", want_alerts[kind], got_alerts[kind])
+            )
     if truth.get("coverage"):
         want = expected_coverage(truth)
         got = [(r["commune_code"], r["gap_score"]) for r in results.coverage]
         if [c for c, _ in got] != [c for c, _ in want]:
-            problems.append(Difference("coverage", "ranking", "commune order",
-                                       [c for c, _ in want][:10], [c for c, _ in got][:10]))
+            problems.append(
+                Difference(
+                    "coverage",
+                    "ranking",
+                    "commune order",
+                    [c for c, _ in want][:10],
+                    [c for c, _ in got][:10],
+                )
+            )
         for (code, score), (_, expected) in zip(got, want, strict=False):
             if not math.isclose(score, expected, rel_tol=1e-6, abs_tol=1e-3):
                 problems.append(Difference("coverage", str(code), "gap_score", expected, score))

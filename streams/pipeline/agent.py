@@ -140,14 +140,20 @@ class Health:
         """The pipeline_health row for the interval; resets the counters."""
         now = now_utc()
         elapsed = max(time.monotonic() - self.since, 1e-6)
-        latest = (datetime.fromtimestamp(self.latest_event_ms / 1000, UTC)
-                  if self.latest_event_ms is not None else None)
+        latest = (
+            datetime.fromtimestamp(self.latest_event_ms / 1000, UTC)
+            if self.latest_event_ms is not None
+            else None
+        )
         row = {
-            "at": now, "worker": worker, "events": self.events,
+            "at": now,
+            "worker": worker,
+            "events": self.events,
             "events_per_s": round(self.events / elapsed, 1),
             "dead_letters": sum(self.dead_letters.values()),
             "dead_letters_by_class": dict(self.dead_letters),
-            "consumer_lag": lag, "latest_event_at": latest,
+            "consumer_lag": lag,
+            "latest_event_at": latest,
             "freshness_s": (now - latest).total_seconds() if latest else None,
         }
         self.events, self.dead_letters, self.since = 0, Counter(), time.monotonic()
@@ -199,14 +205,20 @@ class PaymentsAgent:
             out.order.append((source, index, item, ledger.digest(item)))
         return len(items)
 
-    def _reject(self, source: Source, error_class: str, reason: str, index: int,
-                out: BatchOutput) -> None:
+    def _reject(
+        self, source: Source, error_class: str, reason: str, index: int, out: BatchOutput
+    ) -> None:
         out.dead.append(dead_letter(source, Rejected(error_class, reason), index))
         self.health.dead_letters[error_class] += 1
 
     def _conflict(self, source: Source, event_id: str, index: int, out: BatchOutput) -> None:
-        self._reject(source, "conflicting_duplicate",
-                     f"event_id {event_id} was seen before with other content", index, out)
+        self._reject(
+            source,
+            "conflicting_duplicate",
+            f"event_id {event_id} was seen before with other content",
+            index,
+            out,
+        )
 
     async def _check_ledger(self, out: BatchOutput) -> list[tuple[PaymentFact | Ingested, str]]:
         """Drop the batch's duplicates and dead-letter its conflicting duplicates, and note
@@ -216,8 +228,9 @@ class PaymentsAgent:
         id new to the ledger against its first copy in the batch. A repeated event still
         touches its commune: after a crash between the ledger and the statistics,
         processing it again rewrites the rows."""
-        known = await ledger.known_digests(self.sink, list({i.event_id for _, _, i, _ in
-                                                            out.order}))
+        known = await ledger.known_digests(
+            self.sink, list({i.event_id for _, _, i, _ in out.order})
+        )
         new: list[tuple[PaymentFact | Ingested, str]] = []
         for source, index, item, content in out.order:
             stored = known.get(item.event_id)
@@ -237,15 +250,26 @@ class PaymentsAgent:
         """Every alert that holds for the commune-period now."""
         commune, stats = figures.commune, figures.total()
         previous = before.total() if before is not None and before.per_programme else None
-        held = [a for a in (low_rate(commune, stats, self.rules),
-                            rate_drop(commune, stats, previous, self.rules)) if a.active]
-        held += self.targets.alerts(commune, stats, self.rules,
-                                    self.settings.alert_target_warn_days)
+        held = [
+            a
+            for a in (
+                low_rate(commune, stats, self.rules),
+                rate_drop(commune, stats, previous, self.rules),
+            )
+            if a.active
+        ]
+        held += self.targets.alerts(
+            commune, stats, self.rules, self.settings.alert_target_warn_days
+        )
         return held + beneficiary_alerts(commune, stats)
 
-    async def process(self, batch: Sequence[EventT], alerts_topic: Any,
-                      dead_letter_topic: Any,
-                      ingested: Sequence[MessageResult] | None = None) -> None:
+    async def process(
+        self,
+        batch: Sequence[EventT],
+        alerts_topic: Any,
+        dead_letter_topic: Any,
+        ingested: Sequence[MessageResult] | None = None,
+    ) -> None:
         """Handle one batch (`ingested`: what each message became, when ingested
         elsewhere); returns once its events are in the ledger and its rows in ClickHouse."""
         out = BatchOutput()
@@ -258,8 +282,9 @@ class PaymentsAgent:
             self.health.events += self.take(Source.of(event), result, out)
         await self.store(out, alerts_topic, dead_letter_topic, len(batch))
 
-    async def store(self, out: BatchOutput, alerts_topic: Any, dead_letter_topic: Any,
-                    messages: int) -> None:
+    async def store(
+        self, out: BatchOutput, alerts_topic: Any, dead_letter_topic: Any, messages: int
+    ) -> None:
         """Everything after ingest: the ledger check and store, the refolded rows, the
         alerts and the dead letters of a batch of `messages` messages (`out`)."""
         at = now_utc()
@@ -277,11 +302,17 @@ class PaymentsAgent:
         for commune in sorted(out.communes, key=lambda c: c.key):
             current = figures[commune]
             for programme, stats in sorted(current.per_programme.items()):
-                stats_rows.append({
-                    "period": commune.period, "province_code": commune.province_code,
-                    "commune_code": commune.commune_code, "programme": programme,
-                    **stats.row(), "version": current.version, "updated_at": at,
-                })
+                stats_rows.append(
+                    {
+                        "period": commune.period,
+                        "province_code": commune.province_code,
+                        "commune_code": commune.commune_code,
+                        "programme": programme,
+                        **stats.row(),
+                        "version": current.version,
+                        "updated_at": at,
+                    }
+                )
             for target in (commune, commune.next()):
                 this, before = figures.get(target), figures.get(target.previous())
                 if this is None or before is None or not this.version or target in alerting:
@@ -289,25 +320,38 @@ class PaymentsAgent:
                 alerting[target] = (self.alerts_of(this, before), this.version + before.version)
         await self.sink.write(STATS_TABLE, stats_rows)
         points = await ledger.read_access_points(self.sink, out.access_points)
-        await self.sink.write(ACCESS_POINTS_TABLE, [
-            {**access_point_row(r), "updated_at": at} for r in points.values()
-        ])
+        await self.sink.write(
+            ACCESS_POINTS_TABLE,
+            [{**access_point_row(r), "updated_at": at} for r in points.values()],
+        )
         await self._write_alerts(alerting, at, alerts_topic)
         if out.dead or out.announced:
-            await self.sink.write(DEAD_LETTERS_TABLE,
-                                  out.announced + [record for record, _ in out.dead])
-            await sent([await dead_letter_topic.send(value=orjson.dumps(record), headers=headers)
-                        for record, headers in out.dead])
-            log.warning("dead-lettered %d events in a batch of %d messages",
-                        len(out.dead) + len(out.announced), messages)
+            await self.sink.write(
+                DEAD_LETTERS_TABLE, out.announced + [record for record, _ in out.dead]
+            )
+            await sent(
+                [
+                    await dead_letter_topic.send(value=orjson.dumps(record), headers=headers)
+                    for record, headers in out.dead
+                ]
+            )
+            log.warning(
+                "dead-lettered %d events in a batch of %d messages",
+                len(out.dead) + len(out.announced),
+                messages,
+            )
 
-    async def _stored_alerts(self, communes: Sequence[CommuneId]
-                             ) -> dict[CommuneId, tuple[set[str], int]]:
+    async def _stored_alerts(
+        self, communes: Sequence[CommuneId]
+    ) -> dict[CommuneId, tuple[set[str], int]]:
         """What the alerts table holds for `communes`: the keys raised, the highest version."""
-        rows = await self.sink.query(STORED_ALERTS_SQL, {
-            "periods": sorted({c.period for c in communes}),
-            "communes": sorted({c.commune_code for c in communes}),
-        })
+        rows = await self.sink.query(
+            STORED_ALERTS_SQL,
+            {
+                "periods": sorted({c.period for c in communes}),
+                "communes": sorted({c.commune_code for c in communes}),
+            },
+        )
         out: dict[CommuneId, tuple[set[str], int]] = {c: (set(), 0) for c in communes}
         for r in rows:
             commune = CommuneId(r["period"], int(r["province_code"]), int(r["commune_code"]))
@@ -319,8 +363,9 @@ class PaymentsAgent:
             out[commune] = (raised, max(version, int(r["version"])))
         return out
 
-    async def _write_alerts(self, alerting: dict[CommuneId, tuple[list[Alert], int]],
-                            at: datetime, alerts_topic: Any) -> None:
+    async def _write_alerts(
+        self, alerting: dict[CommuneId, tuple[list[Alert], int]], at: datetime, alerts_topic: Any
+    ) -> None:
         """Store the alerts that hold (their figures move on) and clear those that stopped,
         reconciled with what the alerts table holds. Raises and clears are announced on the
         alerts topic first and stored once the broker has them: an alert is never stored as
@@ -337,10 +382,16 @@ class PaymentsAgent:
             ended = [cleared(key) for key in sorted(before - now)]
             rows += [a.row(version, at) for a in alerts + ended]
             announce += [(a, version) for a in alerts if a.key not in before] + [
-                (a, version) for a in ended]
-        await sent([await alerts_topic.send(key=alert.key.encode(),
-                                            value=orjson.dumps(alert.row(version, at)))
-                    for alert, version in announce])
+                (a, version) for a in ended
+            ]
+        await sent(
+            [
+                await alerts_topic.send(
+                    key=alert.key.encode(), value=orjson.dumps(alert.row(version, at))
+                )
+                for alert, version in announce
+            ]
+        )
         await self.sink.write(ALERTS_TABLE, rows)
 
     def lag(self, app: faust.App, topic: str | None = None) -> int:

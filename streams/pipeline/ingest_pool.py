@@ -29,8 +29,9 @@ from streams.processes import die_with_parent
 _pseudonymize: Pseudonymizer | None = None
 
 
-def _start_helper(pseudonymize: Pseudonymizer, parent: int,
-                  gc_thresholds: tuple[int, int, int]) -> None:
+def _start_helper(
+    pseudonymize: Pseudonymizer, parent: int, gc_thresholds: tuple[int, int, int]
+) -> None:
     global _pseudonymize
     die_with_parent(parent, signal.SIGKILL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -47,8 +48,12 @@ def _ingest_chunk(values: list[bytes | None], arrival: Arrival) -> list[MessageR
 class IngestPool:
     """`processes` helper processes, or ingest in-line when 0. Start before use."""
 
-    def __init__(self, pseudonymize: Pseudonymizer, processes: int,
-                 gc_thresholds: tuple[int, int, int] = (700, 10, 10)) -> None:
+    def __init__(
+        self,
+        pseudonymize: Pseudonymizer,
+        processes: int,
+        gc_thresholds: tuple[int, int, int] = (700, 10, 10),
+    ) -> None:
         self.pseudonymize = pseudonymize
         self.processes = processes
         self.gc_thresholds = gc_thresholds
@@ -58,7 +63,8 @@ class IngestPool:
         """Start the helpers (spawned: the worker has threads, so no fork)."""
         if self.processes and self._executor is None:
             self._executor = ProcessPoolExecutor(
-                self.processes, mp_context=multiprocessing.get_context("spawn"),
+                self.processes,
+                mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_helper,
                 initargs=(self.pseudonymize, os.getpid(), self.gc_thresholds),
             )
@@ -69,21 +75,24 @@ class IngestPool:
             self._executor.shutdown(wait=True, cancel_futures=True)
             self._executor = None
 
-    async def ingest(self, values: Sequence[bytes | None], arrival: Arrival
-                     ) -> list[MessageResult]:
+    async def ingest(self, values: Sequence[bytes | None], arrival: Arrival) -> list[MessageResult]:
         """What each message became, in order."""
         if self._executor is None:
             return [ingest_message(value, self.pseudonymize, arrival) for value in values]
         loop = asyncio.get_running_loop()
         chunks = _split(list(values), self.processes)
         try:
-            parts = await asyncio.gather(*(
-                loop.run_in_executor(self._executor, _ingest_chunk, chunk, arrival)
-                for chunk in chunks))
+            parts = await asyncio.gather(
+                *(
+                    loop.run_in_executor(self._executor, _ingest_chunk, chunk, arrival)
+                    for chunk in chunks
+                )
+            )
         except BrokenProcessPool as e:
             raise IngestHelperFailed(
                 "an ingest helper process died; restart the worker (the batch is read "
-                "again) and check the machine's memory") from e
+                "again) and check the machine's memory"
+            ) from e
         return [result for part in parts for result in part]
 
 

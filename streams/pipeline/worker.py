@@ -46,8 +46,9 @@ def run_worker(settings: Settings, *, apply_migrations: bool = False) -> None:
     gc.set_threshold(*settings.worker_gc_thresholds)
     pool: IngestPool | None
     if settings.worker_role == "ingest":
-        pool = IngestPool(pseudonymizer_from(settings), settings.ingest_processes,
-                          settings.worker_gc_thresholds)
+        pool = IngestPool(
+            pseudonymizer_from(settings), settings.ingest_processes, settings.worker_gc_thresholds
+        )
         app = create_app(settings)
         register_ingest_agent(app, settings, pool)
         _execute(settings, pool, app)
@@ -63,8 +64,9 @@ def run_worker(settings: Settings, *, apply_migrations: bool = False) -> None:
             register_store_agent(app, settings, ClickHouseSink(store))
         else:
             app = create_app(settings)
-            pool = IngestPool(pseudonymize, settings.ingest_processes,
-                              settings.worker_gc_thresholds)
+            pool = IngestPool(
+                pseudonymize, settings.ingest_processes, settings.worker_gc_thresholds
+            )
             register_payments_agent(app, settings, ClickHouseSink(store), pool)
         if settings.web_enabled:
             register_live_page(app, store, settings.language)

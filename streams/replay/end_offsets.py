@@ -32,13 +32,20 @@ def exact_end_offsets(
 ) -> dict[tuple[str, int], int]:
     """The true log end of each (topic, partition), given the broker's ListOffsets answer."""
     exact = {tp: end for tp, end in reported.items() if end <= 0}
-    wanted = {TopicPartition(topic, partition): end
-              for (topic, partition), end in reported.items() if end > 0}
+    wanted = {
+        TopicPartition(topic, partition): end
+        for (topic, partition), end in reported.items()
+        if end > 0
+    }
     if not wanted:
         return exact
     try:
-        consumer = KafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None,
-                                 enable_auto_commit=False, request_timeout_ms=15_000)
+        consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap_servers,
+            group_id=None,
+            enable_auto_commit=False,
+            request_timeout_ms=15_000,
+        )
     except KafkaError as e:
         raise BrokerError(f"cannot probe end offsets at {bootstrap_servers}: {e}") from e
     try:
@@ -48,12 +55,13 @@ def exact_end_offsets(
         deadline = time.monotonic() + PROBE_TIMEOUT_S
         while any(consumer.position(tp) < end for tp, end in wanted.items()):
             if time.monotonic() > deadline:
-                raise BrokerError("timed out reading the last record batches of "
-                                  f"{sorted(str(tp) for tp in wanted)}")
+                raise BrokerError(
+                    "timed out reading the last record batches of "
+                    f"{sorted(str(tp) for tp in wanted)}"
+                )
             consumer.poll(timeout_ms=200)
         for tp in wanted:
             exact[(tp.topic, tp.partition)] = consumer.position(tp)
     finally:
         consumer.close()
     return exact
-

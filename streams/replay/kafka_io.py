@@ -138,8 +138,10 @@ def oversize_marker(number: int, size: int) -> bytes:
     """The message sent instead of a line too big for the producer: the worker dead-letters
     it as `oversize` with this reason (the line itself, maybe holding a citizen ID, is not
     sent)."""
-    reason = (f"input line {number}: {size:,} bytes, more than the producer's request limit "
-              f"of {MAX_LINE_BYTES:,} bytes")
+    reason = (
+        f"input line {number}: {size:,} bytes, more than the producer's request limit "
+        f"of {MAX_LINE_BYTES:,} bytes"
+    )
     return orjson.dumps({REJECTED_AT_SOURCE_KEY: {"error_class": "oversize", "reason": reason}})
 
 

@@ -89,7 +89,13 @@ class FilePacker:
 
     def _file(self, key: bytes) -> Message:
         pending = self._pending.pop(key)
-        head = (b'{"file_id":"' + self.new_id().encode() + b'","schema_version":1,"source":'
-                + orjson.dumps(self.source) + b',"created_at":"' + utc_stamp().encode()
-                + b'","events":[')
+        head = (
+            b'{"file_id":"'
+            + self.new_id().encode()
+            + b'","schema_version":1,"source":'
+            + orjson.dumps(self.source)
+            + b',"created_at":"'
+            + utc_stamp().encode()
+            + b'","events":['
+        )
         return pending.key, head + b",".join(pending.lines) + b"]}"

@@ -36,7 +36,8 @@ class Migration:
     def statements(self) -> list[str]:
         """The file's statements, comments stripped, split on `;`."""
         text = "\n".join(
-            line for line in self.path.read_text().splitlines()
+            line
+            for line in self.path.read_text().splitlines()
             if not line.lstrip().startswith("--")
         )
         return [s.strip() for s in text.split(";") if s.strip()]
@@ -71,8 +72,13 @@ def migrate(store: Store, directory: Path = CLICKHOUSE_DIR) -> list[str]:
                 raise MigrationError(f"{migration.path.name} failed: {e}") from e
         store.insert(
             "schema_migrations",
-            [{"version": migration.version, "name": migration.name,
-              "applied_at": datetime.now(UTC)}],
+            [
+                {
+                    "version": migration.version,
+                    "name": migration.name,
+                    "applied_at": datetime.now(UTC),
+                }
+            ],
         )
         done.append(migration.name)
     seed_admin_units(store)
@@ -92,11 +98,17 @@ def seed_admin_units(store: Store) -> int:
     rows = []
     for c in all_communes():
         latitude, longitude = commune_position(c.province_code, c.code)
-        rows.append({
-            "province_code": c.province_code, "province_name": c.province_name,
-            "commune_code": c.code, "commune_name": c.name, "commune_type": c.kind,
-            "latitude": latitude, "longitude": longitude,
-        })
+        rows.append(
+            {
+                "province_code": c.province_code,
+                "province_name": c.province_name,
+                "commune_code": c.code,
+                "commune_name": c.name,
+                "commune_type": c.kind,
+                "latitude": latitude,
+                "longitude": longitude,
+            }
+        )
     store.insert("admin_units", rows)
     store.command("OPTIMIZE TABLE admin_units FINAL")
     return len(rows)

@@ -20,7 +20,7 @@ _MEASURES = f"""
     sum(s.beneficiaries_due) AS beneficiaries_due,
     sum(s.beneficiaries_paid) AS beneficiaries_paid,
     sum(s.beneficiaries_paid_cashless) AS beneficiaries_paid_cashless,
-    {rate_sql('sum(s.beneficiaries_paid_cashless)', 'sum(s.beneficiaries_due)')} AS cashless_rate,
+    {rate_sql("sum(s.beneficiaries_paid_cashless)", "sum(s.beneficiaries_due)")} AS cashless_rate,
     sum(s.beneficiaries_paid_twice) AS beneficiaries_paid_twice,
     sum(s.beneficiaries_paid_unknown) AS beneficiaries_paid_unknown,
     sum(s.payments_returned) AS payments_returned,
@@ -145,7 +145,7 @@ SELECT
     any(u.commune_name) AS commune_name,
     any(e.due) AS beneficiaries_due,
     any(e.cashless) AS beneficiaries_paid_cashless,
-    {rate_sql('any(e.cashless)', 'any(e.due)')} AS cashless_rate,
+    {rate_sql("any(e.cashless)", "any(e.due)")} AS cashless_rate,
     any(e.target_rate) AS target_rate,
     any(e.target_source) AS target_source,
     any(e.deadline) AS deadline,
@@ -179,12 +179,27 @@ ORDER BY needed_per_day DESC NULLS LAST, gap DESC, commune_code
 
 LATEST_PERIOD_SQL = "SELECT max(period) AS period FROM commune_programme_stats"
 
-_INTS = frozenset({
-    "province_code", "commune_code", "beneficiaries_due", "beneficiaries_paid",
-    "beneficiaries_paid_cashless", "beneficiaries_paid_twice", "beneficiaries_paid_unknown",
-    "payments_returned", "events", "seconds_to_pay_p50", "seconds_to_pay_p90", "atms",
-    "bank_branches", "post_offices", "mobile_money_agents", "needed", "days_left",
-})
+_INTS = frozenset(
+    {
+        "province_code",
+        "commune_code",
+        "beneficiaries_due",
+        "beneficiaries_paid",
+        "beneficiaries_paid_cashless",
+        "beneficiaries_paid_twice",
+        "beneficiaries_paid_unknown",
+        "payments_returned",
+        "events",
+        "seconds_to_pay_p50",
+        "seconds_to_pay_p90",
+        "atms",
+        "bank_branches",
+        "post_offices",
+        "mobile_money_agents",
+        "needed",
+        "days_left",
+    }
+)
 _INT_MAPS = frozenset({"payments_by_channel", "amount_paid_vnd", "failures_by_reason"})
 
 
@@ -240,8 +255,11 @@ def read_results(store: Store, default_target: float | None = None) -> Results:
         from streams.settings import Settings
 
         default_target = Settings().alert_cashless_target
-    target_params = {"period": period, "default_target": default_target,
-                     "today": datetime.now(UTC).date()}
+    target_params = {
+        "period": period,
+        "default_target": default_target,
+        "today": datetime.now(UTC).date(),
+    }
 
     def rows(sql: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
         return [normalise(r) for r in store.query(sql, params)]

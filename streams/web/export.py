@@ -16,22 +16,46 @@ from streams.storage.base import Store
 from streams.storage.queries import COVERAGE_GAPS_SQL, latest_period, normalise
 
 COVERAGE_COLUMNS = (
-    "rank", "period", "province_code", "province_name", "commune_code", "commune_name",
-    "latitude", "longitude", "beneficiaries_due", "beneficiaries_paid_cashless",
-    "cashless_rate", "atms", "bank_branches", "post_offices", "mobile_money_agents",
-    "access_points_per_10k", "atms_per_10k", "nearest_atm_km", "gap_score",
+    "rank",
+    "period",
+    "province_code",
+    "province_name",
+    "commune_code",
+    "commune_name",
+    "latitude",
+    "longitude",
+    "beneficiaries_due",
+    "beneficiaries_paid_cashless",
+    "cashless_rate",
+    "atms",
+    "bank_branches",
+    "post_offices",
+    "mobile_money_agents",
+    "access_points_per_10k",
+    "atms_per_10k",
+    "nearest_atm_km",
+    "gap_score",
 )
 COVERAGE_HEADERS = {
-    "rank": N_("Rank"), "period": N_("Period"), "province_code": N_("Province code"),
-    "province_name": N_("Province"), "commune_code": N_("Commune code"),
-    "commune_name": N_("Commune"), "latitude": N_("Latitude"), "longitude": N_("Longitude"),
+    "rank": N_("Rank"),
+    "period": N_("Period"),
+    "province_code": N_("Province code"),
+    "province_name": N_("Province"),
+    "commune_code": N_("Commune code"),
+    "commune_name": N_("Commune"),
+    "latitude": N_("Latitude"),
+    "longitude": N_("Longitude"),
     "beneficiaries_due": N_("Beneficiaries due"),
     "beneficiaries_paid_cashless": N_("Beneficiaries paid cashless"),
-    "cashless_rate": N_("Cashless rate"), "atms": N_("ATMs"), "bank_branches": N_("Bank branches"),
-    "post_offices": N_("Post offices"), "mobile_money_agents": N_("Mobile-money agents"),
+    "cashless_rate": N_("Cashless rate"),
+    "atms": N_("ATMs"),
+    "bank_branches": N_("Bank branches"),
+    "post_offices": N_("Post offices"),
+    "mobile_money_agents": N_("Mobile-money agents"),
     "access_points_per_10k": N_("Access points per 10,000 beneficiaries"),
     "atms_per_10k": N_("ATMs per 10,000 beneficiaries"),
-    "nearest_atm_km": N_("Nearest ATM (km)"), "gap_score": N_("Gap score"),
+    "nearest_atm_km": N_("Nearest ATM (km)"),
+    "gap_score": N_("Gap score"),
 }
 
 
@@ -49,8 +73,9 @@ def coverage_rows(store: Store, period: str | None = None) -> list[dict[str, Any
 def to_csv(rows: list[dict[str, Any]], lang: Lang) -> str:
     """CSV with a header row in `lang`; the values are as stored (dot decimals, codes)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COVERAGE_COLUMNS, extrasaction="ignore",
-                            lineterminator="\n")
+    writer = csv.DictWriter(
+        out, fieldnames=COVERAGE_COLUMNS, extrasaction="ignore", lineterminator="\n"
+    )
     writer.writerow({k: lang.gettext(COVERAGE_HEADERS[k]) for k in COVERAGE_COLUMNS})
     writer.writerows(rows)
     return out.getvalue()
@@ -62,10 +87,13 @@ def to_geojson(rows: list[dict[str, Any]]) -> str:
         {
             "type": "Feature",
             "geometry": {"type": "Point", "coordinates": [r["longitude"], r["latitude"]]},
-            "properties": {k: r[k] for k in COVERAGE_COLUMNS if k not in ("latitude",
-                                                                           "longitude")},
+            "properties": {k: r[k] for k in COVERAGE_COLUMNS if k not in ("latitude", "longitude")},
         }
         for r in rows
     ]
-    return json.dumps({"type": "FeatureCollection", "features": features},
-                      ensure_ascii=False, indent=1) + "\n"
+    return (
+        json.dumps(
+            {"type": "FeatureCollection", "features": features}, ensure_ascii=False, indent=1
+        )
+        + "\n"
+    )

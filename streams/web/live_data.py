@@ -16,13 +16,22 @@ from streams.storage.base import Store
 from streams.storage.queries import latest_period, normalise
 
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-PROGRAMMES = frozenset({"social_assistance", "meritorious_people", "disability_allowance",
-                        "elderly_allowance", p.ALL})
+PROGRAMMES = frozenset(
+    {"social_assistance", "meritorious_people", "disability_allowance", "elderly_allowance", p.ALL}
+)
 
 # The panels of the page (same keys as dashboards.panels), in the order they are drawn.
 PAGE_PANELS = (
-    p.NATION_STAT, p.PROVINCE_STATS, p.TREND, p.CHANNEL_MIX, p.COMMUNE_TABLE,
-    p.COVERAGE_GAPS, p.COMMUNE_MAP, p.ACCESS_POINT_MAP, p.EVENTS_PER_S, p.FRESHNESS,
+    p.NATION_STAT,
+    p.PROVINCE_STATS,
+    p.TREND,
+    p.CHANNEL_MIX,
+    p.COMMUNE_TABLE,
+    p.COVERAGE_GAPS,
+    p.COMMUNE_MAP,
+    p.ACCESS_POINT_MAP,
+    p.EVENTS_PER_S,
+    p.FRESHNESS,
     p.DEAD_LETTERS,
 )
 DRILL_PANELS = (p.COMMUNE_STAT, p.COMMUNE_FAILURES, p.COMMUNE_TIME_TO_PAY, p.COMMUNE_ALERTS)
@@ -57,8 +66,12 @@ class PageParams:
 
 def _variables(store: Store, params: PageParams) -> dict[str, str]:
     period = params.period or latest_period(store) or "0000-01"
-    return {"period": period, "programme": params.programme,
-            "commune": str(params.commune or 0), "province": "0"}
+    return {
+        "period": period,
+        "programme": params.programme,
+        "commune": str(params.commune or 0),
+        "province": "0",
+    }
 
 
 def run_panel(store: Store, key: str, params: PageParams) -> list[dict[str, Any]]:
@@ -104,13 +117,15 @@ def followup(store: Store, period: str | None, commune: int | None) -> list[dict
     for group in FOLLOWUP_GROUPS:
         for who in (w for w in everyone if group in w.counts):
             reasons = [e["reason"] for e in who.events if e["reason"]]
-            rows.append({
-                "group": group,
-                "beneficiary": who.beneficiary,
-                "programme": who.programme,
-                "reason": reasons[-1] if reasons else "",
-                "last_event_at": who.events[-1]["time"] if who.events else "",
-            })
+            rows.append(
+                {
+                    "group": group,
+                    "beneficiary": who.beneficiary,
+                    "programme": who.programme,
+                    "reason": reasons[-1] if reasons else "",
+                    "last_event_at": who.events[-1]["time"] if who.events else "",
+                }
+            )
     return rows
 
 

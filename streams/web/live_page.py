@@ -246,7 +246,9 @@ def _drill(s: dict[str, Any], lang: Lang) -> list[str]:
         _("no active alerts"),
     )
     groups = {
-        "unpaid": _("not paid yet"), "failed": _("payment failed"), "paid_twice": _("paid twice"),
+        "unpaid": _("not paid yet"),
+        "failed": _("payment failed"),
+        "paid_twice": _("paid twice"),
     }
     followup = table(
         "followup",
@@ -255,8 +257,11 @@ def _drill(s: dict[str, Any], lang: Lang) -> list[str]:
             Column("group", _("Follow up"), lambda v: groups.get(v, v)),
             Column("beneficiary", _("Beneficiary (pseudonym)")),
             Column("programme", _("Programme"), lambda v: lang.label(PROGRAMMES, v)),
-            Column("reason", _("Last failure reason"),
-                   lambda v: lang.label(FAILURE_REASONS, v) if v else ""),
+            Column(
+                "reason",
+                _("Last failure reason"),
+                lambda v: lang.label(FAILURE_REASONS, v) if v else "",
+            ),
             Column("last_event_at", _("Last event (UTC)")),
         ],
         _("nobody to follow up"),

@@ -13,11 +13,28 @@ from schemas.contracts import load_contracts
 from schemas.fastpath import compile_acceptor
 from tests.conftest import simulate, small_scenario
 
-HOT = ["envelope", "payment.scheduled", "payment.succeeded", "payment.failed",
-       "payment.returned"]
+HOT = ["envelope", "payment.scheduled", "payment.succeeded", "payment.failed", "payment.returned"]
 ODD_VALUES: list[Any] = [
-    None, True, False, 0, -1, 1.0, 1.5, 10**20, "", " ", "x" * 300, "1\n", "٣٣٣", [], {},
-    "2023-06-05T01:00:00Z\n", "001049369286\n", "0010493692861", "2023-13", "e_wallet ",
+    None,
+    True,
+    False,
+    0,
+    -1,
+    1.0,
+    1.5,
+    10**20,
+    "",
+    " ",
+    "x" * 300,
+    "1\n",
+    "٣٣٣",
+    [],
+    {},
+    "2023-06-05T01:00:00Z\n",
+    "001049369286\n",
+    "0010493692861",
+    "2023-13",
+    "e_wallet ",
 ]
 
 
@@ -51,8 +68,12 @@ def samples(binh_dinh: Any) -> dict[str, list[dict[str, Any]]]:
         by_contract.setdefault(event["event_type"], []).append(event["payload"])
     # The small scenario has no reversals: make some from successes.
     by_contract["payment.returned"] = [
-        {**{k: v for k, v in p.items() if k not in ("provider", "attempt")},
-         "reason": "reversed_by_bank"} for p in by_contract["payment.succeeded"][:60]]
+        {
+            **{k: v for k, v in p.items() if k not in ("provider", "attempt")},
+            "reason": "reversed_by_bank",
+        }
+        for p in by_contract["payment.succeeded"][:60]
+    ]
     return by_contract
 
 
@@ -77,7 +98,7 @@ def test_acceptor_never_accepts_what_the_validator_refuses(
 
 
 def test_every_simulated_hot_event_takes_the_fast_path(
-    samples: dict[str, list[dict[str, Any]]]
+    samples: dict[str, list[dict[str, Any]]],
 ) -> None:
     contracts = load_contracts()
     for name in HOT:
@@ -87,18 +108,40 @@ def test_every_simulated_hot_event_takes_the_fast_path(
 
 
 def test_schemas_outside_the_subset_get_no_acceptor() -> None:
-    assert compile_acceptor({"type": "object", "properties": {"x": {"type": "number"}},
-                             "additionalProperties": False}) is None
+    assert (
+        compile_acceptor(
+            {
+                "type": "object",
+                "properties": {"x": {"type": "number"}},
+                "additionalProperties": False,
+            }
+        )
+        is None
+    )
     assert compile_acceptor({"type": "object", "properties": {}}) is None  # open object
     assert compile_acceptor({"type": "array"}) is None
-    assert compile_acceptor({"type": "object", "additionalProperties": False, "properties": {
-        "at": {"type": "string", "format": "date-time"}}}) is None
+    assert (
+        compile_acceptor(
+            {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {"at": {"type": "string", "format": "date-time"}},
+            }
+        )
+        is None
+    )
 
 
 def test_optional_properties_are_checked_when_present() -> None:
-    schema = {"type": "object", "additionalProperties": False, "required": ["a"],
-              "properties": {"a": {"type": "integer", "minimum": 1},
-                             "b": {"type": "string", "enum": ["x", "y"]}}}
+    schema = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["a"],
+        "properties": {
+            "a": {"type": "integer", "minimum": 1},
+            "b": {"type": "string", "enum": ["x", "y"]},
+        },
+    }
     accepts = compile_acceptor(schema)
     assert accepts is not None
     assert accepts({"a": 1}) and accepts({"a": 1, "b": "x"})

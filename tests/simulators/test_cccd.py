@@ -9,7 +9,9 @@ def test_cccd_layout() -> None:
 
 
 def test_century_gender_digit() -> None:
-    assert [century_gender_digit(y, f) for y, f in [(1950, False), (1950, True), (2005, False),
-                                                   (2005, True)]] == [0, 1, 2, 3]
+    assert [
+        century_gender_digit(y, f)
+        for y, f in [(1950, False), (1950, True), (2005, False), (2005, True)]
+    ] == [0, 1, 2, 3]
     with pytest.raises(ValueError):
         century_gender_digit(1850, False)

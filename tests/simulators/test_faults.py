@@ -46,16 +46,16 @@ def test_truth_counts_every_line_and_every_fault(binh_dinh: Scenario) -> None:
     # malformed_by_class counts every sending, redelivered copies included; the copies are
     # also in redelivered_lines, so the first sendings are counted apart.
     assert len(lines) == (
-        truth["events"] + faults["duplicates"] + faults["redelivered_lines"]
+        truth["events"]
+        + faults["duplicates"]
+        + faults["redelivered_lines"]
         + faults["malformed_first"]
     )
     assert sum(truth["malformed_by_class"].values()) >= faults["malformed_first"]
 
 
 @pytest.mark.parametrize("error_class", MALFORMED_CLASSES)
-def test_each_malformed_class_fails_as_intended(
-    binh_dinh: Scenario, error_class: str
-) -> None:
+def test_each_malformed_class_fails_as_intended(binh_dinh: Scenario, error_class: str) -> None:
     import random
 
     events = list(PaymentCycle(small_scenario(binh_dinh, 50, 2), 0).events())

@@ -42,7 +42,8 @@ def test_truth_agrees_with_a_recount_of_the_events(binh_dinh: Scenario) -> None:
         if event["event_type"] == "payment.scheduled":
             due.add(payload["citizen_id"])
         elif event["event_type"] == "payment.succeeded" and payload["channel"] in {
-            "bank_account", "e_wallet"
+            "bank_account",
+            "e_wallet",
         }:
             cashless.add(payload["citizen_id"])
     totals = cycle.truth.to_json()["totals"]

@@ -7,15 +7,22 @@ from tests.conftest import small_scenario
 
 
 def test_the_reports_scenarios_are_bundled() -> None:
-    assert {"binh-dinh-2023-06", "dien-bien-2023-q1", "hai-duong-2023-05",
-            "thanh-hoa-2023-08", "national-month"} <= set(scenario_names())
+    assert {
+        "binh-dinh-2023-06",
+        "dien-bien-2023-q1",
+        "hai-duong-2023-05",
+        "thanh-hoa-2023-08",
+        "national-month",
+    } <= set(scenario_names())
 
 
 @pytest.mark.parametrize("name", scenario_names())
 def test_every_scenario_generates_valid_events(name: str) -> None:
     scenario = load_scenario(name)
-    small = small_scenario(scenario, 1500, 10) if scenario.paid_cashless is not None else (
-        scenario.model_copy(update={"beneficiaries": 1500})
+    small = (
+        small_scenario(scenario, 1500, 10)
+        if scenario.paid_cashless is not None
+        else (scenario.model_copy(update={"beneficiaries": 1500}))
     )
     cycle = PaymentCycle(small, 0)
     kinds = set()
@@ -49,6 +56,7 @@ def test_thanh_hoa_pilot_communes_lead() -> None:
 
     def share(rs: list[dict[str, int]]) -> float:
         return sum(r["beneficiaries_paid_cashless"] for r in rs) / sum(
-            r["beneficiaries_due"] for r in rs)
+            r["beneficiaries_due"] for r in rs
+        )
 
     assert share(pilot) > 2 * share(other)

@@ -20,9 +20,18 @@ def fact(
     reason: str = "",
 ) -> PaymentFact:
     return PaymentFact(
-        event_id=f"{kind}-{who}-{n}", event_type=kind, period="2023-06", programme=programme,
-        beneficiary=who, province_code=52, commune_code=21553, channel=channel,
-        occurred_ms=at, amount_vnd=amount, reason=reason, attempt=1,
+        event_id=f"{kind}-{who}-{n}",
+        event_type=kind,
+        period="2023-06",
+        programme=programme,
+        beneficiary=who,
+        province_code=52,
+        commune_code=21553,
+        channel=channel,
+        occurred_ms=at,
+        amount_vnd=amount,
+        reason=reason,
+        attempt=1,
     )
 
 
@@ -38,14 +47,20 @@ def people(n: int) -> list[str]:
 
 def test_counts_distinct_beneficiaries_not_events() -> None:
     a, b = people(2)
-    stats = apply_all([
-        fact("payment.scheduled", a), fact("payment.scheduled", b),
-        fact("payment.succeeded", a, "bank_account", DAY),
-        fact("payment.failed", b, at=DAY, reason="beneficiary_absent"),
-        fact("payment.succeeded", b, "commune_cash", 2 * DAY, n=1),
-    ])
-    assert (stats.beneficiaries_due, stats.beneficiaries_paid,
-            stats.beneficiaries_paid_cashless) == (2, 2, 1)
+    stats = apply_all(
+        [
+            fact("payment.scheduled", a),
+            fact("payment.scheduled", b),
+            fact("payment.succeeded", a, "bank_account", DAY),
+            fact("payment.failed", b, at=DAY, reason="beneficiary_absent"),
+            fact("payment.succeeded", b, "commune_cash", 2 * DAY, n=1),
+        ]
+    )
+    assert (
+        stats.beneficiaries_due,
+        stats.beneficiaries_paid,
+        stats.beneficiaries_paid_cashless,
+    ) == (2, 2, 1)
     assert stats.failures_by_reason == {"beneficiary_absent": 1}
     assert stats.payments_by_channel == {"bank_account": 1, "commune_cash": 1}
     assert sorted(stats.seconds_to_pay) == [86_400, 172_800]
@@ -68,11 +83,14 @@ def test_a_reversal_unpays_and_a_cashless_repayment_counts_as_cashless() -> None
 
 def test_paid_twice_and_paid_without_being_due_are_flagged() -> None:
     a, b = people(2)
-    stats = apply_all([
-        fact("payment.scheduled", a),
-        fact("payment.succeeded", a, at=DAY), fact("payment.succeeded", a, at=2 * DAY, n=1),
-        fact("payment.succeeded", b, at=DAY),
-    ])
+    stats = apply_all(
+        [
+            fact("payment.scheduled", a),
+            fact("payment.succeeded", a, at=DAY),
+            fact("payment.succeeded", a, at=2 * DAY, n=1),
+            fact("payment.succeeded", b, at=DAY),
+        ]
+    )
     assert stats.beneficiaries_paid_twice == 1
     assert stats.beneficiaries_paid_unknown == 1
     assert stats.beneficiaries_due == 1 and stats.beneficiaries_paid == 1
@@ -117,21 +135,25 @@ def test_a_duplicate_changes_nothing() -> None:
 
 def test_statistics_are_kept_per_programme() -> None:
     a, b = people(2)
-    folded = records([fact("payment.scheduled", a, programme="elderly_allowance"),
-                      fact("payment.scheduled", b)])
+    folded = records(
+        [fact("payment.scheduled", a, programme="elderly_allowance"), fact("payment.scheduled", b)]
+    )
     per_programme = stats_by_programme([[(w, status_of(r)) for w, r in folded.items()]])
     assert {p: s.beneficiaries_due for p, s in per_programme.items()} == {
-        "elderly_allowance": 1, "social_assistance": 1
+        "elderly_allowance": 1,
+        "social_assistance": 1,
     }
 
 
 def test_status_ignores_a_return_that_matches_no_payment() -> None:
     [a] = people(1)
-    folded = records([
-        fact("payment.scheduled", a),
-        fact("payment.succeeded", a, "bank_account", DAY),
-        fact("payment.returned", a, "commune_cash", 2 * DAY),
-    ])
+    folded = records(
+        [
+            fact("payment.scheduled", a),
+            fact("payment.succeeded", a, "bank_account", DAY),
+            fact("payment.returned", a, "commune_cash", 2 * DAY),
+        ]
+    )
     status = status_of(folded[a])
     assert status.paid and status.cashless and status.returned == 1
 

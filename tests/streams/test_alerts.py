@@ -16,8 +16,9 @@ JUNE = CommuneId("2023-06", 11, 3295)
 
 
 def stats(due: int, cashless: int) -> Stats:
-    return Stats(beneficiaries_due=due, beneficiaries_paid=due,
-                 beneficiaries_paid_cashless=cashless)
+    return Stats(
+        beneficiaries_due=due, beneficiaries_paid=due, beneficiaries_paid_cashless=cashless
+    )
 
 
 def test_low_rate_fires_under_the_target_only_with_enough_beneficiaries() -> None:
@@ -40,7 +41,8 @@ def test_beneficiary_alerts_hold_for_each_flagged_beneficiary() -> None:
     flagged = Stats(paid_twice_subjects=["b" * 32, "a" * 32], unknown_subjects=["c" * 32])
     alerts = beneficiary_alerts(JUNE, flagged)
     assert [(a.kind, a.subject, a.active) for a in alerts] == [
-        (PAID_TWICE, "a" * 32, True), (PAID_TWICE, "b" * 32, True),
+        (PAID_TWICE, "a" * 32, True),
+        (PAID_TWICE, "b" * 32, True),
         (UNKNOWN_BENEFICIARY, "c" * 32, True),
     ]
     assert beneficiary_alerts(JUNE, Stats()) == []
@@ -49,8 +51,7 @@ def test_beneficiary_alerts_hold_for_each_flagged_beneficiary() -> None:
 def test_a_cleared_alert_is_rebuilt_from_its_key() -> None:
     raised = low_rate(JUNE, stats(100, 1), RULES)
     clear = cleared(raised.key)
-    assert (clear.kind, clear.commune, clear.subject, clear.active) == (
-        LOW_RATE, JUNE, "", False)
+    assert (clear.kind, clear.commune, clear.subject, clear.active) == (LOW_RATE, JUNE, "", False)
     assert clear.key == raised.key
 
 

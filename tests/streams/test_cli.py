@@ -63,8 +63,22 @@ def test_simulate_then_run_prints_json_rows_matching_the_truth(
     monkeypatch.setenv("APP_ID", f"cli-{tmp_path.name}")
     monkeypatch.delenv("PSEUDONYM_KEY", raising=False)
     events, truth_path = tmp_path / "events.jsonl", tmp_path / "truth.json"
-    assert main(["simulate", "--scenario", "binh-dinh-2023-06", "--seed", "3",
-                 "--out", str(events), "--truth", str(truth_path)]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--scenario",
+                "binh-dinh-2023-06",
+                "--seed",
+                "3",
+                "--out",
+                str(events),
+                "--truth",
+                str(truth_path),
+            ]
+        )
+        == 0
+    )
     # Keep the run short: the first 3 communes' events (each commune's events are contiguous).
     lines = events.read_bytes().splitlines()
     communes = sorted({orjson.loads(line)["payload"]["commune_code"] for line in lines})[:3]
@@ -72,16 +86,33 @@ def test_simulate_then_run_prints_json_rows_matching_the_truth(
     events.write_bytes(b"\n".join(subset) + b"\n")
     capsys.readouterr()
 
-    assert main(["run", "--input", str(events), "--format", "json",
-                 "--data-dir", str(tmp_path / "data")]) == 0
+    assert (
+        main(
+            [
+                "run",
+                "--input",
+                str(events),
+                "--format",
+                "json",
+                "--data-dir",
+                str(tmp_path / "data"),
+            ]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     rows = [json.loads(line) for line in captured.out.splitlines()]
     assert "khóa riêng của thư mục dữ liệu" in captured.err  # the data dir's own key (vi)
     truth = json.loads(truth_path.read_text())
-    keys = ("period", "province_code", "commune_code", "beneficiaries_due",
-            "beneficiaries_paid", "beneficiaries_paid_cashless")
-    expected = [{k: c[k] for k in keys} for c in truth["communes"]
-                if c["commune_code"] in communes]
+    keys = (
+        "period",
+        "province_code",
+        "commune_code",
+        "beneficiaries_due",
+        "beneficiaries_paid",
+        "beneficiaries_paid_cashless",
+    )
+    expected = [{k: c[k] for k in keys} for c in truth["communes"] if c["commune_code"] in communes]
     assert [{k: r[k] for k in keys} for r in rows] == expected
     assert (tmp_path / "data" / "chdb").is_dir()
 

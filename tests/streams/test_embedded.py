@@ -32,8 +32,7 @@ def test_headline_is_142_of_127450_despite_faults(binh_dinh_run: Run) -> None:
 
 
 def test_every_level_equals_the_ground_truth_under_faults(binh_dinh_run: Run) -> None:
-    assert compare(binh_dinh_run.results, binh_dinh_run.truth,
-                   rules(binh_dinh_run.settings)) == []
+    assert compare(binh_dinh_run.results, binh_dinh_run.truth, rules(binh_dinh_run.settings)) == []
 
 
 def test_every_malformed_class_is_dead_lettered_as_often_as_injected(binh_dinh_run: Run) -> None:
@@ -44,8 +43,7 @@ def test_every_malformed_class_is_dead_lettered_as_often_as_injected(binh_dinh_r
 
 def test_each_alert_kind_and_the_coverage_ranking_match_the_drill(drill_run: Run) -> None:
     kinds = {a["kind"] for a in drill_run.results.alerts}
-    assert kinds == {"low_cashless_rate", "cashless_rate_drop", "paid_twice",
-                     "unknown_beneficiary"}
+    assert kinds == {"low_cashless_rate", "cashless_rate_drop", "paid_twice", "unknown_beneficiary"}
     assert compare(drill_run.results, drill_run.truth, rules(drill_run.settings)) == []
     assert len(drill_run.results.coverage) == len(drill_run.truth["coverage"])
 
@@ -60,6 +58,7 @@ def test_a_fresh_consumer_group_replaying_the_topic_gets_identical_results(
     )
     again = service.wait()
     service.stop()
+
     def timeless(results: Results) -> Results:
         alerts = [{k: v for k, v in a.items() if k != "raised_at"} for a in results.alerts]
         return Results(**{**results.__dict__, "alerts": alerts})
@@ -72,11 +71,22 @@ def _tables(run: Run) -> list[str]:
     store = ClickHouseStore(chdb_dsn(run.data_dir / "chdb"), run.settings.clickhouse_database)
     store.open()
     try:
-        tables = [r["name"] for r in store.query(
-            "SELECT name FROM system.tables WHERE database = currentDatabase()"
-        )]
-        assert {"commune_programme_stats", "dead_letters", "alerts", "access_points",
-                "pipeline_health", "ledger_payments", "ledger_events", "ledger_ids"} <= set(tables)
+        tables = [
+            r["name"]
+            for r in store.query(
+                "SELECT name FROM system.tables WHERE database = currentDatabase()"
+            )
+        ]
+        assert {
+            "commune_programme_stats",
+            "dead_letters",
+            "alerts",
+            "access_points",
+            "pipeline_health",
+            "ledger_payments",
+            "ledger_events",
+            "ledger_ids",
+        } <= set(tables)
         return [
             orjson.dumps(store.query(f"SELECT * FROM `{table}`")).decode()  # noqa: S608
             for table in tables
@@ -98,8 +108,9 @@ def _topics(bootstrap: str) -> set[str]:
 def _topic_values(bootstrap: str, topics: list[str]) -> list[str]:
     from kafka import KafkaConsumer
 
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                             consumer_timeout_ms=3000)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap, auto_offset_reset="earliest", consumer_timeout_ms=3000
+    )
     consumer.subscribe(topics)
     values = [(m.value or b"").decode(errors="replace") + repr(m.headers) for m in consumer]
     consumer.close()
@@ -114,8 +125,11 @@ def test_no_citizen_id_in_clickhouse_topics_or_logs(
     texts = _tables(run)
     texts += [p.read_text(errors="replace") for p in (run.data_dir / "logs").glob("*")]
     s = run.settings
-    downstream = [t for t in _topics(run.bootstrap_servers)
-                  if t.startswith(s.app_id) or t in (s.dead_letter_topic, s.alerts_topic)]
+    downstream = [
+        t
+        for t in _topics(run.bootstrap_servers)
+        if t.startswith(s.app_id) or t in (s.dead_letter_topic, s.alerts_topic)
+    ]
     assert s.dead_letter_topic in downstream and s.alerts_topic in downstream
     texts += _topic_values(run.bootstrap_servers, downstream)
     assert len(texts) > 10

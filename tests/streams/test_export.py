@@ -30,8 +30,21 @@ def test_csv_and_geojson_carry_the_ranking(
     assert [int(r["rank"]) for r in rows] == list(range(1, len(want) + 1))
     assert {r["period"] for r in rows} == {"2023-06"}
 
-    assert main(["export", "coverage", "--format", "geojson", "--data-dir", data_dir,
-                 "--period", "2023-05"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "coverage",
+                "--format",
+                "geojson",
+                "--data-dir",
+                data_dir,
+                "--period",
+                "2023-05",
+            ]
+        )
+        == 0
+    )
     geo = json.loads(capsys.readouterr().out)
     assert geo["type"] == "FeatureCollection" and len(geo["features"]) == len(want)
     first = geo["features"][0]

@@ -56,7 +56,6 @@ def test_pseudonymizer_refuses_short_keys_and_hides_its_key() -> None:
     assert "0123" not in repr(KEY)
 
 
-
 def test_pseudonyms_are_truncated_hmac_sha256_so_replays_keep_them() -> None:
     import hashlib
     import hmac

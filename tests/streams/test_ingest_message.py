@@ -20,15 +20,20 @@ def messages(binh_dinh: Any) -> list[bytes | None]:
     lines = [orjson.dumps(e) for e in events]
     bad = orjson.loads(lines[-1])
     bad["payload"]["amount_vnd"] = -5
-    packed = orjson.dumps({"file_id": "00000000-0000-4000-8000-000000000009",
-                           "schema_version": 1, "source": "t",
-                           "created_at": "2023-06-05T01:00:00Z",
-                           "events": [orjson.loads(line) for line in lines[:40]] + [bad]})
+    packed = orjson.dumps(
+        {
+            "file_id": "00000000-0000-4000-8000-000000000009",
+            "schema_version": 1,
+            "source": "t",
+            "created_at": "2023-06-05T01:00:00Z",
+            "events": [orjson.loads(line) for line in lines[:40]] + [bad],
+        }
+    )
     return [*lines, None, b"{broken", packed]
 
 
 def test_results_keep_message_order_and_say_what_each_event_became(
-    messages: list[bytes | None]
+    messages: list[bytes | None],
 ) -> None:
     arrival = Arrival.at()
     results = [ingest_message(m, KEY, arrival) for m in messages]

@@ -84,8 +84,12 @@ def test_helpers_die_with_a_killed_worker(tmp_path: Any) -> None:
     path.write_text(script)
     arrivals = tmp_path / "arrivals"
     arrivals.mkdir()
-    worker = subprocess.Popen([sys.executable, str(path), str(arrivals)], stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, cwd=os.getcwd())
+    worker = subprocess.Popen(
+        [sys.executable, str(path), str(arrivals)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        cwd=os.getcwd(),
+    )
     assert worker.stdout is not None
     helpers = [int(pid) for pid in worker.stdout.readline().split()]
     assert helpers

@@ -11,6 +11,7 @@ def test_pacer_follows_event_time_at_the_given_speed(monkeypatch: pytest.MonkeyP
     clock = [100.0]
     slept: list[float] = []
     monkeypatch.setattr(kafka_io.time, "monotonic", lambda: clock[0])
+
     def fake_sleep(seconds: float) -> None:
         slept.append(round(seconds, 6))
         clock[0] += seconds
@@ -26,8 +27,10 @@ def test_pacer_follows_event_time_at_the_given_speed(monkeypatch: pytest.MonkeyP
 
 
 def test_key_is_the_commune_and_never_the_citizen_id() -> None:
-    line = (b'{"occurred_at":"2023-06-05T01:00:00.000Z","payload":'
-            b'{"citizen_id":"052032177239","commune_code":21553}}')
+    line = (
+        b'{"occurred_at":"2023-06-05T01:00:00.000Z","payload":'
+        b'{"citizen_id":"052032177239","commune_code":21553}}'
+    )
     key, at, is_object, event_id = inspect_line(line)
     assert key == b"21553"
     assert at == 1685926800.0

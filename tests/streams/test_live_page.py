@@ -55,9 +55,17 @@ def browser() -> Any:
     assert binary and driver, "chromium and chromedriver are missing: `make tools` installs them"
     options = webdriver.ChromeOptions()
     options.binary_location = binary
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--window-size=1400,1800"):
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1400,1800",
+    ):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service(executable_path=driver), options=options)
 
@@ -66,7 +74,8 @@ def text_of(driver: Any, element_id: str) -> str:
     """An element's text, read in one step (the page redraws itself every second)."""
     text = driver.execute_script(
         "const e = document.getElementById(arguments[0]); return e ? e.textContent : '';",
-        element_id)
+        element_id,
+    )
     return str(text)
 
 
@@ -83,8 +92,13 @@ def test_the_page_climbs_live_and_ends_at_142_of_127450(tmp_path: Path) -> None:
     events = tmp_path / "events.jsonl"
     with events.open("wb") as f:
         write_jsonl(cycle.events(), f)
-    settings = Settings(_env_file=None, app_id=unique("wm"), events_topic=unique("events"),
-                        dead_letter_topic=unique("dlq"), alerts_topic=unique("alerts"))
+    settings = Settings(
+        _env_file=None,
+        app_id=unique("wm"),
+        events_topic=unique("events"),
+        dead_letter_topic=unique("dlq"),
+        alerts_topic=unique("alerts"),
+    )
     observer, processed, checked = UrlObserver(), threading.Event(), threading.Event()
 
     def hold_the_worker(_: Settings) -> None:
@@ -95,8 +109,9 @@ def test_the_page_climbs_live_and_ends_at_142_of_127450(tmp_path: Path) -> None:
 
     def run() -> None:
         try:
-            EmbeddedPipeline(settings, observer).run(events, tmp_path / "data",
-                                                     on_processed=hold_the_worker)
+            EmbeddedPipeline(settings, observer).run(
+                events, tmp_path / "data", on_processed=hold_the_worker
+            )
         except BaseException as e:
             failure.append(e)
             processed.set()
@@ -133,7 +148,8 @@ def test_the_page_climbs_live_and_ends_at_142_of_127450(tmp_path: Path) -> None:
         time.sleep(2.5)
         english = text_of(driver, "headline-52"), text_of(driver, "period")
         switch_back = driver.execute_script(  # one step: the redraw replaces the element
-            "const e = document.getElementById('lang-vi'); return e ? e.href : null;")
+            "const e = document.getElementById('lang-vi'); return e ? e.href : null;"
+        )
 
         # The API behind the page validates its parameters.
         base = observer.url.rstrip("/")
@@ -152,15 +168,12 @@ def test_the_page_climbs_live_and_ends_at_142_of_127450(tmp_path: Path) -> None:
     assert final == "142 / 127.450 (0,11%)" and lang_of_page == "vi"
     assert english == ("142 / 127,450 (0.11%)", "2023-06")
     assert switch_back is not None and switch_back.endswith("?lang=vi")
-    numbers = {int(m.group(1).replace(".", "")) for t in seen
-               if (m := re.search(r"/ ([\d.]+)", t))}
+    numbers = {int(m.group(1).replace(".", "")) for t in seen if (m := re.search(r"/ ([\d.]+)", t))}
     assert len(numbers) >= 3, f"the counts did not climb: {seen}"
     assert (ARTIFACTS / "live-page.png").stat().st_size > 10_000
 
 
-def test_the_static_report_shows_the_same_figures(
-    drill_run: Run, tmp_path: Path
-) -> None:
+def test_the_static_report_shows_the_same_figures(drill_run: Run, tmp_path: Path) -> None:
     from streams.cli.main import main
 
     out = tmp_path / "report.html"
@@ -173,6 +186,5 @@ def test_the_static_report_shows_the_same_figures(
     finally:
         driver.quit()
     june = next(r for r in drill_run.truth["periods"] if r["period"] == "2023-06")
-    assert text == Lang("vi").counts(june["beneficiaries_paid_cashless"],
-                                     june["beneficiaries_due"])
+    assert text == Lang("vi").counts(june["beneficiaries_paid_cashless"], june["beneficiaries_due"])
     assert len(rows) == len(drill_run.truth["coverage"])

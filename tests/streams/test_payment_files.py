@@ -53,8 +53,12 @@ def test_a_file_closes_before_it_passes_its_byte_limit(lines: list[bytes]) -> No
 
 
 def test_lines_a_file_cannot_carry_go_alone(lines: list[bytes]) -> None:
-    odd = [b"{not json", b'"a string"', orjson.dumps({"payload": {}}),
-           orjson.dumps({"payload": {"commune_code": 1}, "pad": "x" * MAX_MESSAGE_BYTES})]
+    odd = [
+        b"{not json",
+        b'"a string"',
+        orjson.dumps({"payload": {}}),
+        orjson.dumps({"payload": {"commune_code": 1}, "pad": "x" * MAX_MESSAGE_BYTES}),
+    ]
     messages = pack(lines[:5] + odd, 100)
     alone = [value for _, value in messages if value in odd]
     assert alone == odd
@@ -63,15 +67,37 @@ def test_lines_a_file_cannot_carry_go_alone(lines: list[bytes]) -> None:
 @pytest.mark.parametrize(
     ("message", "error_class"),
     [
-        ({"file_id": "not-a-uuid", "schema_version": 1, "source": "s",
-          "created_at": "2023-06-05T01:00:00Z", "events": [{}]}, "invalid_file_id"),
-        ({"file_id": "00000000-0000-4000-8000-000000000000", "schema_version": 1,
-          "source": "s", "created_at": "2023-06-05T01:00:00Z", "events": []}, "invalid_events"),
-        ({"file_id": "00000000-0000-4000-8000-000000000000", "schema_version": 1,
-          "source": "s", "created_at": "2023-06-05T01:00:00Z", "events": ["x"]},
-         "wrong_type"),
-        ({"file_id": "00000000-0000-4000-8000-000000000000", "events": [{}]},
-         "missing_field"),
+        (
+            {
+                "file_id": "not-a-uuid",
+                "schema_version": 1,
+                "source": "s",
+                "created_at": "2023-06-05T01:00:00Z",
+                "events": [{}],
+            },
+            "invalid_file_id",
+        ),
+        (
+            {
+                "file_id": "00000000-0000-4000-8000-000000000000",
+                "schema_version": 1,
+                "source": "s",
+                "created_at": "2023-06-05T01:00:00Z",
+                "events": [],
+            },
+            "invalid_events",
+        ),
+        (
+            {
+                "file_id": "00000000-0000-4000-8000-000000000000",
+                "schema_version": 1,
+                "source": "s",
+                "created_at": "2023-06-05T01:00:00Z",
+                "events": ["x"],
+            },
+            "wrong_type",
+        ),
+        ({"file_id": "00000000-0000-4000-8000-000000000000", "events": [{}]}, "missing_field"),
     ],
 )
 def test_a_broken_file_is_rejected_whole(message: dict[str, Any], error_class: str) -> None:
@@ -89,9 +115,15 @@ def test_big_messages_are_oversize_unless_they_are_files(lines: list[bytes]) -> 
     with pytest.raises(Rejected) as caught:
         unpack(b"[" * (MAX_MESSAGE_BYTES + 1))
     assert caught.value.error_class == "oversize"
-    value = orjson.dumps({
-        "file_id": "00000000-0000-4000-8000-000000000000", "schema_version": 1, "source": "s",
-        "created_at": "2023-06-05T01:00:00Z", "events": [orjson.loads(line) for line in lines]})
+    value = orjson.dumps(
+        {
+            "file_id": "00000000-0000-4000-8000-000000000000",
+            "schema_version": 1,
+            "source": "s",
+            "created_at": "2023-06-05T01:00:00Z",
+            "events": [orjson.loads(line) for line in lines],
+        }
+    )
     assert len(value) > MAX_MESSAGE_BYTES
     events, is_file = unpack(value)
     assert is_file and len(events) > 100

@@ -93,9 +93,13 @@ class Cluster:
         if isinstance(broker, KafkaServer):
             overrides = {"table_store": "rocksdb"} | overrides
         base = Settings(
-            _env_file=None, app_id=unique("wm"), events_topic=unique("events"),
-            dead_letter_topic=unique("dlq"), alerts_topic=unique("alerts"),
-            pseudonym_key=SecretStr("reliability-test-key-0123456789"), **overrides,
+            _env_file=None,
+            app_id=unique("wm"),
+            events_topic=unique("events"),
+            dead_letter_topic=unique("dlq"),
+            alerts_topic=unique("alerts"),
+            pseudonym_key=SecretStr("reliability-test-key-0123456789"),
+            **overrides,
         )
         self.settings = embedded_settings(base, data_dir, broker.bootstrap_servers)
         if isinstance(broker, KafkaServer):
@@ -107,8 +111,11 @@ class Cluster:
         return count_messages(replay.path, self.settings.replay_file_events)
 
     def produce_in_background(self, replay: Replay) -> threading.Thread:
-        thread = threading.Thread(target=produce_file, args=(
-            self.settings, replay.path, replay.total, SilentObserver()), daemon=True)
+        thread = threading.Thread(
+            target=produce_file,
+            args=(self.settings, replay.path, replay.total, SilentObserver()),
+            daemon=True,
+        )
         thread.start()
         return thread
 
@@ -243,9 +250,7 @@ def replay_speed(path: Path, seconds: float) -> float:
     return (max(times) - min(times)) / seconds
 
 
-def test_kill_9_of_the_kafka_broker_mid_replay_loses_nothing(
-    drill: Replay, tmp_path: Path
-) -> None:
+def test_kill_9_of_the_kafka_broker_mid_replay_loses_nothing(drill: Replay, tmp_path: Path) -> None:
     """Apache Kafka is killed with -9 while `welfare-monitor replay` is still sending and the
     worker processing, and restarted a few seconds later on the same port and log dir (what
     a supervisor does). The replay's producer must resend what was not acknowledged, the
@@ -258,13 +263,22 @@ def test_kill_9_of_the_kafka_broker_mid_replay_loses_nothing(
             messages = cluster.messages(drill)
             cluster.worker.start()
             replay = subprocess.Popen(
-                python_module_args("streams", "replay", "--input", str(drill.path),
-                                   "--speed", str(replay_speed(drill.path, 60))),
-                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                python_module_args(
+                    "streams",
+                    "replay",
+                    "--input",
+                    str(drill.path),
+                    "--speed",
+                    str(replay_speed(drill.path, 60)),
+                ),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
                 env=worker_env(cluster.settings.model_copy(update={"language": "en"})),
             )
-            probe = LagProbe(kafka.bootstrap_servers, cluster.settings.app_id,
-                             cluster.settings.events_topic)
+            probe = LagProbe(
+                kafka.bootstrap_servers, cluster.settings.app_id, cluster.settings.events_topic
+            )
             deadline = time.monotonic() + 120
             try:  # Kafka's end offsets are exact: kill once a quarter is in the topic
                 while probe.offsets()[1] < 0.25 * messages and time.monotonic() < deadline:

@@ -6,8 +6,13 @@ from streams.settings import Settings
 def test_settings_survive_the_trip_through_a_child_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    sent = Settings(_env_file=None, worker_gc_thresholds=(1000, 5, 7), topic_partitions=3,
-                    web_enabled=True, pseudonym_key="k" * 32)
+    sent = Settings(
+        _env_file=None,
+        worker_gc_thresholds=(1000, 5, 7),
+        topic_partitions=3,
+        web_enabled=True,
+        pseudonym_key="k" * 32,
+    )
     for name, value in sent.to_env().items():
         monkeypatch.setenv(name, value)
     received = Settings(_env_file=None)

@@ -32,9 +32,18 @@ def test_sigint_mid_run_leaves_no_child_behind(tmp_path: Path, binh_dinh: object
     with events.open("wb") as f:
         write_jsonl(PaymentCycle(small_scenario(binh_dinh, 20_000, 10)).events(), f)  # type: ignore[arg-type]
     cli = subprocess.Popen(
-        [sys.executable, "-m", "streams", "run", "--input", str(events),
-         "--data-dir", str(tmp_path / "data")],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-m",
+            "streams",
+            "run",
+            "--input",
+            str(events),
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         env={**os.environ, "APP_ID": f"sigint-{tmp_path.name}"},
     )
     deadline = time.monotonic() + 60

@@ -19,25 +19,31 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def store(drill_run: Run) -> Iterator[ClickHouseStore]:
-    opened = ClickHouseStore(chdb_dsn(drill_run.data_dir / "chdb"),
-                             drill_run.settings.clickhouse_database)
+    opened = ClickHouseStore(
+        chdb_dsn(drill_run.data_dir / "chdb"), drill_run.settings.clickhouse_database
+    )
     opened.open()
     yield opened
     opened.close()
 
 
 def test_followup_lists_match_the_truth(drill_run: Run, store: ClickHouseStore) -> None:
-    rows = [r for r in drill_run.truth["communes"]
-            if r["beneficiaries_paid_twice"] and r["failures_by_reason"]]
-    commune = max(rows, key=lambda r: (r["beneficiaries_due"] - r["beneficiaries_paid"],
-                                       r["commune_code"]))
+    rows = [
+        r
+        for r in drill_run.truth["communes"]
+        if r["beneficiaries_paid_twice"] and r["failures_by_reason"]
+    ]
+    commune = max(
+        rows, key=lambda r: (r["beneficiaries_due"] - r["beneficiaries_paid"], r["commune_code"])
+    )
     data = snapshot(store, PageParams(commune["period"], ALL, commune["commune_code"]))
     followup = data["followup"]
     by_group: dict[str, list[dict[str, str]]] = {}
     for row in followup:
         by_group.setdefault(row["group"], []).append(row)
     assert len(by_group.get("unpaid", [])) == (
-        commune["beneficiaries_due"] - commune["beneficiaries_paid"])
+        commune["beneficiaries_due"] - commune["beneficiaries_paid"]
+    )
     assert len(by_group.get("paid_twice", [])) == commune["beneficiaries_paid_twice"]
     assert by_group["failed"] and all(r["reason"] for r in by_group["failed"])
     html = render_page(data, live=False)

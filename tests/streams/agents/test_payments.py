@@ -57,9 +57,15 @@ class Event:
 
 
 def file_of(events: list[dict[str, Any]]) -> bytes:
-    return orjson.dumps({"file_id": "00000000-0000-4000-8000-000000000001",
-                         "schema_version": 1, "source": "test",
-                         "created_at": "2023-06-05T01:00:00Z", "events": events})
+    return orjson.dumps(
+        {
+            "file_id": "00000000-0000-4000-8000-000000000001",
+            "schema_version": 1,
+            "source": "test",
+            "created_at": "2023-06-05T01:00:00Z",
+            "events": events,
+        }
+    )
 
 
 def run(agent: PaymentsAgent, values: list[bytes]) -> tuple[Sink, Topic]:
@@ -77,13 +83,16 @@ def events(binh_dinh: Any) -> list[dict[str, Any]]:
 def stats_rows(agent: PaymentsAgent) -> list[dict[str, Any]]:
     """The statistics ClickHouse holds now (the latest version of each row)."""
     rows = agent.sink.store.query("SELECT * FROM commune_programme_stats FINAL")
-    return sorted(({k: v for k, v in r.items() if k not in ("version", "updated_at")}
-                   for r in rows), key=lambda r: (r["commune_code"], r["programme"]))
+    return sorted(
+        ({k: v for k, v in r.items() if k not in ("version", "updated_at")} for r in rows),
+        key=lambda r: (r["commune_code"], r["programme"]),
+    )
 
 
 def ledger_rows(agent: PaymentsAgent) -> list[dict[str, Any]]:
     rows = agent.sink.store.query(
-        "SELECT * EXCEPT received_at FROM ledger_payments FINAL ORDER BY event_id")
+        "SELECT * EXCEPT received_at FROM ledger_payments FINAL ORDER BY event_id"
+    )
     return rows
 
 
@@ -110,17 +119,19 @@ def new_agent(store: ClickHouseStore) -> PaymentsAgent:
     return PaymentsAgent(Settings(_env_file=None), Sink(store), Pseudonymizer(b"k" * 32))
 
 
-def test_a_file_counts_like_its_events_sent_alone(events: list[dict[str, Any]],
-                                                  stores: Any) -> None:
+def test_a_file_counts_like_its_events_sent_alone(
+    events: list[dict[str, Any]], stores: Any
+) -> None:
     alone = new_agent(stores())
     run(alone, [orjson.dumps(e) for e in events])
     alone_stats, alone_ledger = stats_rows(alone), ledger_rows(alone)
     filed = new_agent(stores())
-    run(filed, [file_of(events[i:i + 70]) for i in range(0, len(events), 70)])
+    run(filed, [file_of(events[i : i + 70]) for i in range(0, len(events), 70)])
     assert ledger_rows(filed) == alone_ledger
     assert stats_rows(filed) == alone_stats
     assert sum(r["beneficiaries_due"] for r in alone_stats) == sum(
-        1 for e in events if e["event_type"] == "payment.scheduled")
+        1 for e in events if e["event_type"] == "payment.scheduled"
+    )
 
 
 def test_bad_events_in_a_file_are_dead_lettered_by_index_and_the_rest_counted(
@@ -134,11 +145,18 @@ def test_bad_events_in_a_file_are_dead_lettered_by_index_and_the_rest_counted(
     sink, dead = run(agent, [file_of(batch), file_of(batch)])  # the second: a redelivery
     letters = sink.rows["dead_letters"]
     assert [(r["source_offset"], r["source_index"], r["error_class"]) for r in letters] == [
-        (0, 5, "non_positive_amount"), (0, 10, "invalid_cccd"), (0, 18, "missing_field"),
-        (1, 5, "non_positive_amount"), (1, 10, "invalid_cccd"), (1, 18, "missing_field"),
+        (0, 5, "non_positive_amount"),
+        (0, 10, "invalid_cccd"),
+        (0, 18, "missing_field"),
+        (1, 5, "non_positive_amount"),
+        (1, 10, "invalid_cccd"),
+        (1, 18, "missing_field"),
     ]
     assert [dict(m["headers"])["welfare.errors.file.index"] for m in dead.sent][:3] == [
-        b"5", b"10", b"18"]
+        b"5",
+        b"10",
+        b"18",
+    ]
     for record in letters:
         assert batch[9]["payload"]["citizen_id"] not in str(record)
     # every good event once, the redelivered file changed nothing
@@ -168,7 +186,8 @@ def test_statistics_written_batch_by_batch_equal_one_batch_of_everything(
     agent = new_agent(stores())
     shuffled = events[::-1]  # every batch touches its communes again, in reverse event order
     for i in range(0, len(shuffled), 37):
-        run(agent, [orjson.dumps(e) for e in shuffled[i:i + 37]])
+        run(agent, [orjson.dumps(e) for e in shuffled[i : i + 37]])
     assert stats_rows(agent) == expected
     assert sum(r["beneficiaries_due"] for r in expected) == sum(
-        1 for e in events if e["event_type"] == "payment.scheduled")
+        1 for e in events if e["event_type"] == "payment.scheduled"
+    )

@@ -14,9 +14,9 @@ def test_migrate_applies_every_file_once_and_seeds_units(chdb_store: ClickHouseS
     applied = migrate(chdb_store)
     assert applied == [m.name for m in discover()]
     assert migrate(chdb_store) == []
-    units = chdb_store.query(
-        "SELECT uniqExact(province_code) AS p, count() AS c FROM admin_units"
-    )[0]
+    units = chdb_store.query("SELECT uniqExact(province_code) AS p, count() AS c FROM admin_units")[
+        0
+    ]
     assert (int(units["p"]), int(units["c"])) == (34, 3321)
 
 

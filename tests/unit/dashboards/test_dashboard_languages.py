@@ -46,7 +46,13 @@ def test_titles_headers_and_descriptions_are_translated() -> None:
     commune = boards["wm-commune"]
     assert commune["annotations"]["list"][0]["name"] == "Cảnh báo"
     assert {v["label"] for v in commune["templating"]["list"]} == {
-        "Nguồn dữ liệu", "Tỉnh", "Xã", "Chế độ", "Kỳ", "Nguồn dữ liệu danh sách cần xử lý"}
+        "Nguồn dữ liệu",
+        "Tỉnh",
+        "Xã",
+        "Chế độ",
+        "Kỳ",
+        "Nguồn dữ liệu danh sách cần xử lý",
+    }
 
 
 def test_every_source_text_has_a_vietnamese_translation_and_titles_stay_unique() -> None:
