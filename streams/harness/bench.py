@@ -183,8 +183,15 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+# Template-variable values that match no row (no period sorts before it, no unit has code 0).
+NO_ROWS_VALUES = {"period": "0000-00", "province": "0", "commune": "0"}
+
+
 def query_latencies(settings: Settings, rounds: int = 10) -> list[float]:
-    """Milliseconds per dashboard panel query, every panel `rounds` times."""
+    """Milliseconds per dashboard panel query, every panel `rounds` times. Each template
+    variable takes the first value its query returns; a variable whose query returns no rows
+    (no statistics yet, or none in the chosen province) takes a value that selects nothing
+    (`NO_ROWS_VALUES`), so the panels are still timed."""
     from dashboards.build import build_all
     from dashboards.macros import TimeRange, expand
     from dashboards.panels import ALL, VARIABLE_QUERIES
@@ -195,7 +202,8 @@ def query_latencies(settings: Settings, rounds: int = 10) -> list[float]:
         window = TimeRange(now - timedelta(days=1), now + timedelta(hours=1))
         values = {"programme": ALL}
         for name in ("period", "province", "commune"):
-            first = store.query(expand(VARIABLE_QUERIES[name], values, window))[0]
+            found = store.query(expand(VARIABLE_QUERIES[name], values, window))
+            first = found[0] if found else {name: NO_ROWS_VALUES[name]}
             values[name] = str(first.get("__value", first.get(name)))
         sqls = [
             expand(t["rawSql"], values, window)

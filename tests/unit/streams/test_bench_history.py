@@ -47,3 +47,22 @@ def test_the_history_holds_every_commune_and_the_ledger_rows(tmp_path: Path) -> 
         assert len(timings) == 2 * (len(PAGE_PANELS) + len(DRILL_PANELS) + 2)  # targets, follow-up
     finally:
         store.close()
+
+
+def test_dashboard_queries_are_timed_when_a_variable_query_returns_no_rows(tmp_path: Path) -> None:
+    """An empty statistics table leaves every template-variable query without rows (`welfare-monitor
+    bench --history-months 0` crashed there with an IndexError); the panels are still timed."""
+    from dashboards.build import build_all
+    from streams.harness.bench import query_latencies
+    from streams.settings import Settings
+
+    settings = Settings(_env_file=None, chdb_path=tmp_path / "db")
+    store = ClickHouseStore(chdb_dsn(settings.chdb_path), settings.clickhouse_database)
+    store.open()
+    try:
+        migrate(store)
+        assert store.query("SELECT count() AS n FROM commune_programme_stats")[0]["n"] == 0
+    finally:
+        store.close()
+    targets = sum(len(p["targets"]) for b in build_all().values() for p in b["panels"])
+    assert len(query_latencies(settings, rounds=1)) == targets > 0
