@@ -48,6 +48,10 @@ WHERE event_id IN (SELECT arrayJoin(splitByChar('\\n', $ids$)))
 GROUP BY event_id
 """
 
+# The heredoc is part of the query text, which ClickHouse caps at max_query_size (262,144 bytes
+# by default): a larger batch is looked up in pieces of this many bytes.
+HEREDOC_BYTES = 200_000
+
 KNOWN_IDS_ESCAPED_SQL = """
 SELECT event_id, groupUniqArray(digest) AS digests
 FROM ledger_ids
@@ -94,15 +98,35 @@ def event_row(item: Ingested, at: datetime) -> dict[str, Any]:
     }
 
 
+def heredoc_chunks(ids: Sequence[str], limit: int = HEREDOC_BYTES) -> list[bytes] | None:
+    """`ids` as newline-separated UTF-8 pieces of at most `limit` bytes, cut between ids; None
+    when a heredoc cannot carry them (an id holding `$` or a newline, or longer than `limit`)."""
+    joined = "\n".join(ids)
+    if "$" in joined or joined.count("\n") != len(ids) - 1:
+        return None
+    data = joined.encode()
+    chunks, start = [], 0
+    while len(data) - start > limit:
+        end = data.rfind(b"\n", start, start + limit + 1)
+        if end <= start:
+            return None
+        chunks.append(data[start:end])
+        start = end + 1
+    chunks.append(data[start:])
+    return chunks
+
+
 async def known_digests(sink: ClickHouseSink, ids: Sequence[str]) -> dict[str, set[str]]:
     """The stored digests of those of `ids` the ledger holds."""
     if not ids:
         return {}
-    joined = "\n".join(ids)
-    if "$" in joined or joined.count("\n") != len(ids) - 1:
+    chunks = heredoc_chunks(ids)
+    if chunks is None:
         rows = await sink.query(KNOWN_IDS_ESCAPED_SQL, {"ids": list(ids)})
     else:
-        rows = await sink.query(KNOWN_IDS_SQL, {"$ids$": joined.encode()})
+        rows = []
+        for chunk in chunks:
+            rows += await sink.query(KNOWN_IDS_SQL, {"$ids$": chunk})
     return {r["event_id"]: set(r["digests"]) for r in rows}
 
 

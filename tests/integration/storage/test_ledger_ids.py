@@ -81,3 +81,25 @@ def test_a_heredoc_terminator_in_an_id_cannot_end_the_string(store: RecordingSto
     ids = ["ev-00000$ids$) OR 1=1 --", PLAIN[2]]
     found = asyncio.run(ledger.known_digests(ClickHouseSink(store), ids))
     assert found == expected(ids) == {PLAIN[2]: {f"d-{PLAIN[2]}"}}
+
+
+def test_a_batch_beyond_max_query_size_is_looked_up_in_pieces(store: RecordingStore) -> None:
+    """The heredoc is query text, capped by max_query_size (262,144 bytes by default): 480 kB
+    of ids in one query failed with `Max query size exceeded` and the worker retried forever."""
+    ids = [f"{i:036d}-padding" for i in range(11000)] + PLAIN[:4]
+    found = asyncio.run(asyncio.wait_for(ledger.known_digests(ClickHouseSink(store), ids), 120))
+    assert found == expected(ids) and len(found) == 2
+    assert store.sql == [ledger.KNOWN_IDS_SQL] * 3
+
+
+@pytest.mark.parametrize("limit", [1, 7, 8, 9, 12, 24, 25, 1000])
+def test_the_pieces_hold_every_id_once_and_stay_under_the_limit(limit: int) -> None:
+    ids = ["abc", "đ", "x" * 7, "12345678", "z"]  # "đ" is two bytes; the longest id is 8
+    chunks = ledger.heredoc_chunks(ids, limit)
+    if limit < 8:
+        assert chunks is None  # an id longer than a piece: the escaped query
+        return
+    assert chunks is not None
+    assert all(len(c) <= limit for c in chunks)
+    assert (len(chunks) > 1) == (limit < 25)  # the ids joined are 25 bytes
+    assert b"\n".join(chunks).decode().split("\n") == ids
