@@ -43,6 +43,8 @@ _ALL_POINTS = (
 #   gap_score = unserved * (1 + least(nearest ATM km, 50) / 10)
 #                        / (1 + cashless_access_per_10k / 10)
 # No ATM known at all counts as 50 km. Communes are ranked by gap_score, highest first.
+# The nearest ATM comes from commune_nearest_atm, recomputed by the worker whenever the
+# access points change (streams/storage/nearest_atm.py), not per query.
 COVERAGE_GAPS_SQL = f"""
 WITH
     communes AS (
@@ -62,20 +64,9 @@ WITH
         FROM (SELECT * FROM access_points FINAL) WHERE is_open = 1
         GROUP BY commune_code
     ),
-    atm AS (
-        SELECT latitude, longitude FROM (SELECT * FROM access_points FINAL)
-        WHERE is_open = 1 AND kind = 'atm'
-    ),
     nearest AS (
-        SELECT u.commune_code AS commune_code,
-               min(2 * 6371.0 * asin(sqrt(
-                   pow(sin(radians(a.latitude - u.latitude) / 2), 2)
-                   + cos(radians(u.latitude)) * cos(radians(a.latitude))
-                     * pow(sin(radians(a.longitude - u.longitude) / 2), 2)))) AS km
-        FROM (SELECT * FROM admin_units FINAL
-              WHERE commune_code IN (SELECT commune_code FROM communes)) AS u
-        CROSS JOIN atm AS a
-        GROUP BY u.commune_code
+        SELECT commune_code, nearest_atm_km AS km
+        FROM (SELECT * FROM commune_nearest_atm FINAL) WHERE has_atm = 1
     )
 SELECT
     c.province_code AS province_code,

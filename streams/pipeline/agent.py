@@ -54,7 +54,7 @@ from streams.domain.statistics import CommuneId
 from streams.errors import PipelineError
 from streams.faust_ext import read_offset
 from streams.settings import Settings
-from streams.storage import ledger
+from streams.storage import ledger, nearest_atm
 from streams.storage.folded_cache import FoldedCache
 from streams.storage.ledger import Figures
 from streams.storage.sink import ClickHouseSink, now_utc
@@ -324,6 +324,8 @@ class PaymentsAgent:
             ACCESS_POINTS_TABLE,
             [{**access_point_row(r), "updated_at": at} for r in points.values()],
         )
+        if out.access_points:
+            await nearest_atm.refresh_with_retry(self.sink)
         await self._write_alerts(alerting, at, alerts_topic)
         if out.dead or out.announced:
             await self.sink.write(

@@ -10,6 +10,7 @@ from pathlib import Path
 from schemas import CLICKHOUSE_DIR
 from streams.errors import MigrationError, StorageError
 from streams.storage.base import Store
+from streams.storage.nearest_atm import refresh_if_missing
 
 _FILE_PATTERN = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
@@ -81,7 +82,8 @@ def migrate(store: Store, directory: Path = CLICKHOUSE_DIR) -> list[str]:
             ],
         )
         done.append(migration.name)
-    seed_admin_units(store)
+    seeded = seed_admin_units(store)
+    refresh_if_missing(store, seeded > 0)
     return done
 
 

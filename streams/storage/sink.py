@@ -36,6 +36,20 @@ class ClickHouseSink:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, self.max_backoff_s)
 
+    async def command(self, sql: str, parameters: Mapping[str, Any] | None = None) -> None:
+        """Run a statement (an `INSERT ... SELECT`), retrying with backoff while the store is
+        down."""
+        delay = 0.2
+        while True:
+            try:
+                self.store.command(sql, parameters)
+            except StorageError as e:
+                log.warning("statement failed, retrying in %.1fs: %s", delay, e)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.max_backoff_s)
+                continue
+            return
+
     async def write(self, table: str, rows: Sequence[Row]) -> None:
         """Insert `rows` into `table`, retrying with exponential backoff on StorageError."""
         if not rows:

@@ -175,6 +175,11 @@ def test_an_access_point_event_seen_in_an_earlier_batch_only_rewrites_its_row(
     assert len(rows) == 2 and rows[0] == {**rows[1], "updated_at": rows[0]["updated_at"]}
     assert len(agent.sink.rows["ledger_events"]) == 1  # type: ignore[attr-defined]
     assert "dead_letters" not in agent.sink.rows  # type: ignore[attr-defined]
+    # the nearest-ATM table was recomputed from the access point (streams/storage/nearest_atm.py)
+    [nearest] = agent.sink.store.query(
+        "SELECT max(version) AS v, max(has_atm) AS atm FROM commune_nearest_atm FINAL"
+    )
+    assert (nearest["v"], nearest["atm"]) == (1, int(opened["payload"]["kind"] == "atm"))
 
 
 def test_statistics_written_batch_by_batch_equal_one_batch_of_everything(
