@@ -171,6 +171,8 @@ class BatchOutput:
     dead: list[tuple[dict[str, Any], list[tuple[str, bytes]]]] = field(default_factory=list)
     # To store only: an ingest worker announced them already (streams/pipeline/forward.py).
     announced: list[dict[str, Any]] = field(default_factory=list)
+    # pipeline_health rows ingest workers sent (streams/pipeline/forward.py), to store.
+    health_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 class PaymentsAgent:
@@ -397,17 +399,21 @@ class PaymentsAgent:
     def lag(self, app: faust.App, topic: str | None = None) -> int:
         """Messages waiting on this worker's partitions of `topic` (default: the events
         topic; -1: unknown)."""
-        topic = topic or self.settings.events_topic
-        try:
-            consumer = app.consumer
-            lag = 0
-            for tp in consumer.assignment():
-                if tp.topic != topic:
-                    continue
-                read = read_offset(consumer, tp)
-                highwater = consumer.highwater(tp)
-                if highwater is not None and highwater >= 0:
-                    lag += max(0, highwater - (read + 1 if read is not None else 0))
-            return lag
-        except Exception:
-            return -1
+        return consumer_lag(app, topic or self.settings.events_topic)
+
+
+def consumer_lag(app: faust.App, topic: str) -> int:
+    """Messages waiting on this worker's partitions of `topic` (-1: unknown)."""
+    try:
+        consumer = app.consumer
+        lag = 0
+        for tp in consumer.assignment():
+            if tp.topic != topic:
+                continue
+            read = read_offset(consumer, tp)
+            highwater = consumer.highwater(tp)
+            if highwater is not None and highwater >= 0:
+                lag += max(0, highwater - (read + 1 if read is not None else 0))
+        return lag
+    except Exception:
+        return -1
