@@ -326,7 +326,7 @@ class PaymentsAgent:
             ACCESS_POINTS_TABLE,
             [{**access_point_row(r), "updated_at": at} for r in points.values()],
         )
-        await self._write_alerts(alerting, at, alerts_topic)
+        await self.write_alerts(alerting, at, alerts_topic)
         if out.dead or out.announced:
             await self.sink.write(
                 DEAD_LETTERS_TABLE, out.announced + [record for record, _ in out.dead]
@@ -365,7 +365,7 @@ class PaymentsAgent:
             out[commune] = (raised, max(version, int(r["version"])))
         return out
 
-    async def _write_alerts(
+    async def write_alerts(
         self, alerting: dict[CommuneId, tuple[list[Alert], int]], at: datetime, alerts_topic: Any
     ) -> None:
         """Store the alerts that hold (their figures move on) and clear those that stopped,

@@ -35,6 +35,7 @@ from faust.types import EventT, StreamT
 
 from streams.domain.ingest import Arrival, MessageResult, Rejected, Rejection, redact
 from streams.faust_ext import reread_skipped
+from streams.pipeline import target_recheck
 from streams.pipeline.agent import (
     HEALTH_TABLE,
     BatchOutput,
@@ -251,6 +252,7 @@ def register_payments_agent(
     role = IngestAndStore(app, settings, sink, pool)
     BatchLoop(app, settings, settings.events_topic, role.prepare, role.handle).register("payments")
     HealthRows(app, sink, role.agent, settings.events_topic).register(settings.health_interval_s)
+    target_recheck.register(app, role.agent, role.alerts, settings.target_recheck_interval_s)
     return role.agent
 
 
@@ -267,4 +269,5 @@ def register_store_agent(app: faust.App, settings: Settings, sink: ClickHouseSin
     role = StoreForwarded(app, settings, sink)
     BatchLoop(app, settings, settings.accepted_topic, role.prepare, role.handle).register("store")
     HealthRows(app, sink, role.agent, settings.accepted_topic).register(settings.health_interval_s)
+    target_recheck.register(app, role.agent, role.alerts, settings.target_recheck_interval_s)
     return role.agent
