@@ -22,7 +22,15 @@ from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
 from dashboards import panels as p
-from streams.i18n import DEFAULT_LANGUAGE, N_, Lang
+from streams.i18n import (
+    ALERT_KINDS,
+    DEFAULT_LANGUAGE,
+    FAILURE_REASONS,
+    FOLLOWUP_CATEGORIES,
+    N_,
+    PROGRAMMES,
+    Lang,
+)
 
 # SQL column names as users read them (table headers, legends, stat titles).
 COLUMN_LABELS = {
@@ -52,7 +60,7 @@ COLUMN_LABELS = {
     "category": N_("Follow up for"),
     "beneficiary": N_("Beneficiary (pseudonym)"),
     "last_event_at": N_("Last event"),
-    "subject": N_("Subject"),
+    "alerts": N_("Alerts"),
     "value": N_("Value"),
     "message": N_("Message"),
     "raised_at": N_("Raised"),
@@ -74,6 +82,14 @@ COLUMN_LABELS = {
     "freshness_s": N_("Freshness (s)"),
     "latest_event_at": N_("Latest event time"),
     "last_health_row": N_("Last health row"),
+}
+# Codes in table cells as users read them: a value mapping per column (Grafana's `mappings`
+# field property, type "value", set by a `byName` override), in every language.
+VALUE_LABELS: dict[str, Mapping[str, str]] = {
+    "category": FOLLOWUP_CATEGORIES,
+    "kind": ALERT_KINDS,
+    "reason": FAILURE_REASONS,
+    "programme": PROGRAMMES,
 }
 # Panels whose fields may be renamed: not maps (they locate points by field name), not stats
 # that pick their field by a name pattern.
@@ -97,6 +113,26 @@ def _renames(panel: Mapping[str, Any]) -> dict[str, str]:
     return {c: COLUMN_LABELS[c] for c in columns if c in COLUMN_LABELS}
 
 
+def _mapped(panel: Mapping[str, Any]) -> dict[str, Mapping[str, str]]:
+    """The columns of a table panel whose codes get a value mapping."""
+    if panel.get("type") != "table":
+        return {}
+    columns: list[str] = []
+    for target in panel.get("targets", []):
+        columns += _COLUMNS.get(target.get("rawSql", ""), ())
+    return {c: VALUE_LABELS[c] for c in columns if c in VALUE_LABELS}
+
+
+def _value_mapping(column: str, labels: Mapping[str, str], t: Any) -> dict[str, Any]:
+    options = {
+        code: {"text": t(label), "index": i} for i, (code, label) in enumerate(labels.items())
+    }
+    return {
+        "matcher": {"id": "byName", "options": column},
+        "properties": [{"id": "mappings", "value": [{"type": "value", "options": options}]}],
+    }
+
+
 def texts(board: Mapping[str, Any]) -> Iterator[str]:
     """Every English text of a source dashboard that `translate` translates."""
     yield from (board["title"], board.get("description", ""))
@@ -107,6 +143,8 @@ def texts(board: Mapping[str, Any]) -> Iterator[str]:
         yield from (panel.get("title", ""), panel.get("description", ""))
         yield from (layer["name"] for layer in panel.get("options", {}).get("layers", []))
         yield from _renames(panel).values()
+        for labels in _mapped(panel).values():
+            yield from labels.values()
 
 
 def translate(board: Mapping[str, Any], language: str) -> dict[str, Any]:
@@ -131,6 +169,13 @@ def translate(board: Mapping[str, Any], language: str) -> dict[str, Any]:
         annotation["name"] = t(annotation["name"])
     for panel in out["panels"]:
         renames = _renames(panel)
+        mapped = _mapped(panel)
+        if mapped:
+            field_config = panel.setdefault("fieldConfig", {"defaults": {}, "overrides": []})
+            field_config["overrides"] = [
+                *field_config.get("overrides", []),
+                *(_value_mapping(c, labels, t) for c, labels in mapped.items()),
+            ]
         panel["title"], panel["description"] = t(panel["title"]), t(panel.get("description", ""))
         for layer in panel.get("options", {}).get("layers", []):
             layer["name"] = t(layer["name"])

@@ -205,14 +205,22 @@ def load_checked(path: Path, expected_name: str | None = None) -> Scenario:
     """The scenario in `path`, or ScenarioFileError listing every problem on one line."""
     scenario, problems = check_file(path)
     if scenario is not None and expected_name is not None and scenario.name != expected_name:
+        names = (("name", repr(scenario.name)), ("expected", repr(expected_name)))
         problems = [
-            Problem("name", f"is {scenario.name!r}; it must match the file name {expected_name!r}")
+            Problem(
+                "name",
+                f"is {scenario.name!r}; it must match the file name {expected_name!r}",
+                "name_mismatch",
+                names,
+            )
         ]
     if problems or scenario is None:
         listed = "; ".join(map(str, problems))
         raise ScenarioFileError(
             f"{path.name} has {len(problems)} problem(s): {listed} "
-            f"(check it with `welfare-monitor simulate --check {path}`)"
+            f"(check it with `welfare-monitor simulate --check {path}`)",
+            problems=problems,
+            path=path,
         )
     return scenario
 

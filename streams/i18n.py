@@ -202,4 +202,11 @@ ALERT_KINDS = {
     "cashless_rate_drop": N_("cashless rate dropped"),
     "paid_twice": N_("paid twice"),
     "unknown_beneficiary": N_("payment to no one on the list"),
+    "behind_target": N_("behind its target"),
+}
+# The follow-up list's categories (the `followup` table, the live page's drill-down).
+FOLLOWUP_CATEGORIES = {
+    "unpaid": N_("not paid yet"),
+    "failed": N_("payment failed"),
+    "paid_twice": N_("paid twice"),
 }

@@ -97,6 +97,12 @@ class Settings(BaseSettings):
         description="behind_target alerts start this many days before a target's "
         "deadline (and stay while the commune is short of it, past the deadline too).",
     )
+    target_recheck_interval_s: float = Field(
+        3600.0,
+        gt=0,
+        description="Seconds between re-evaluations of behind_target for communes whose "
+        "target deadline is within ALERT_TARGET_WARN_DAYS (time passing alone can raise it).",
+    )
     alert_min_beneficiaries: int = Field(
         20, ge=1, description="Commune alerts need at least this many beneficiaries due."
     )

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from schemas.contracts import ContractError
-from simulators.errors import SimulatorError
+from simulators.errors import ScenarioFileError, SimulatorError
 from streams import i18n
 from streams.cli.common import DEFAULT_SCENARIO, err
 
@@ -32,6 +32,7 @@ from streams.cli.outputs import (
 )
 from streams.cli.run import RESULT_LEVELS, cmd_demo, cmd_report, cmd_run
 from streams.cli.run import write_report as write_report
+from streams.cli.scenario_text import scenario_file_error
 from streams.cli.server import cmd_migrate, cmd_serve, cmd_verify, cmd_worker
 from streams.cli.simulate import cmd_replay, cmd_simulate
 from streams.cli.targets import cmd_targets_import, cmd_targets_show
@@ -363,7 +364,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         i18n.use(getattr(args, "lang", None) or Settings().language)
         return int(args.handler(args))
     except (WelfareMonitorError, SimulatorError, ContractError) as e:
-        err.print("[bold red]" + _("error:") + f"[/] {e}", markup=True, highlight=False)
+        text = scenario_file_error(e) if isinstance(e, ScenarioFileError) else str(e)
+        err.print("[bold red]" + _("error:") + f"[/] {text}", markup=True, highlight=False)
         return 1
     except ValidationError as e:
         first = e.errors()[0]

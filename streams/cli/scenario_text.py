@@ -37,6 +37,7 @@ TEMPLATES = {
     "read": N_("cannot read the file: {reason}"),
     "yaml": N_("not valid YAML: {reason}"),
     "yaml_at": N_("not valid YAML at line {line}, column {column}: {reason}"),
+    "name_mismatch": N_("is {name}; it must match the file name {expected}"),
 }
 # The scenario model's rules (simulators/scenario.py validators), by their English text.
 RULES = (
@@ -84,3 +85,20 @@ def problems_line(name: str, count: int) -> str:
 def fault_range_error(flag: str) -> str:
     """The error of a fault flag outside 0-1 (`--duplicates 2`)."""
     return _(FAULT_RANGE).format(flag=flag)
+
+
+def scenario_file_error(error: Any) -> str:
+    """A refused scenario file (simulators.errors.ScenarioFileError, `--scenario FILE`) in the
+    current language: every problem on one line, and how to check the file."""
+    if not error.problems or error.path is None:
+        return str(error)
+    listed = "; ".join(problem_line(p) for p in error.problems)
+    return _(
+        "{name} has {n} problem(s): {listed} (check it with "
+        "`welfare-monitor simulate --check {path}`)"
+    ).format(
+        name=error.path.name,
+        n=i18n.current().number(len(error.problems)),
+        listed=listed,
+        path=error.path,
+    )

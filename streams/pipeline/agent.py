@@ -171,6 +171,8 @@ class BatchOutput:
     dead: list[tuple[dict[str, Any], list[tuple[str, bytes]]]] = field(default_factory=list)
     # To store only: an ingest worker announced them already (streams/pipeline/forward.py).
     announced: list[dict[str, Any]] = field(default_factory=list)
+    # pipeline_health rows ingest workers sent (streams/pipeline/forward.py), to store.
+    health_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 class PaymentsAgent:
@@ -326,7 +328,7 @@ class PaymentsAgent:
         )
         if out.access_points:
             await nearest_atm.refresh_with_retry(self.sink)
-        await self._write_alerts(alerting, at, alerts_topic)
+        await self.write_alerts(alerting, at, alerts_topic)
         if out.dead or out.announced:
             await self.sink.write(
                 DEAD_LETTERS_TABLE, out.announced + [record for record, _ in out.dead]
@@ -365,7 +367,7 @@ class PaymentsAgent:
             out[commune] = (raised, max(version, int(r["version"])))
         return out
 
-    async def _write_alerts(
+    async def write_alerts(
         self, alerting: dict[CommuneId, tuple[list[Alert], int]], at: datetime, alerts_topic: Any
     ) -> None:
         """Store the alerts that hold (their figures move on) and clear those that stopped,
@@ -399,17 +401,21 @@ class PaymentsAgent:
     def lag(self, app: faust.App, topic: str | None = None) -> int:
         """Messages waiting on this worker's partitions of `topic` (default: the events
         topic; -1: unknown)."""
-        topic = topic or self.settings.events_topic
-        try:
-            consumer = app.consumer
-            lag = 0
-            for tp in consumer.assignment():
-                if tp.topic != topic:
-                    continue
-                read = read_offset(consumer, tp)
-                highwater = consumer.highwater(tp)
-                if highwater is not None and highwater >= 0:
-                    lag += max(0, highwater - (read + 1 if read is not None else 0))
-            return lag
-        except Exception:
-            return -1
+        return consumer_lag(app, topic or self.settings.events_topic)
+
+
+def consumer_lag(app: faust.App, topic: str) -> int:
+    """Messages waiting on this worker's partitions of `topic` (-1: unknown)."""
+    try:
+        consumer = app.consumer
+        lag = 0
+        for tp in consumer.assignment():
+            if tp.topic != topic:
+                continue
+            read = read_offset(consumer, tp)
+            highwater = consumer.highwater(tp)
+            if highwater is not None and highwater >= 0:
+                lag += max(0, highwater - (read + 1 if read is not None else 0))
+        return lag
+    except Exception:
+        return -1

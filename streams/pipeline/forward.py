@@ -15,6 +15,16 @@ of
 - `["r", index, error_class, reason]`: a rejected one, already announced on the dead-letter
   topic by the ingest worker; the store agent adds its row to the dead_letters table.
 
+An ingest worker also sends its `pipeline_health` row there every `health_interval_s`
+(events read, dead letters by class, its lag on the events topic), keyed `HEALTH_KEY`, as
+
+    {"v": 1, "health": {row}}
+
+with the times as ISO 8601 strings; the store agent writes it to the table, since ingest
+workers cannot open chDB. The store agent's own rows then count no events or dead letters of
+the ingest workers (they did), only its lag on the accepted topic, the dead letters it finds
+itself and the freshness of what it stored.
+
 `index` is the event's position in its payment file (0: the message itself). The payload
 holds the pseudonym, never the citizen ID. Large messages are split into chunks of about
 `CHUNK_BYTES`, each with its own `src`.
@@ -24,6 +34,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -36,6 +47,8 @@ from streams.storage import ledger
 VERSION = 1
 CHUNK_BYTES = 256 * 1024
 REJECTED_KEY = b"rejected"
+HEALTH_KEY = b"health"
+HEALTH_TIMES = ("at", "latest_event_at")
 
 
 def _item(index: int, item: PaymentFact | Ingested | Rejection) -> list[Any]:
@@ -84,6 +97,19 @@ def _message(src: list[Any], items: list[bytes]) -> bytes:
     return head + b',"items":[' + b",".join(items) + b"]}"
 
 
+def health_message(row: dict[str, Any]) -> bytes:
+    """An ingest worker's pipeline_health row, as a message of the accepted topic."""
+    return orjson.dumps({"v": VERSION, "health": row})
+
+
+def _health_row(row: dict[str, Any]) -> dict[str, Any]:
+    out = dict(row)
+    for name in HEALTH_TIMES:
+        if out.get(name) is not None:
+            out[name] = datetime.fromisoformat(out[name])
+    return out
+
+
 def take_forwarded(value: bytes | None, out: BatchOutput, health: Health) -> None:
     """Add one forwarded message's items to the store agent's batch.
 
@@ -93,18 +119,18 @@ def take_forwarded(value: bytes | None, out: BatchOutput, health: Health) -> Non
         message = orjson.loads(value or b"")
         if message.get("v") != VERSION:
             raise ValueError(f"version {message.get('v')!r}, expected {VERSION}")
+        if "health" in message:
+            out.health_rows.append(_health_row(message["health"]))
+            return
         source = Source(*message["src"])
         for kind, index, *rest in message["items"]:
             if kind == "r":
                 error_class, reason = rest
                 out.announced.append(dead_letter(source, Rejected(error_class, reason), index)[0])
-                health.dead_letters[error_class] += 1
-                health.events += 1
                 continue
             data, digest = rest
             item = PaymentFact(*data) if kind == "p" else Ingested(*data)
             health.saw(item.occurred_ms)
-            health.events += 1
             out.order.append((source, index, item, digest))
     except (ValueError, TypeError, KeyError, AttributeError) as e:
         raise PipelineError(

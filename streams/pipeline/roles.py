@@ -35,16 +35,19 @@ from faust.types import EventT, StreamT
 
 from streams.domain.ingest import Arrival, MessageResult, Rejected, Rejection, redact
 from streams.faust_ext import reread_skipped
+from streams.pipeline import target_recheck
 from streams.pipeline.agent import (
     HEALTH_TABLE,
     BatchOutput,
+    Health,
     PaymentsAgent,
     Source,
+    consumer_lag,
     dead_letter,
     sent,
 )
 from streams.pipeline.batching import BatchingStream
-from streams.pipeline.forward import forwards, take_forwarded
+from streams.pipeline.forward import HEALTH_KEY, forwards, health_message, take_forwarded
 from streams.pipeline.ingest_pool import IngestPool
 from streams.settings import Settings
 from streams.storage.sink import ClickHouseSink
@@ -168,12 +171,35 @@ class IngestAndStore(Ingest):
 
 
 class Forwarder(Ingest):
-    """Role `ingest`: a batch's dead letters and forwards, sent and confirmed."""
+    """Role `ingest`: a batch's dead letters and forwards, sent and confirmed; its health
+    rows every `health_interval_s`, through the accepted topic to the store agent."""
 
     def __init__(self, app: faust.App, settings: Settings, pool: IngestPool) -> None:
         super().__init__(pool)
+        self.app, self.events_topic = app, settings.events_topic
         self.accepted = raw_topic(app, settings.accepted_topic, settings.topic_partitions)
         self.dead_letters = raw_topic(app, settings.dead_letter_topic, 1)
+        self.health = Health()
+        self.worker = f"ingest@{socket.gethostname()}:{os.getpid()}"
+        self._quiet = False
+
+    def register_health(self, interval_s: float) -> None:
+        """Attach the health timer to the app."""
+        self.app.timer(interval=interval_s)(self.send_health)
+
+    async def send_health(self) -> None:
+        """Send the row of the interval since the last one (the store agent writes it).
+
+        An idle worker (nothing read, nothing waiting) sends one row saying so, then nothing
+        until it has work again: `run` waits until the store agent has committed the accepted
+        topic's log end, which a row every interval would keep moving."""
+        lag = consumer_lag(self.app, self.events_topic)
+        quiet = self.health.events == 0 and not self.health.dead_letters and lag <= 0
+        if quiet and self._quiet:
+            return
+        self._quiet = quiet
+        row = self.health.row(self.worker, lag)
+        await sent([await self.accepted.send(key=HEALTH_KEY, value=health_message(row))])
 
     async def handle(self, batch: Sequence[EventT], ingested: list[MessageResult]) -> None:
         """Send everything a batch became; return once the broker has all of it."""
@@ -181,8 +207,10 @@ class Forwarder(Ingest):
         for event, result in zip(batch, ingested, strict=True):
             source = Source.of(event)
             is_file, items = result
+            self.health.events += len(items)
             for index, item in enumerate(items, start=1 if is_file else 0):
                 if isinstance(item, Rejection):
+                    self.health.dead_letters[item.error_class] += 1
                     record, headers = dead_letter(
                         source, Rejected(item.error_class, item.reason), index
                     )
@@ -210,8 +238,11 @@ class StoreForwarded:
         return out
 
     async def handle(self, batch: Sequence[EventT], out: BatchOutput) -> None:
-        """Ledger, rows, alerts and the dead letters the store finds."""
+        """Ledger, rows, alerts and the dead letters the store finds; the ingest workers'
+        health rows."""
         await self.agent.store(out, self.alerts, self.dead_letters, len(batch))
+        if out.health_rows:
+            await self.agent.sink.write(HEALTH_TABLE, out.health_rows)
 
 
 def register_payments_agent(
@@ -221,6 +252,7 @@ def register_payments_agent(
     role = IngestAndStore(app, settings, sink, pool)
     BatchLoop(app, settings, settings.events_topic, role.prepare, role.handle).register("payments")
     HealthRows(app, sink, role.agent, settings.events_topic).register(settings.health_interval_s)
+    target_recheck.register(app, role.agent, role.alerts, settings.target_recheck_interval_s)
     return role.agent
 
 
@@ -228,6 +260,7 @@ def register_ingest_agent(app: faust.App, settings: Settings, pool: IngestPool) 
     """Role `ingest`: the events topic to the accepted topic."""
     role = Forwarder(app, settings, pool)
     BatchLoop(app, settings, settings.events_topic, role.prepare, role.handle).register("ingest")
+    role.register_health(settings.health_interval_s)
     return role
 
 
@@ -236,4 +269,5 @@ def register_store_agent(app: faust.App, settings: Settings, sink: ClickHouseSin
     role = StoreForwarded(app, settings, sink)
     BatchLoop(app, settings, settings.accepted_topic, role.prepare, role.handle).register("store")
     HealthRows(app, sink, role.agent, settings.accepted_topic).register(settings.health_interval_s)
+    target_recheck.register(app, role.agent, role.alerts, settings.target_recheck_interval_s)
     return role.agent

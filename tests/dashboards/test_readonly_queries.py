@@ -46,11 +46,21 @@ RUNNER = ROOT / "tests" / "support" / "chdb258_runner.py"
 NOW_RANGE_DAYS = 40
 
 
-def run_readonly(data: dict[str, str], queries: list[dict[str, Any]]) -> dict[str, Any]:
-    """Run `queries` in ClickHouse 25.8 as a readonly = 1 user, on the schema and `data`."""
+def run_readonly(
+    data: dict[str, str], queries: list[dict[str, Any]], grants: list[str] | None = None
+) -> dict[str, Any]:
+    """Run `queries` in ClickHouse 25.8 as a readonly = 1 user, on the schema and `data`; with
+    `grants` (a users.d user's <grants> queries), as a user holding those grants alone."""
     assert RUNNER_PYTHON.is_file(), "ClickHouse 25.8 (chdb==4.0.0) is missing: run `make chdb258`"
     ddl = [s for m in discover(CLICKHOUSE_DIR) for s in m.statements()]
-    job = {"ddl": ddl, "data": data, "profile": {"max_execution_time": 60}, "queries": queries}
+    job: dict[str, Any] = {
+        "ddl": ddl,
+        "data": data,
+        "profile": {"max_execution_time": 60},
+        "queries": queries,
+    }
+    if grants is not None:
+        job["grants"] = grants
     done = subprocess.run(
         [str(RUNNER_PYTHON), str(RUNNER)],
         input=json.dumps(job),

@@ -254,3 +254,37 @@ def test_serve_cli_with_two_workers_replays_and_verifies(tmp_path: Path) -> None
         "ingest-2.log",
         "store.log",
     ]
+
+
+def test_ingest_workers_report_their_health_through_the_store_agent(tmp_path: Path) -> None:
+    """`run --workers 2`: the ingest workers cannot open chDB, so their pipeline_health rows
+    (events read, dead letters, lag on the events topic) reach the table through the store
+    agent (streams/pipeline/forward.py); the lag panel sees the events backlog."""
+    from streams.storage.clickhouse_store import ClickHouseStore
+    from streams.storage.factory import chdb_dsn
+
+    events, _ = scenario_files(tmp_path, "commune")
+    data_dir = tmp_path / "data"
+    done = subprocess.run(
+        [*CLI, "run", "--workers", "2", "--input", str(events), "--data-dir", str(data_dir)],
+        capture_output=True,
+        text=True,
+        env=_env(HEALTH_INTERVAL_S="0.5"),
+        timeout=540,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    store = ClickHouseStore(chdb_dsn(data_dir / "chdb"), Settings().clickhouse_database)
+    store.open()
+    try:
+        rows = store.query(
+            "SELECT startsWith(worker, 'ingest@') AS ingest, uniqExact(worker) AS workers, "
+            "sum(events) AS events, sum(dead_letters) AS dead, countIf(consumer_lag >= 0) AS lags "
+            "FROM pipeline_health GROUP BY ingest ORDER BY ingest"
+        )
+    finally:
+        store.close()
+    store_row, ingest_row = ({k: int(v) for k, v in r.items()} for r in rows)
+    assert ingest_row["workers"] == 2 and store_row["workers"] == 1
+    assert ingest_row["events"] > 0 and ingest_row["dead"] > 0 and ingest_row["lags"] > 0
+    # The store agent counts no event the ingest workers counted.
+    assert store_row["events"] == 0

@@ -137,3 +137,23 @@ def test_an_event_value_is_forwarded_as_a_single_message_at_index_0() -> None:
     assert forwarded([b"[1]"])[0][0] == forward.REJECTED_KEY
     body = orjson.loads(forwarded([b"[1]"])[0][1])
     assert body["items"][0][:2] == ["r", 0]
+
+
+def test_an_ingest_workers_health_row_reaches_the_store_agent_as_it_was_sent() -> None:
+    """`--workers N`: an ingest worker's pipeline_health row (its events, dead letters by
+    class, lag on the events topic) travels on the accepted topic and comes out as the row the
+    store agent writes; the store's own counters do not count the forwarded events again."""
+    health = Health(events=7)
+    health.dead_letters["malformed_json"] += 2
+    health.saw(1_700_000_000_000)
+    row = health.row("ingest@host:1", 42)
+    out, store_health = BatchOutput(), Health()
+    take_forwarded(forward.health_message(row), out, store_health)
+    assert out.health_rows == [row]
+    assert out.health_rows[0]["at"].tzinfo is not None and out.order == []
+    assert (row["events"], row["dead_letters"], row["consumer_lag"]) == (7, 2, 42)
+    values = [v for _, v in forwarded([b"not json", b"{}"])]
+    for value in values:
+        take_forwarded(value, out, store_health)
+    assert len(out.announced) == 2  # stored as dead letters, counted by the ingest worker
+    assert store_health.events == 0 and not store_health.dead_letters

@@ -63,3 +63,33 @@ def test_every_source_text_has_a_vietnamese_translation_and_titles_stay_unique()
     titles = [b["title"] for b in build_all().values()]
     assert len(titles) == len(set(titles))  # one folder holds both languages
     assert all(vi.gettext(label) != label for label in COLUMN_LABELS.values())
+
+
+def value_texts(board: dict[str, Any], sql_start: str, column: str) -> dict[str, str]:
+    """The value mapping of `column` in the table panel whose query starts with `sql_start`."""
+    panel = next(p for p in board["panels"] if p["targets"][0]["rawSql"].startswith(sql_start))
+    [override] = [o for o in panel["fieldConfig"]["overrides"] if o["matcher"]["options"] == column]
+    [mapping] = [p["value"] for p in override["properties"] if p["id"] == "mappings"]
+    [values] = [m["options"] for m in mapping if m["type"] == "value"]
+    return {code: v["text"] for code, v in values.items()}
+
+
+def test_follow_up_categories_and_alert_kinds_are_shown_in_the_language() -> None:
+    """Codes in table cells (the follow-up list's category, an alert's kind) get a value
+    mapping per language; the SQL still returns the codes."""
+    boards = build_all()
+    vi, en = boards["wm-commune"], boards["wm-commune-en"]
+    followup = "SELECT category, beneficiary"
+    assert value_texts(vi, followup, "category") == {
+        "unpaid": "chưa được chi trả",
+        "failed": Lang("vi").gettext("payment failed"),
+        "paid_twice": Lang("vi").gettext("paid twice"),
+    }
+    assert value_texts(vi, followup, "category")["failed"] != "payment failed"
+    assert value_texts(en, followup, "category")["unpaid"] == "not paid yet"
+    assert (
+        value_texts(vi, "SELECT kind, period, count()", "kind")["paid_twice"] == "chi trả hai lần"
+    )
+    assert value_texts(en, "SELECT kind, period, count()", "kind")["behind_target"] == (
+        "behind its target"
+    )

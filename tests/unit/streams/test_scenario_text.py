@@ -72,3 +72,24 @@ def test_rejected_rows_say_why_in_the_chosen_language() -> None:
     assert "số CCCD phải có đúng 12 chữ số" in vietnamese
     assert "a CCCD has exactly 12 digits" in english
     assert all(v != e for v, e in zip(vietnamese, english, strict=True))
+
+
+def test_a_refused_scenario_file_lists_its_problems_in_the_language(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--scenario FILE` (simulators.scenario_check.load_checked) refuses a bad file with every
+    problem on one line, in Vietnamese by default and in English with --lang en."""
+    raw = yaml.safe_load((SCENARIOS_DIR / "binh-dinh-2023-06.yaml").read_text(encoding="utf-8"))
+    raw.pop("beneficiaries")
+    path = tmp_path / "bad.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    out = tmp_path / "e.jsonl"
+    args = ["simulate", "--scenario", str(path), "--out", str(out)]
+    assert main(args) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "bad.yaml có 1 lỗi: (cấp cao nhất): thiếu trường bắt buộc 'beneficiaries'" in err
+    assert "kiểm tra bằng" in err and "required property" not in err
+    assert main([*args, "--lang", "en"]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "bad.yaml has 1 problem(s): (top level): 'beneficiaries' is a required property" in err
+    assert "Traceback" not in err and not out.exists()
