@@ -13,10 +13,7 @@ shell, sed or SQL quoting touches it.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -75,39 +72,6 @@ def test_the_password_comes_from_the_environment_on_every_start() -> None:
         "${GRAFANA_CLICKHOUSE_PASSWORD:?"
     )
     assert compose["services"]["grafana"]["environment"]["GRAFANA_CLICKHOUSE_USER"] == "grafana"
-
-
-@pytest.mark.integration
-@pytest.mark.parametrize("secret", HOSTILE)
-def test_compose_hands_the_password_over_unchanged(secret: str) -> None:
-    """docker-compose's own interpolation of the environment (`docker-compose config`)."""
-    binary = shutil.which("docker-compose")
-    assert binary, "docker-compose is not installed: `make tools` installs Debian's package"
-    env = os.environ | {
-        "CLICKHOUSE_PASSWORD": "x",
-        "PSEUDONYM_KEY": "0123456789abcdef0123",
-        "GRAFANA_CLICKHOUSE_PASSWORD": secret,
-        "GRAFANA_ADMIN_PASSWORD": "z",
-        "GRAFANA_FOLLOWUP_CLICKHOUSE_PASSWORD": secret + "-followup",
-    }
-    done = subprocess.run(
-        [binary, "-f", str(COMPOSE), "config"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    resolved = yaml.safe_load(done.stdout)
-    for service in ("clickhouse", "grafana"):
-        value = resolved["services"][service]["environment"]["GRAFANA_CLICKHOUSE_PASSWORD"]
-        # docker-compose config escapes '$' as '$$' in its output; compose un-escapes it.
-        assert value.replace("$$", "$") == secret
-        followup = resolved["services"][service]["environment"][
-            "GRAFANA_FOLLOWUP_CLICKHOUSE_PASSWORD"
-        ]
-        assert followup.replace("$$", "$") == secret + "-followup"
 
 
 def test_the_profile_is_read_only() -> None:

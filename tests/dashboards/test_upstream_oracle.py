@@ -9,16 +9,13 @@ grafana-clickhouse-datasource v4.10.1 (tests/upstream/go). See docs/testing.md.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from dashboards import panels as p
-from dashboards.macros import TimeRange, expand
+from dashboards.macros import TimeRange
 from streams.web.live_data import DRILL_PANELS, PAGE_PANELS
 from streams.web.live_data import PROGRAMMES as LIVE_PROGRAMMES
-from tests.conftest import Run
-from tests.support.chdb_readonly import readonly_chdb
 from tests.support.grafana_upstream import (
     ALL_SELECTED,
     Interpolation,
@@ -32,12 +29,8 @@ from tests.support.upstream_dashboards import (
     ROOT,
     live_page_cases,
     load,
-    plugin_settings,
-    resolve_variables,
-    run_targets,
 )
 
-FIXTURE = Path(__file__).parent / "fixtures" / "wm-commune-before-issue14.json"
 START = datetime(2023, 6, 1, 0, 0, 0, tzinfo=UTC)
 END = datetime(2023, 6, 30, 23, 59, 59, tzinfo=UTC)
 PROGRAMMES = (("social_assistance", "social_assistance"), ("O'Neil", "O'Neil"))
@@ -135,42 +128,6 @@ def test_plugin_macros_expand_with_the_time_range_and_interval() -> None:
     )
     with pytest.raises(UpstreamError, match="expected 1 argument, received 2"):
         expand_macros("WHERE $__timeFilter(a, b)", START, END)
-
-
-@pytest.mark.integration
-def test_todays_raw_all_value_fails_under_upstream_substitution(binh_dinh_run: Run) -> None:
-    """Issue 14 item 2, as it would have been caught: the commune dashboard as committed
-    before the fix (a copy kept as a fixture) with "All" programmes. Scenes substitutes the
-    allValue `__all` raw (MultiValueVariable.ts:211-221, 488-505 at 6.6.3), so every panel
-    comparing `${programme:singlequote}` fails in ClickHouse (UNKNOWN_IDENTIFIER), while our
-    own expander, which quoted it, let them pass."""
-    board = load(FIXTURE)
-    run = binh_dinh_run
-    # The settings of a plugin without the `limit` defect (issue 14 item 1), to see this one.
-    with readonly_chdb(
-        run.data_dir / "chdb", run.settings.clickhouse_database, plugin_settings("4.10.2")
-    ) as ch:
-        variables = resolve_variables(board, ch, START, END, {"programme": ALL_SELECTED})
-        errors = run_targets(board, ch, variables, START, END)
-        values = {v.name: next(iter(v.options))[0] for v in variables if v.options}
-        ours = {}
-        for t in board["panels"]:
-            for target in t["targets"]:
-                sql = expand(
-                    target["rawSql"], values | {"programme": p.ALL}, TimeRange(START, END, 60)
-                )
-                ours[f"{board['uid']} / {t['title']}"] = ch.query(sql)
-    uses_programme = {
-        f"{board['uid']} / {t['title']}"
-        for t in board["panels"]
-        if any("${programme" in x["rawSql"] for x in t["targets"])
-    }
-    assert len(uses_programme) == 3  # Commune stat, Failures, Time to pay (issue 14)
-    failed = {k for k, error in errors.items() if error}
-    assert failed == uses_programme, errors
-    for key in failed:
-        assert "UNKNOWN_IDENTIFIER" in str(errors[key]) and "__all" in str(errors[key])
-    assert all(ours[k] for k in uses_programme)  # our expander hid it: rows, no error
 
 
 @pytest.mark.parametrize("programme", sorted(LIVE_PROGRAMMES))
