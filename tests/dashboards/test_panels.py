@@ -15,7 +15,6 @@ import pytest
 
 from dashboards.build import source_boards
 from dashboards.panels import NATION_STAT, PANELS, PanelQuery
-from tests.conftest import Run
 from tests.support.chdb_readonly import ReadonlyChdb, readonly_chdb
 from tests.support.grafana_upstream import (
     ALL_SELECTED,
@@ -24,6 +23,7 @@ from tests.support.grafana_upstream import (
     Variable,
     grafana_sql,
 )
+from tests.support.runs import Run
 from tests.support.upstream_dashboards import (
     pinned_plugin_version,
     plugin_settings,

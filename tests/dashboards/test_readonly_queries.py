@@ -27,7 +27,6 @@ from streams.storage.base import Store
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
 from streams.storage.migrate import discover, migrate
-from tests.conftest import Run
 from tests.support.grafana import (
     compose_plugin_version,
     panel_queries,
@@ -36,6 +35,7 @@ from tests.support.grafana import (
     variable_queries,
 )
 from tests.support.grafana_upstream import ALL_SELECTED, Interpolation, UpstreamError, grafana_sql
+from tests.support.runs import Run
 from tests.support.upstream_dashboards import resolve_boards
 
 pytestmark = pytest.mark.integration

@@ -14,9 +14,10 @@ from dashboards.panels import PANELS
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
 from streams.storage.migrate import migrate
-from tests.conftest import Run, unique
 from tests.support.chdb_readonly import readonly_chdb
 from tests.support.grafana_upstream import ALL_SELECTED
+from tests.support.names import unique
+from tests.support.runs import Run
 from tests.support.upstream_dashboards import (
     ROOT,
     load,

@@ -12,11 +12,11 @@ import pytest
 
 from dashboards import panels as p
 from dashboards.macros import TimeRange, expand
-from tests.conftest import Run
 from tests.support.chdb_readonly import readonly_chdb
 from tests.support.grafana_upstream import (
     ALL_SELECTED,
 )
+from tests.support.runs import Run
 from tests.support.upstream_dashboards import (
     load,
     plugin_settings,

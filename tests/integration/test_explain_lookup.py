@@ -25,8 +25,9 @@ from streams.cli.main import main
 from streams.domain.pseudonym import Pseudonymizer
 from streams.harness.embedded import KEY_FILE
 from streams.settings import Settings
-from tests.conftest import Run, unique
 from tests.streams.test_embedded import _tables
+from tests.support.names import unique
+from tests.support.runs import Run
 
 pytestmark = pytest.mark.integration
 

@@ -26,7 +26,7 @@ from streams.harness.embedded import EmbeddedPipeline, SilentObserver
 from streams.settings import Settings
 from streams.storage import open_store
 from streams.storage.queries import read_results
-from tests.conftest import unique
+from tests.support.names import unique
 
 SAMPLES = Path(__file__).parents[2] / "simulators" / "samples"
 CASHLESS = {"Chuyển khoản", "Ví điện tử"}

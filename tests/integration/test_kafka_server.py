@@ -12,7 +12,6 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
 from streams.replay.kafka_io import ensure_topics
-from tests.conftest import unique
 from tests.support.kafka_server import (
     ROOT,
     KafkaServer,
@@ -20,6 +19,7 @@ from tests.support.kafka_server import (
     random_cluster_id,
     resolve_jars,
 )
+from tests.support.names import unique
 
 pytestmark = pytest.mark.integration
 

@@ -28,7 +28,8 @@ from streams.settings import Settings
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
 from streams.storage.queries import Results
-from tests.conftest import rules, unique
+from tests.support.names import unique
+from tests.support.runs import rules
 
 pytestmark = pytest.mark.integration
 

@@ -25,7 +25,8 @@ from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
 from streams.storage.migrate import migrate
 from streams.storage.sink import ClickHouseSink, now_utc
-from tests.conftest import simulate, small_scenario, unique
+from tests.support.names import unique
+from tests.support.scenarios import simulate, small_scenario
 
 pytestmark = pytest.mark.integration
 

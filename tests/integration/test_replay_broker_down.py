@@ -15,7 +15,7 @@ from streams.errors import BrokerError
 from streams.harness.broker import EmbeddedBroker
 from streams.harness.embedded import SilentObserver, produce_file
 from streams.settings import Settings
-from tests.conftest import unique
+from tests.support.names import unique
 
 pytestmark = pytest.mark.integration
 

@@ -20,7 +20,7 @@ from streams.replay.kafka_io import LagProbe
 from streams.settings import Settings
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
-from tests.conftest import unique
+from tests.support.names import unique
 
 pytestmark = pytest.mark.integration
 

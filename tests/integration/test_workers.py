@@ -33,10 +33,10 @@ from streams.harness.testing import ServiceHandle
 from streams.harness.workers import WorkerGroup
 from streams.replay.kafka_io import LagProbe
 from streams.settings import Settings
-from tests.conftest import unique
 from tests.integration.test_producer_keys import FAULTS, scenario, without_conflicting_copies
 from tests.streams.test_reliability import replay_speed
 from tests.support.kafka_server import KafkaServer
+from tests.support.names import unique
 
 pytestmark = pytest.mark.integration
 

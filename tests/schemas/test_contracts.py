@@ -8,7 +8,7 @@ from jsonschema import Draft202012Validator
 
 from schemas import EVENTS_DIR
 from schemas.contracts import ContractError, EventInvalid, load_contracts, validate_event
-from tests.conftest import first_payment, simulate, small_scenario
+from tests.support.scenarios import first_payment, simulate, small_scenario
 
 
 def test_every_contract_file_is_valid_json_schema_2020_12() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from schemas.contracts import load_contracts
 from schemas.fastpath import compile_acceptor
-from tests.conftest import simulate, small_scenario
+from tests.support.scenarios import simulate, small_scenario
 
 HOT = ["envelope", "payment.scheduled", "payment.succeeded", "payment.failed", "payment.returned"]
 ODD_VALUES: list[Any] = [

@@ -13,7 +13,7 @@ from streams.domain.ingest import Rejected, ingest
 from streams.domain.ledger import records
 from streams.domain.pseudonym import Pseudonymizer
 from streams.storage.ledger import digest
-from tests.conftest import first_payment, small_scenario
+from tests.support.scenarios import first_payment, small_scenario
 
 KEY = Pseudonymizer(b"test-key-0123456789abcdef")
 SPEC = FaultSpec(duplicates=0.05, out_of_order=0.05, malformed=0.05, redeliver=0.002)

@@ -4,7 +4,7 @@ import io
 from simulators.generator import PaymentCycle, allocate
 from simulators.jsonl import write_jsonl
 from simulators.scenario import Scenario
-from tests.conftest import simulate, small_scenario
+from tests.support.scenarios import simulate, small_scenario
 
 
 def _digest(scenario: Scenario, seed: int) -> str:

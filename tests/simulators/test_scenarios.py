@@ -3,7 +3,7 @@ import pytest
 from schemas.contracts import validate_event
 from simulators.generator import PaymentCycle
 from simulators.scenario import load_scenario, scenario_names
-from tests.conftest import small_scenario
+from tests.support.scenarios import small_scenario
 
 
 def test_the_reports_scenarios_are_bundled() -> None:

@@ -17,7 +17,8 @@ from streams.harness.verify import compare
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
 from streams.storage.queries import Results
-from tests.conftest import Run, rules, unique
+from tests.support.names import unique
+from tests.support.runs import Run, rules
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from streams.harness.broker import EmbeddedBroker
 from streams.replay.end_offsets import exact_end_offsets
 from streams.replay.kafka_io import ensure_topics
-from tests.conftest import unique
 from tests.support.kafka_server import KafkaServer
+from tests.support.names import unique
 
 pytestmark = pytest.mark.integration
 

@@ -9,7 +9,7 @@ import pytest
 from streams.cli.main import main
 from streams.harness.verify import expected_coverage
 from streams.web.export import COVERAGE_COLUMNS
-from tests.conftest import Run
+from tests.support.runs import Run
 
 pytestmark = pytest.mark.integration
 

@@ -6,7 +6,7 @@ import pytest
 
 from streams.domain.ingest import MAX_MESSAGE_BYTES, Rejected, ingest, redact
 from streams.domain.pseudonym import Pseudonymizer
-from tests.conftest import first_payment, simulate, small_scenario
+from tests.support.scenarios import first_payment, simulate, small_scenario
 
 KEY = Pseudonymizer(b"0123456789abcdef0123456789abcdef")
 

@@ -9,7 +9,7 @@ import pytest
 
 from streams.domain.ingest import Arrival, Ingested, PaymentFact, Rejection, ingest_message
 from streams.domain.pseudonym import Pseudonymizer
-from tests.conftest import simulate, small_scenario
+from tests.support.scenarios import simulate, small_scenario
 
 KEY = Pseudonymizer(b"0123456789abcdef0123456789abcdef")
 

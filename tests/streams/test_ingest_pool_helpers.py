@@ -11,7 +11,7 @@ import pytest
 from streams.domain.ingest import Arrival, ingest_message
 from streams.domain.pseudonym import Pseudonymizer
 from streams.pipeline.ingest_pool import IngestPool
-from tests.conftest import simulate, small_scenario
+from tests.support.scenarios import simulate, small_scenario
 
 
 @pytest.mark.integration

@@ -20,7 +20,8 @@ from simulators.scenario import load_scenario
 from streams.harness.embedded import EmbeddedPipeline
 from streams.i18n import Lang
 from streams.settings import Settings
-from tests.conftest import Run, unique
+from tests.support.names import unique
+from tests.support.runs import Run
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ from schemas.contracts import check_file
 from streams.domain.ingest import MAX_MESSAGE_BYTES, Rejected, unpack
 from streams.replay.kafka_io import inspect_line
 from streams.replay.payment_files import FilePacker
-from tests.conftest import simulate, small_scenario
+from tests.support.scenarios import simulate, small_scenario
 
 
 def pack(lines: list[bytes], max_events: int, max_bytes: int = 1 << 20) -> list[Any]:

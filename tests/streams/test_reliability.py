@@ -45,9 +45,10 @@ from streams.replay.kafka_io import LagProbe, ensure_topics
 from streams.settings import Settings
 from streams.storage import open_store
 from streams.storage.queries import read_results
-from tests.conftest import rules, unique
 from tests.support.kafka_server import KafkaServer
+from tests.support.names import unique
 from tests.support.processes import children_of
+from tests.support.runs import rules
 
 pytestmark = pytest.mark.integration
 

@@ -13,8 +13,8 @@ import pytest
 
 from simulators.generator import PaymentCycle
 from simulators.jsonl import write_jsonl
-from tests.conftest import small_scenario
 from tests.support.processes import children_of
+from tests.support.scenarios import small_scenario
 
 pytestmark = pytest.mark.integration
 

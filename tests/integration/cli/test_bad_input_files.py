@@ -12,7 +12,7 @@ import pytest
 from simulators.scenario import load_scenario
 from streams.cli.main import _data_dir_settings, main
 from streams.storage import open_store
-from tests.conftest import simulate, small_scenario
+from tests.support.scenarios import simulate, small_scenario
 
 pytestmark = pytest.mark.integration
 

@@ -31,7 +31,7 @@ from kafka import KafkaAdminClient
 
 from streams.harness.broker import EmbeddedBroker
 from streams.replay.kafka_io import ensure_topics
-from tests.conftest import unique
+from tests.support.names import unique
 
 pytestmark = pytest.mark.integration
 

@@ -17,8 +17,8 @@ from streams.errors import StorageError
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
 from streams.storage.migrate import migrate
-from tests.conftest import unique
 from tests.integration.storage.test_chdb_client import AT, stats_row
+from tests.support.names import unique
 
 pytestmark = pytest.mark.integration
 

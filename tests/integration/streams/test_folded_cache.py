@@ -23,7 +23,8 @@ from streams.storage.factory import chdb_dsn
 from streams.storage.folded_cache import EMPTY, FINGERPRINTS_SQL, FoldedCache, add, stored_ms
 from streams.storage.migrate import migrate
 from streams.storage.sink import ClickHouseSink
-from tests.conftest import simulate, small_scenario, unique
+from tests.support.names import unique
+from tests.support.scenarios import simulate, small_scenario
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
 from streams.web.live_data import PageParams, snapshot
 from streams.web.live_page import render_page
-from tests.conftest import Run
+from tests.support.runs import Run
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ from streams.cli.followup import refresh
 from streams.cli.main import main
 from streams.storage import open_store
 from streams.web.live_data import followup
-from tests.conftest import Run
+from tests.support.runs import Run
 
 pytestmark = pytest.mark.integration
 LISTED = (

@@ -16,8 +16,8 @@ import pytest
 
 from streams.cli.main import main
 from streams.i18n import Lang
-from tests.conftest import Run
 from tests.support.html_text import visible_text
+from tests.support.runs import Run
 
 pytestmark = pytest.mark.integration
 
