@@ -14,13 +14,21 @@ outages, shutdown, docker-compose and the browser -> tests/system/. The folder f
 and every test under tests/integration and tests/system has it.
 
 The rewrite is idempotent: a move already done is skipped and a reference already at its new
-path is left alone, so run it again after merging branches written against the old paths:
-1. resolve conflicts in moved files by taking that branch's side (git follows the renames);
-2. `python tools/retest.py`: moves the files in MAPPING still at their old place, rewrites
-   `from tests.conftest import ...` (the helpers are in tests/support/ now) and old paths in
-   docs, Makefile, pyproject.toml, .ci and code, and lists the test files outside the three
-   folders with a suggested place (integration marker or not): add them to MAPPING, run again;
-3. `ruff check . && ruff format --check .` and `pytest --collect-only -q`: the same count.
+path is left alone (a second run reports "0 moves, 0 files rewritten"). After merging branches
+written against the old paths (this branch merged last):
+1. a file this branch moved and the other branch edited: git's rename detection carries the
+   edit to the new path; on a rename/modify conflict take the other branch's content at the new
+   path. SPLITS below lists the files this branch split in two before the moves (each test
+   kept verbatim): an edit to one of their tests goes into the half that now holds it;
+2. `python tools/retest.py` (with the project's .venv: it runs ruff on what it rewrote): moves
+   the files in MAPPING still at their old place, rewrites `from tests.conftest import ...`
+   (NAMES: the helpers are in tests/support/ now) and old paths in docs, Makefile,
+   pyproject.toml, .ci and code, and lists the test files outside the new folders with a
+   suggested place (integration marker or not): add them to MAPPING and run it again. Exit
+   status 1 while any is listed;
+3. `pytest tests/unit/test_test_layout.py` (folders, markers, packages, unique names, conftest
+   fixtures only), `ruff check . && ruff format --check .`, and `pytest --collect-only -q`:
+   the same count as before the merge of this branch plus the other branches' new tests.
 
 This script is a one-off for the merge of issue 16; delete it afterwards.
 """
@@ -153,8 +161,33 @@ MAPPING: dict[str, str] = {
     "tests/test_compose_validate.py": f"{S}/test_compose_validate.py",
 }
 
+# Files that held unit and integration tests, split before the moves (documentation only):
+# original -> the file its integration-marked tests went to.
+SPLITS: dict[str, list[str]] = {
+    "tests/dashboards/test_provisioning.py": ["tests/dashboards/test_compose_password.py"],
+    "tests/dashboards/test_upstream_dashboards.py": [
+        "tests/dashboards/test_upstream_dashboards_run.py"
+    ],
+    "tests/dashboards/test_upstream_oracle.py": ["tests/dashboards/test_upstream_oracle_run.py"],
+    "tests/streams/test_ingest_pool.py": [
+        "tests/streams/test_ingest_pool_helpers.py",
+        "tests/streams/test_ingest_pool_kill.py",
+    ],
+    "tests/test_compose.py": ["tests/test_compose_validate.py"],
+    "tests/unit/storage/test_wait.py": ["tests/unit/storage/test_wait_migrate.py"],
+}
+
 # Directories moved whole (data next to a test that reads it relative to itself).
-DIRS: dict[str, str] = {"tests/dashboards/fixtures": f"{U}/dashboards/fixtures"}
+DIRS: dict[str, str] = {"tests/dashboards/fixtures": f"{IT}/dashboards/fixtures"}
+
+# Old folders named in prose (a folder, not a file in it) -> the new folder.
+FOLDER_REFS: dict[str, str] = {
+    "tests/integration/storage/": f"{IT}/streams/storage/",
+    "tests/integration/faust_ext/": f"{IT}/streams/faust_ext/",
+    "tests/integration/cli/": f"{IT}/streams/cli/",
+    "tests/unit/storage/": f"{U}/streams/storage/",
+    "tests/unit/faust_ext/": f"{U}/streams/faust_ext/",
+}
 
 # What tests/conftest.py exported besides fixtures -> the tests/support module holding it.
 NAMES: dict[str, str] = {
@@ -240,7 +273,7 @@ def move(check: bool) -> list[str]:
     # folders left with nothing but __init__.py
     for init in sorted(Path("tests").rglob("__init__.py"), key=lambda p: -len(p.parts)):
         folder = init.parent
-        if folder == Path("tests") or str(folder).startswith(FOLDERS) or folder.name == "support":
+        if folder.as_posix() in {"tests", "tests/support", *FOLDERS}:
             continue
         rest = [p for p in folder.iterdir() if p.name not in {"__init__.py", "__pycache__"}]
         if not rest:
@@ -267,7 +300,10 @@ def conftest_imports(text: str) -> str:
 
 def rewrite(check: bool) -> list[str]:
     pairs = sorted([*DIRS.items(), *MAPPING.items()], key=lambda kv: len(kv[0]), reverse=True)
-    path_rules = [(re.compile(re.escape(o) + r"(?![\w/])"), n) for o, n in pairs]
+    path_rules = [(re.compile(re.escape(o) + r"(?!\w)"), n) for o, n in pairs]
+    path_rules += [
+        (re.compile(re.escape(o) + r"(?=[\s`'\")]|$)", re.M), n) for o, n in FOLDER_REFS.items()
+    ]
     module_rules = [
         (re.compile(r"\b" + re.escape(dotted(o)) + r"\b"), dotted(n))
         for o, n in pairs
@@ -296,11 +332,14 @@ def rewrite(check: bool) -> list[str]:
 
 
 def unplaced() -> list[str]:
-    """Test files outside tests/unit, tests/integration and tests/system, with a place."""
+    """Test files outside tests/unit, tests/integration and tests/system, or in a folder of
+    theirs that MAPPING does not use (an old one, or the top of tests/integration, where
+    nothing lives since tests mirror the packages there), with a suggested place."""
+    folders = {U, S, *(Path(new).parent.as_posix() for new in MAPPING.values())}
     lines = []
     for path in sorted(Path("tests").rglob("test_*.py")):
         name = path.as_posix()
-        if name.startswith(FOLDERS) or name in MAPPING:
+        if path.parent.as_posix() in folders or name in MAPPING:
             continue
         marked = "pytest.mark.integration" in path.read_text(encoding="utf-8")
         where = (
