@@ -18,6 +18,7 @@ from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
 from streams.storage.migrate import migrate
 from streams.storage.sink import ClickHouseSink
+from tests.support.faust_fakes import Event, Topic
 from tests.support.names import unique
 from tests.support.scenarios import simulate, small_scenario
 
@@ -34,27 +35,6 @@ class Sink(ClickHouseSink):
     async def write(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
         await super().write(table, rows)
         self.rows.setdefault(table, []).extend(rows)
-
-
-class Topic:
-    def __init__(self) -> None:
-        self.sent: list[dict[str, Any]] = []
-
-    async def send(self, **message: Any) -> None:
-        self.sent.append(message)
-
-
-class Message:
-    def __init__(self, offset: int) -> None:
-        self.topic, self.partition, self.offset = "events", 0, offset
-
-
-class Event:
-    """What the agent reads of a Faust event (weak-referenceable, as Faust's are)."""
-
-    def __init__(self, value: bytes, offset: int) -> None:
-        self.value = value
-        self.message = Message(offset)
 
 
 def file_of(events: list[dict[str, Any]]) -> bytes:

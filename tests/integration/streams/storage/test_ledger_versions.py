@@ -25,32 +25,11 @@ from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
 from streams.storage.migrate import migrate
 from streams.storage.sink import ClickHouseSink, now_utc
+from tests.support.faust_fakes import Event, Topic
 from tests.support.names import unique
 from tests.support.scenarios import simulate, small_scenario
 
 pytestmark = pytest.mark.integration
-
-
-class Topic:
-    def __init__(self, fail: bool = False) -> None:
-        self.sent: list[dict[str, Any]] = []
-        self.fail = fail
-
-    async def send(self, **message: Any) -> None:
-        if self.fail:
-            raise ConnectionError("broker down")
-        self.sent.append(message)
-
-
-class Message:
-    def __init__(self, offset: int) -> None:
-        self.topic, self.partition, self.offset = "events", 0, offset
-
-
-class Event:
-    def __init__(self, value: bytes, offset: int) -> None:
-        self.value = value
-        self.message = Message(offset)
 
 
 @pytest.fixture
