@@ -11,10 +11,11 @@ holds fixtures only; helpers live in tests/support/.
 from __future__ import annotations
 
 import ast
+import re
 from collections import Counter
 from pathlib import Path
 
-TESTS = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parents[2] / "tests"
 MARKED_FOLDERS = ("integration", "system")
 
 
@@ -147,3 +148,16 @@ def test_conftest_holds_fixtures_only() -> None:
         if "tests.conftest" in p.read_text(encoding="utf-8") and p.name != "test_test_layout.py"
     ]
     assert not importers, f"import helpers from tests.support, not tests.conftest: {importers}"
+
+
+def test_paths_relative_to_a_test_module_reach_the_repository_root() -> None:
+    """`Path(__file__).parents[k]` in a test module names the repository root (a test moved
+    to another depth without adjusting k would read the wrong folder)."""
+    parents = re.compile(r"Path\(__file__\)(?:\.resolve\(\))?\.parents\[(\d+)\]")
+    wrong = {
+        str(p.relative_to(TESTS)): k
+        for p in modules()
+        for k in map(int, parents.findall(p.read_text(encoding="utf-8")))
+        if p.resolve().parents[k] != TESTS.parent
+    }
+    assert not wrong, f"these parents[k] miss the repository root: {wrong}"
