@@ -256,6 +256,21 @@ def fix_depth(old: str, new: str, text: str) -> str:
     return PARENTS.sub(repl, text)
 
 
+def root_depth(old: str, new: str, text: str) -> str:
+    """`Path(__file__).parents[k]` written for the repository root at `old`'s depth, in a
+    file now at `new` (git may have moved it there itself, without `fix_depth`): the root's
+    index at the new depth. Idempotent: an index already naming the root is left alone."""
+    old_root, new_root = len(Path(old).parts) - 1, len(Path(new).parts) - 1
+
+    def repl(m: re.Match[str]) -> str:
+        k = int(m.group(2))
+        if k == old_root and k != new_root:
+            return m.group(0).replace(f"[{k}]", f"[{new_root}]")
+        return m.group(0)
+
+    return PARENTS.sub(repl, text)
+
+
 def move(check: bool) -> list[str]:
     changes: list[str] = []
     for old, new in [*DIRS.items(), *MAPPING.items()]:
@@ -331,6 +346,7 @@ def rewrite(check: bool) -> list[str]:
         for o, n in pairs
         if o.endswith(".py")
     ]
+    placed_by_git = {n: o for o, n in MAPPING.items() if o != n and n.endswith(".py")}
     changed: list[str] = []
     for name in git("ls-files").splitlines():
         path = Path(name)
@@ -342,6 +358,8 @@ def rewrite(check: bool) -> list[str]:
         new = text
         for rule, target in path_rules:
             new = rule.sub(target, new)
+        if name in placed_by_git:
+            new = root_depth(placed_by_git[name], name, new)
         if path.suffix == ".py":
             for rule, target in module_rules:
                 new = rule.sub(target, new)
@@ -381,6 +399,8 @@ def tidy(files: list[str]) -> None:
         return
     subprocess.run([str(ruff), "check", "--fix", "--select", "I,F401", "-q", *py], check=False)
     subprocess.run([str(ruff), "format", "-q", *py], check=False)
+    # what ruff cannot fix (a rewritten path that makes a comment too long) is shown here
+    subprocess.run([str(ruff), "check", "-q", *py], check=False)
 
 
 def main() -> int:
