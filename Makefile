@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: venv tools upstream-tools kafka-jars chdb258 demo test bench lint typecheck unit integration clean i18n docs
+.PHONY: venv tools upstream-tools kafka-jars chdb258 demo test bench lint typecheck unit integration system clean i18n docs
 
 # Debian packages the tests use: docker-compose (1.29) validates docker-compose.yml without
 # a Docker engine; chromium and chromedriver run the live page's browser test and print the
@@ -104,11 +104,18 @@ docs: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The folder says what a test needs (docs/testing.md): tests/unit no broker, worker or server;
+# tests/integration the real broker, a worker process or chDB; tests/system kill -9, outages,
+# shutdown, docker-compose and the browser. Both of the latter carry the `integration` marker
+# (tests/unit/test_test_layout.py checks it), so `pytest -m integration` selects the same tests.
 unit: $(STAMP)
-	$(BIN)/pytest -m "not integration"
+	$(BIN)/pytest tests/unit
 
 integration: $(STAMP) upstream-tools chdb258 kafka-jars
-	$(BIN)/pytest -m integration
+	$(BIN)/pytest tests/integration
+
+system: $(STAMP) upstream-tools chdb258 kafka-jars
+	$(BIN)/pytest tests/system
 
 test: lint typecheck upstream-tools chdb258 kafka-jars
 	$(BIN)/pytest

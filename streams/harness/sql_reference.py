@@ -10,7 +10,7 @@ channel for the same beneficiary cancels it (counted per channel; the reference 
 replay event order, which the simulator's returns always follow).
 
 It measures the engine's own speed for this work on this machine (`ratio_to_sql`); its
-result is checked against the simulator's truth in tests/unit/streams/test_sql_reference.py.
+result is checked against the simulator's truth in tests/unit/streams/harness/test_sql_reference.py.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ compared). For each commune-period:
 Exactness never depends on the cache: the fold always runs on a set of rows whose fingerprint
 equals the ledger's at that moment, a late event for a period nobody touched for months is a
 miss and is read, and the figures equal `read_figures`'s
-(tests/integration/streams/test_folded_cache.py). The cache holds only what the ledger
+(tests/integration/streams/storage/test_folded_cache.py). The cache holds only what the ledger
 holds (pseudonyms, never a citizen ID).
 """
 
