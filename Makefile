@@ -73,7 +73,7 @@ kafka-jars: $(STAMP) tools
 # Translations (docs/languages.md): extract the marked text into the template, merge it into
 # the committed vi catalogue (then translate its new entries), compile the .mo files. The code
 # compiles a missing or older .mo in memory, so `make test` needs no step of its own.
-LOCALES := streams/locale
+LOCALES := schemas/locale
 i18n: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg --sort-output --add-location=file --no-wrap \
 	  --project=welfare-monitor -o $(LOCALES)/messages.pot .

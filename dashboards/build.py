@@ -379,7 +379,7 @@ def build_all() -> dict[str, dict[str, Any]]:
     """Every dashboard by uid: one set per language (dashboards.i18n), Vietnamese with the
     source uids, English with `-en` uids."""
     from dashboards.i18n import translate
-    from streams.i18n import LANGUAGES
+    from schemas.i18n import LANGUAGES
 
     return {
         board["uid"]: board

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Mapping
 from typing import IO, Any
 
 from dashboards import panels as p
-from streams.i18n import (
+from schemas.i18n import (
     ALERT_KINDS,
     DEFAULT_LANGUAGE,
     FAILURE_REASONS,

@@ -4,7 +4,7 @@ and `dashboards` (Grafana panels), so neither imports the other.
 The empty-denominator rule, in one place: a rate whose denominator is zero (the cashless rate
 of a commune where nobody is due, access points per 10,000 due there) has no value. It is
 NULL in SQL (`rate_sql`), None in Python (`cashless_rate`, `ratio`), and shown as "–"
-(`NO_VALUE`, what `streams.i18n.Lang.percent` prints for None). Never 0, which would read
+(`NO_VALUE`, what `schemas.i18n.Lang.percent` prints for None). Never 0, which would read
 as "nobody paid cashless", and never NaN, which sorts and sums unpredictably.
 """
 

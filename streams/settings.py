@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from streams.i18n import DEFAULT_LANGUAGE, Language, parse_language
+from schemas.i18n import DEFAULT_LANGUAGE, Language, parse_language
 
 
 class Settings(BaseSettings):

@@ -23,7 +23,7 @@ from tests.support.runs import Run, run_on
 def default_language(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test starts in the default language, whatever LANGUAGE the shell exports (GNU
     gettext's LANGUAGE=en_US:en is common), and leaves it there (`main` sets it per call)."""
-    from streams import i18n
+    from schemas import i18n
 
     monkeypatch.delenv("LANGUAGE", raising=False)
     i18n.use(i18n.DEFAULT_LANGUAGE)

@@ -16,9 +16,9 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from streams import i18n
+from schemas import i18n
+from schemas.i18n import N_, _
 from streams.errors import InputError
-from streams.i18n import N_, _
 from streams.settings import Settings
 
 DEFAULT_SCENARIO = "binh-dinh-2023-06"

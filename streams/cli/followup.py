@@ -18,9 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from streams import i18n
+from schemas import i18n
+from schemas.i18n import _
 from streams.errors import InputError
-from streams.i18n import _
 from streams.settings import Settings
 from streams.storage import open_store
 from streams.storage.base import Store

@@ -9,12 +9,12 @@ from pathlib import Path
 from rich.console import Console
 from rich.progress import Progress
 
-from streams import i18n
+from schemas import i18n
+from schemas.i18n import _
 from streams.cli.common import ProgressObserver, _progress, _settings, err, out
 from streams.cli.run import _print_results
 from streams.errors import InputError
 from streams.harness.embedded import EmbeddedPipeline, RunObserver, produce_lines
-from streams.i18n import _
 from streams.importer.mapping import load_mapping
 from streams.importer.run import (
     Converted,

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import orjson
 
+from schemas.i18n import _
 from streams.cli.common import _ledger_store, out
 from streams.errors import InputError
-from streams.i18n import _
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

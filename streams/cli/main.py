@@ -8,9 +8,10 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from schemas import i18n
 from schemas.contracts import ContractError
+from schemas.i18n import _
 from simulators.errors import ScenarioFileError, SimulatorError
-from streams import i18n
 from streams.cli.common import DEFAULT_SCENARIO, err
 
 # Re-exported, with write_report (cli.run): importable from here as before the split.
@@ -37,7 +38,6 @@ from streams.cli.server import cmd_migrate, cmd_serve, cmd_verify, cmd_worker
 from streams.cli.simulate import cmd_replay, cmd_simulate
 from streams.cli.targets import cmd_targets_import, cmd_targets_show
 from streams.errors import WelfareMonitorError
-from streams.i18n import _
 from streams.settings import Settings
 
 # --- parser ---------------------------------------------------------------------------------

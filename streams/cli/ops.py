@@ -16,17 +16,17 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from schemas import i18n
+from schemas.i18n import _
 from simulators.faults import FaultInjector, FaultRangeError, FaultSpec
 from simulators.generator import PaymentCycle
 from simulators.scenario import load_scenario
-from streams import i18n
 from streams.cli.scenario_text import fault_range_error
 from streams.domain.alerts import AlertRules
 from streams.errors import InputError, WelfareMonitorError
 from streams.harness.catchup import CaughtUp, Undecided, wait_until_caught_up
 from streams.harness.service import EmbeddedService, ServiceInfo, describe, fetch_results
 from streams.harness.verify import Difference, differences
-from streams.i18n import _
 from streams.settings import Settings
 from streams.storage.queries import read_results
 

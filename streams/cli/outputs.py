@@ -6,10 +6,10 @@ import argparse
 import sys
 from pathlib import Path
 
-from streams import i18n
+from schemas import i18n
+from schemas.i18n import _
 from streams.cli.common import ProgressObserver, _data_dir_settings, _progress, err, out
 from streams.errors import InputError
-from streams.i18n import _
 from streams.settings import Settings
 
 # --- dashboards / export --------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """How results look in a terminal: the headline lines, tables, and JSON lines.
 
-Text and numbers are in the current language (streams.i18n); JSON lines are language-neutral.
+Text and numbers are in the current language (schemas.i18n); JSON lines are language-neutral.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from typing import Any
 import orjson
 from rich.table import Table
 
+from schemas.i18n import CHANNELS, FAILURE_REASONS, _, current
 from schemas.read_model import ratio
-from streams.i18n import CHANNELS, FAILURE_REASONS, _, current
 
 
 def rate(numerator: int, denominator: int) -> float | None:

@@ -11,8 +11,9 @@ from typing import Any
 import orjson
 from rich.progress import Progress
 
+from schemas import i18n
+from schemas.i18n import _
 from simulators.scenario import load_scenario
-from streams import i18n
 from streams.cli.common import ProgressObserver, _data_dir_settings, _progress, _settings, err, out
 from streams.cli.render import (
     alerts_summary,
@@ -27,7 +28,6 @@ from streams.domain.alerts import AlertRules
 from streams.errors import InputError
 from streams.harness.embedded import EmbeddedPipeline, Produced, count_events, data_directory
 from streams.harness.verify import compare
-from streams.i18n import _
 from streams.settings import Settings
 from streams.storage.queries import Results
 from streams.storage.targets import targets_summary

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from streams import i18n
-from streams.i18n import N_, _
+from schemas import i18n
+from schemas.i18n import N_, _
 
 # JSON Schema keywords (jsonschema's own messages, said again for translation) and the
 # checker's own codes.

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from schemas.i18n import _
 from streams.cli.common import _settings, err, out
-from streams.i18n import _
 from streams.settings import Settings
 
 # --- server mode ----------------------------------------------------------------------------

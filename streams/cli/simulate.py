@@ -9,17 +9,17 @@ from pathlib import Path
 import orjson
 from rich.progress import Progress
 
+from schemas import i18n
+from schemas.i18n import _
 from simulators.errors import SimulatorError
 from simulators.faults import FaultInjector, FaultSpec
 from simulators.generator import PaymentCycle
 from simulators.jsonl import write_lines
 from simulators.scenario import Scenario, load_scenario, scenario_names
-from streams import i18n
 from streams.cli.common import ProgressObserver, _progress, _settings, err, out
 from streams.cli.ops import faults_from, faults_given
 from streams.errors import InputError
 from streams.harness.embedded import count_events, produce_file, produce_lines
-from streams.i18n import _
 
 # --- simulate -------------------------------------------------------------------------------
 

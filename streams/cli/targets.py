@@ -10,11 +10,11 @@ from typing import Any
 
 from rich.table import Table
 
-from streams import i18n
+from schemas import i18n
+from schemas.i18n import N_, _
 from streams.cli.common import _store_settings, out
 from streams.cli.render import json_lines
 from streams.errors import InputError
-from streams.i18n import N_, _
 from streams.settings import Settings
 from streams.storage import open_store
 from streams.storage.base import Store

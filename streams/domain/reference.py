@@ -10,7 +10,7 @@ from functools import lru_cache
 
 from vietnam_provinces import Ward
 
-from streams.i18n import N_
+from schemas.i18n import N_
 
 # Province-of-registration codes in CCCDs: the 63 pre-2025 province codes, zero-padded.
 CCCD_REGISTRATION_CODES = frozenset(

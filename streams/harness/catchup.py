@@ -17,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from streams import i18n
+from schemas import i18n
+from schemas.i18n import _
 from streams.errors import WelfareMonitorError
-from streams.i18n import _
 from streams.storage.queries import Results
 
 

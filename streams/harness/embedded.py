@@ -16,11 +16,11 @@ from typing import Protocol
 
 from pydantic import SecretStr
 
+from schemas.i18n import _
 from streams.domain.ingest import redact
 from streams.domain.pseudonym import Pseudonymizer
 from streams.errors import InputError, PipelineError
 from streams.harness.broker import EmbeddedBroker, free_port
-from streams.i18n import _
 from streams.processes import python_module_args, spawn, stop, tail
 from streams.replay.kafka_io import (
     EventProducer,

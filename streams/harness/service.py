@@ -22,11 +22,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
+from schemas.i18n import _
 from streams.errors import PipelineError, WelfareMonitorError
 from streams.harness.broker import EmbeddedBroker, port_in_use
 from streams.harness.embedded import EmbeddedRun, embedded_settings
 from streams.harness.workers import WorkerGroup
-from streams.i18n import _
 from streams.replay.kafka_io import ensure_topics
 from streams.settings import Settings
 from streams.storage.queries import Results

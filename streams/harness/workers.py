@@ -17,9 +17,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from schemas.i18n import _
 from streams.errors import PipelineError
 from streams.harness.embedded import EmbeddedRun, WorkerHandle
-from streams.i18n import _
 from streams.replay.kafka_io import LagProbe
 from streams.settings import Settings
 

@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from schemas.i18n import _
 from streams.errors import InputError
-from streams.i18n import _
 
 KINDS = ("roster", "payments", "access-points")
 

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from schemas.i18n import _
 from streams.errors import InputError
-from streams.i18n import _
 from streams.importer.mapping import Mapping
 
 HEADER_SEARCH_ROWS = 20  # title lines above the header ("DANH SÁCH CHI TRẢ ...") are skipped

@@ -21,8 +21,8 @@ from typing import Any
 
 import orjson
 
+from schemas.i18n import _
 from streams.domain.reference import cccd_problem, commune_provinces
-from streams.i18n import _
 from streams.importer.mapping import Mapping, fold
 
 SOURCE = "import/{kind}"

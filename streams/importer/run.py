@@ -17,9 +17,9 @@ import orjson
 from pydantic import SecretStr
 
 from schemas.contracts import EventInvalid, validate_event
+from schemas.i18n import N_, _
 from streams.domain.ingest import redact
 from streams.errors import InputError
-from streams.i18n import N_, _
 from streams.importer.mapping import REQUIRED, Mapping
 from streams.importer.read import open_sheet
 from streams.importer.rows import RowError, RowReader

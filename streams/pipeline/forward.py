@@ -41,7 +41,7 @@ import orjson
 
 from streams.domain.ingest import Ingested, MessageResult, PaymentFact, Rejected, Rejection
 from streams.errors import PipelineError
-from streams.pipeline.agent import BatchOutput, Health, Source, dead_letter
+from streams.pipeline.outputs import BatchOutput, Health, Source, dead_letter
 from streams.storage import ledger
 
 VERSION = 1

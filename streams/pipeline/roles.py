@@ -36,19 +36,11 @@ from faust.types import EventT, StreamT
 from streams.domain.ingest import Arrival, MessageResult, Rejected, Rejection, redact
 from streams.faust_ext import reread_skipped
 from streams.pipeline import target_recheck
-from streams.pipeline.agent import (
-    HEALTH_TABLE,
-    BatchOutput,
-    Health,
-    PaymentsAgent,
-    Source,
-    consumer_lag,
-    dead_letter,
-    sent,
-)
+from streams.pipeline.agent import HEALTH_TABLE, PaymentsAgent, consumer_lag
 from streams.pipeline.batching import BatchingStream
 from streams.pipeline.forward import HEALTH_KEY, forwards, health_message, take_forwarded
 from streams.pipeline.ingest_pool import IngestPool
+from streams.pipeline.outputs import BatchOutput, Health, Source, dead_letter, sent
 from streams.settings import Settings
 from streams.storage.sink import ClickHouseSink
 

@@ -17,13 +17,13 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from streams import i18n
+from schemas import i18n
+from schemas.i18n import N_, _
 from streams.domain.ledger import current, fact_of, records, stored_at
 from streams.domain.pseudonym import Pseudonymizer
 from streams.domain.reference import cccd_problem
 from streams.domain.statistics import Status, status_of
 from streams.errors import InputError
-from streams.i18n import N_, _
 from streams.storage.base import Store
 
 STATUSES = ("unpaid", "failed", "paid_twice", "unknown", "cashless")

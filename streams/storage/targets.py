@@ -11,12 +11,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from streams import i18n
+from schemas import i18n
+from schemas.i18n import _
 from streams.domain.alerts import BEHIND_TARGET, Alert, AlertRules, behind_target
 from streams.domain.reference import commune_provinces
 from streams.domain.statistics import CommuneId
 from streams.errors import InputError
-from streams.i18n import _
 from streams.settings import Settings
 from streams.storage.base import Store
 from streams.storage.queries import BEHIND_TARGET_SQL, TARGET_PROGRESS_SQL, latest_period, normalise

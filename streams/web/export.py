@@ -10,8 +10,8 @@ import io
 import json
 from typing import Any
 
+from schemas.i18n import N_, Lang, _
 from streams.errors import InputError
-from streams.i18n import N_, Lang, _
 from streams.storage.base import Store
 from streams.storage.queries import COVERAGE_GAPS_SQL, latest_period, normalise
 

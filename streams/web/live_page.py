@@ -13,8 +13,7 @@ from importlib.resources import files
 from typing import Any
 from urllib.parse import urlencode
 
-from schemas.read_model import cashless_rate
-from streams.i18n import (
+from schemas.i18n import (
     ALERT_KINDS,
     CHANNELS,
     FAILURE_REASONS,
@@ -23,6 +22,7 @@ from streams.i18n import (
     PROGRAMMES,
     Lang,
 )
+from schemas.read_model import cashless_rate
 from streams.web.html_parts import Column, bars, esc, point_map, table
 
 ASSETS = files("streams.web") / "assets"

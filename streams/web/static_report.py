@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from schemas.i18n import Lang, _
 from streams.errors import InputError, WelfareMonitorError
-from streams.i18n import Lang, _
 from streams.storage.base import Store
 from streams.web.live_data import _PERIOD, PageParams, run_panel, snapshot
 from streams.web.live_page import render_page

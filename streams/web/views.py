@@ -17,8 +17,8 @@ from typing import Any
 import faust
 from faust.web import Request, Response, View
 
+from schemas.i18n import Lang, parse_language
 from streams.errors import InputError, StorageError
-from streams.i18n import Lang, parse_language
 from streams.storage.base import Store
 from streams.storage.queries import read_results
 from streams.web.live_data import PageParams, run_panel, snapshot

@@ -60,4 +60,21 @@ def run_on(services: ServiceFactory, name: str, file_events: int) -> Run:
     )
     results = service.wait()
     service.stop()
+    refresh_followup(service.data_dir, service.settings)
     return Run(results, cycle.truth.to_json(), ids, service.data_dir, service.settings)
+
+
+def refresh_followup(data_dir: Path, settings: Settings) -> None:
+    """Fill the follow-up table of a stopped run's chDB, as the operators' cron does
+    (`welfare-monitor followup refresh`, docs/server-mode.md): the commune dashboard's
+    follow-up panel reads that table only."""
+    from streams.cli.followup import refresh
+    from streams.storage.clickhouse_store import ClickHouseStore
+    from streams.storage.factory import chdb_dsn
+
+    store = ClickHouseStore(chdb_dsn(data_dir / "chdb"), settings.clickhouse_database)
+    store.open()
+    try:
+        refresh(store)
+    finally:
+        store.close()

@@ -14,11 +14,11 @@ from typing import Any
 
 import pytest
 
+from schemas.i18n import Lang
 from simulators.generator import PaymentCycle
 from simulators.jsonl import write_jsonl
 from simulators.scenario import load_scenario
 from streams.harness.embedded import EmbeddedPipeline
-from streams.i18n import Lang
 from streams.settings import Settings
 from tests.support.names import unique
 from tests.support.runs import Run

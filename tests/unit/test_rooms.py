@@ -94,7 +94,7 @@ def test_the_check_sees_a_forbidden_import(tmp_path: Path) -> None:
 def test_every_module_lives_in_a_room() -> None:
     loose = [p.name for p in STREAMS.glob("*.py") if p.stem not in TOP_LEVEL]
     packages = {p.parent.name for p in STREAMS.glob("*/__init__.py")}
-    assert loose == [], "move these into a room (tools/relayout.py MAPPING)"
+    assert loose == [], "move these into a room (docs/development.md: the rooms)"
     assert packages <= {*ROOMS, "importer"}, "a package outside the rooms"
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from dashboards.build import build_all, source_boards
 from dashboards.i18n import COLUMN_LABELS, texts, uid_for
-from streams.i18n import Lang
+from schemas.i18n import Lang
 
 
 def renames(board: dict[str, Any], title: str) -> dict[str, str]:

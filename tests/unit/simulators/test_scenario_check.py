@@ -128,7 +128,7 @@ def test_a_custom_file_runs_and_a_broken_one_never_reaches_the_generator(
     bad = _with(tmp_path, {"beneficiaries": 0})
     with pytest.raises(ScenarioFileError, match="beneficiaries"):
         load_scenario(str(bad))
-    assert main(["simulate", "--scenario", str(bad), "--out", str(out)]) == 1
+    assert main(["simulate", "--scenario", str(bad), "--out", str(out), "--lang", "en"]) == 1
     err = capsys.readouterr().err
     assert "custom.yaml has 1 problem(s)" in err and "Traceback" not in err
 

@@ -12,8 +12,8 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from streams import i18n
-from streams.i18n import LOCALE_DIR, Lang, compile_catalogue, parse_language
+from schemas import i18n
+from schemas.i18n import LOCALE_DIR, Lang, compile_catalogue, parse_language
 from streams.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
+from schemas.i18n import Lang
 from streams.cli.main import main
-from streams.i18n import Lang
 from tests.support.html_text import visible_text
 from tests.support.runs import Run
 

@@ -18,8 +18,9 @@ from streams.domain.ingest import Arrival, ingest_message
 from streams.domain.pseudonym import Pseudonymizer
 from streams.errors import PipelineError
 from streams.pipeline import forward
-from streams.pipeline.agent import BatchOutput, Health, PaymentsAgent, Source
+from streams.pipeline.agent import PaymentsAgent
 from streams.pipeline.forward import forwards, take_forwarded
+from streams.pipeline.outputs import BatchOutput, Health, Source
 from tests.integration.streams.pipeline.test_payments import (  # noqa: F401 (fixtures)
     Topic,
     events,

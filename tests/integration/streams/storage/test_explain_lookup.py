@@ -177,14 +177,7 @@ def test_lookup_shows_a_persons_history_and_the_cccd_goes_nowhere(
         for p in data_dir.rglob("*")
         if p.is_file() and "chdb" not in p.parts
     ]
-    run = Run(
-        None,
-        {},
-        set(),
-        events_path,
-        data_dir,  # type: ignore[arg-type]
-        Settings(_env_file=None),
-    )
+    run = Run(None, {}, set(), data_dir, Settings(_env_file=None))  # type: ignore[arg-type]
     texts += _tables(run)
     assert len(texts) > 10
     assert not [t for t in texts if cccd in t]

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from rich.console import Console
 
-from streams import i18n
+from schemas import i18n
 from streams.cli.render import headline, lowest_rate_table, nation_summary
 
 ROW = {

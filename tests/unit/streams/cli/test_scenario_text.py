@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from schemas import i18n
 from simulators.scenario import SCENARIOS_DIR
 from simulators.scenario_check import check_file
-from streams import i18n
 from streams.cli.main import main
 from streams.cli.scenario_text import problem_line
 from streams.importer.mapping import load_mapping

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from streams import i18n
+from schemas import i18n
 from streams.errors import InputError
 from streams.importer.mapping import load_mapping
 from streams.importer.run import convert, dead_letter_rows, write_errors

@@ -16,9 +16,9 @@ import pytest
 
 from dashboards import panels
 from dashboards.macros import TimeRange, expand
+from schemas.i18n import use
 from schemas.read_model import NO_VALUE, cashless_rate, rate_sql, ratio
 from streams.cli.render import lowest_rate_table, rate
-from streams.i18n import use
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
 from streams.storage.migrate import migrate

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from streams import i18n
+from schemas import i18n
 from streams.errors import InputError
 from streams.settings import Settings
 from streams.storage import open_store

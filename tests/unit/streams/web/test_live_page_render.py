@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from streams.i18n import Lang
+from schemas.i18n import Lang
 from streams.web.live_page import render_content, render_page
 from tests.support.html_text import visible_text
 

@@ -2,8 +2,8 @@
 
 Vietnamese (`vi`) is the default, English (`en`) on request. The text is English in the code,
 marked with `_()` (translated now, in the current language) or `N_()` (only marked, translated
-where it is shown); `make i18n` extracts it into `streams/locale/messages.pot` and updates the
-committed `streams/locale/vi/LC_MESSAGES/messages.po`. The compiled `.mo` is not committed: it is
+where it is shown); `make i18n` extracts it into `schemas/locale/messages.pot` and updates the
+committed `schemas/locale/vi/LC_MESSAGES/messages.po`. The compiled `.mo` is not committed: it is
 used when `make i18n` built it and it is newer than the `.po`, and otherwise the `.po` is
 compiled in memory on first use, so a fresh clone needs no build step.
 
