@@ -151,3 +151,22 @@ def test_a_late_write_of_an_older_refresh_never_wins(store: ClickHouseStore) -> 
     nearest_atm.refresh(store)
     store.insert(nearest_atm.TABLE, older)  # a slow worker's snapshot lands last
     check(store, [(10.8, 106.7)], 2)
+
+
+def test_a_national_set_of_atms_is_refreshed_within_a_small_memory_cap(
+    store: ClickHouseStore,
+) -> None:
+    """The refresh's working memory is one running minimum per commune, not communes x ATMs.
+
+    2,809 open ATMs (the national month's count) against every commune, under ClickHouse's own
+    per-query cap (`max_memory_usage`, enforced by chDB's MemoryTracker). The `arrayMin` form
+    this replaced needed about 730 MB here and fails under the cap; the join needs about 40 MB.
+    """
+    store.command(
+        "INSERT INTO access_points SELECT concat('atm-', toString(number)), 'atm', 'x',"
+        " 8 + (number % 1500) / 100.0, 102 + (number % 900) / 100.0, 1, 1, 1, 1, now64(3)"
+        " FROM numbers(2809)"
+    )
+    store.command(nearest_atm.REFRESH_SQL.rstrip() + "\nSETTINGS max_memory_usage = 200000000\n")
+    atms = [(8 + (n % 1500) / 100.0, 102 + (n % 900) / 100.0) for n in range(2809)]
+    check(store, atms, 2809)
