@@ -1,3 +1,4 @@
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,57 @@ def test_string_parameters_round_trip_whatever_they_hold(chdb_store: ClickHouseS
     for value in ("a\nb", "x\\y", "q'z", "tab\there", "back\\nslash", "\r\n"):
         rows = chdb_store.query("SELECT {v:String} AS v", {"v": value})
         assert rows == [{"v": value}]
+
+
+def _ids_layout(store: ClickHouseStore) -> tuple[list[str], list[tuple[str, str]]]:
+    tables = store.query(
+        "SELECT name, engine_full FROM system.tables"
+        " WHERE database = currentDatabase() AND name LIKE 'ledger_ids%' ORDER BY name"
+    )
+    rows = store.query("SELECT event_id, digest FROM ledger_ids ORDER BY event_id, digest")
+    return [f"{t['name']}: {t['engine_full']}" for t in tables], [
+        (r["event_id"], r["digest"]) for r in rows
+    ]
+
+
+def test_012_rebuilds_ledger_ids_with_small_granules_keeping_every_row_and_reruns_safely(
+    tmp_path: Path, chdb_store: ClickHouseStore
+) -> None:
+    """A store migrated before 012 keeps every id through the rebuild, ends with one
+    `ledger_ids` in the new layout, and a re-run after a crash at the EXCHANGE (the old layout
+    left behind as `ledger_ids_012`, 012 not yet recorded) ends the same."""
+    before = tmp_path / "before"
+    before.mkdir()
+    for m in discover():
+        if m.version < 12:
+            (before / m.path.name).write_text(m.path.read_text())
+    migrate(chdb_store, before)
+    ids = [
+        {
+            "event_id": f"ev-{i:05d}",
+            "digest": f"d{i % 3}",
+            "received_at": datetime(2026, 1, 1, tzinfo=UTC),
+        }
+        for i in range(3000)
+    ]
+    chdb_store.insert("ledger_ids", ids)
+    want = sorted((r["event_id"], r["digest"]) for r in ids)
+    assert "index_granularity = 256" not in _ids_layout(chdb_store)[0][0]
+
+    assert migrate(chdb_store) == ["012_ledger_ids_granules"]
+    tables, rows = _ids_layout(chdb_store)
+    assert rows == want
+    assert len(tables) == 1
+    assert tables[0].startswith("ledger_ids: ReplacingMergeTree ORDER BY (event_id, digest)")
+    assert "index_granularity = 256" in tables[0] and "max_compress_block_size = 16384" in tables[0]
+
+    # A crash right after the EXCHANGE: the old layout is still there and 012 is not recorded.
+    chdb_store.command(
+        "CREATE TABLE ledger_ids_012 (event_id String, digest String,"
+        " received_at DateTime64(3, 'UTC')) ENGINE = ReplacingMergeTree ORDER BY (event_id, digest)"
+    )
+    chdb_store.command(
+        "ALTER TABLE schema_migrations DELETE WHERE version = 12 SETTINGS mutations_sync = 1"
+    )
+    assert migrate(chdb_store) == ["012_ledger_ids_granules"]
+    assert _ids_layout(chdb_store) == (tables, want)
