@@ -19,7 +19,7 @@ from streams.settings import Settings
 from streams.storage import open_store
 from streams.storage.base import Store
 from streams.storage.migrate import migrate
-from streams.storage.queries import ACTIVE_ALERTS_SQL, Results, normalise
+from streams.storage.queries import ACTIVE_ALERTS_SQL, Results, normalise_rows
 from streams.storage.targets import (
     TargetAlerts,
     evaluate_alerts,
@@ -46,7 +46,7 @@ def load_scenario_targets(name: str, settings: Settings, results: Results) -> Re
     try:
         store_targets(store, read_targets(path))
         evaluate_alerts(store, settings)
-        alerts = [normalise(r) for r in store.query(ACTIVE_ALERTS_SQL)]
+        alerts = normalise_rows(store.query(ACTIVE_ALERTS_SQL))
         return dataclasses.replace(results, targets=progress(store, settings), alerts=alerts)
     finally:
         store.close()

@@ -19,7 +19,12 @@ from streams.domain.statistics import CommuneId
 from streams.errors import InputError
 from streams.settings import Settings
 from streams.storage.base import Store
-from streams.storage.queries import BEHIND_TARGET_SQL, TARGET_PROGRESS_SQL, latest_period, normalise
+from streams.storage.queries import (
+    BEHIND_TARGET_SQL,
+    TARGET_PROGRESS_SQL,
+    latest_period,
+    normalise_rows,
+)
 
 # Column -> accepted headers (English or Vietnamese, case-insensitive).
 COLUMNS = {
@@ -186,9 +191,10 @@ def progress(
     period: str | None = None,
     today: date | None = None,
     behind_only: bool = False,
+    commune: int | None = None,
 ) -> list[dict[str, Any]]:
     """Every commune's progress against its target in `period` (default: the latest), or
-    only those behind, ranked."""
+    only those behind, ranked; only `commune`'s when given (filtered in SQL)."""
     period = period or latest_period(store)
     if period is None:
         return []
@@ -196,9 +202,10 @@ def progress(
         "period": period,
         "default_target": settings.alert_cashless_target,
         "today": today or datetime.now(UTC).date(),
+        "commune": commune or 0,
     }
     sql = BEHIND_TARGET_SQL if behind_only else TARGET_PROGRESS_SQL
-    return [normalise(r) for r in store.query(sql, params)]
+    return normalise_rows(store.query(sql, params))
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from typing import Any
 from schemas.i18n import N_, Lang, _
 from streams.errors import InputError
 from streams.storage.base import Store
-from streams.storage.queries import COVERAGE_GAPS_SQL, latest_period, normalise
+from streams.storage.queries import COVERAGE_GAPS_SQL, latest_period, normalise_rows
 
 COVERAGE_COLUMNS = (
     "rank",
@@ -64,7 +64,7 @@ def coverage_rows(store: Store, period: str | None = None) -> list[dict[str, Any
     period = period or latest_period(store)
     if period is None:
         raise InputError(_("there are no statistics yet: run the pipeline first"))
-    rows = [normalise(r) for r in store.query(COVERAGE_GAPS_SQL, {"period": period})]
+    rows = normalise_rows(store.query(COVERAGE_GAPS_SQL, {"period": period}))
     if not rows:
         raise InputError(_("no statistics for period {period}").format(period=period))
     return [{"rank": i, "period": period, **r} for i, r in enumerate(rows, start=1)]

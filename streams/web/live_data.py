@@ -13,7 +13,7 @@ from dashboards import panels as p
 from dashboards.macros import TimeRange, expand
 from streams.errors import InputError
 from streams.storage.base import Store
-from streams.storage.queries import latest_period, normalise
+from streams.storage.queries import latest_period, normalise_rows
 
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 PROGRAMMES = frozenset(
@@ -83,7 +83,7 @@ def run_panel(store: Store, key: str, params: PageParams) -> list[dict[str, Any]
     window = TimeRange(now - timedelta(hours=1), now + timedelta(minutes=1), 5)
     sql = expand(query.sql, _variables(store, params), window)
     rows = store.query(sql + "\nSETTINGS output_format_json_quote_64bit_integers = 0")
-    return [normalise(row) for row in rows]
+    return normalise_rows(rows)
 
 
 def snapshot(store: Store, params: PageParams) -> dict[str, Any]:
@@ -130,12 +130,13 @@ def followup(store: Store, period: str | None, commune: int | None) -> list[dict
 
 
 def target_progress(store: Store, period: str, commune: int | None) -> list[dict[str, Any]]:
-    """Progress against target per commune (or the one commune), for the page's API."""
+    """Progress against target per commune (or the one commune, filtered in SQL), for the
+    page's API."""
     from streams.settings import Settings
     from streams.storage.targets import progress
 
-    rows = progress(store, Settings(), period)
+    rows = progress(store, Settings(), period, commune=commune)
     for row in rows:  # JSON-safe dates
         if row.get("deadline") is not None:
             row["deadline"] = str(row["deadline"])
-    return [r for r in rows if commune is None or r["commune_code"] == commune]
+    return rows

@@ -147,6 +147,8 @@ def test_the_same_progress_as_the_sql(tmp_path: Path) -> None:
         settings = Settings(alert_cashless_target=0.03)
         today = date(2023, 9, 1)
         by_sql = {r["commune_code"]: r for r in progress(store, settings, "2023-06", today)}
+        for commune in by_sql:  # one commune, filtered in SQL: the same row
+            assert progress(store, settings, "2023-06", today, commune=commune) == [by_sql[commune]]
         rows = [TargetRow.of(r) for r in store.query("SELECT * FROM targets FINAL")]
     finally:
         store.close()
