@@ -10,7 +10,9 @@ Commit order, the same for every role. A batch (at most `batch_max_bytes`, at mo
 `batch_within_s` apart) is
 1. prepared: `all` and `ingest` hand its raw values to the ingest helpers as soon as it is
    taken, so the next batch is ingested while this one is handled;
-2. handled: `all` and `store` store its new events in the ledger, then the refolded rows, the
+2. handled as soon as it is prepared and the batch before it is handled (batches are handled
+   in the order taken, never two at once; the next one fills meanwhile):
+   `all` and `store` store its new events in the ledger, then the refolded rows, the
    alerts (announced before they are stored) and the dead letters (streams/pipeline/agent.py);
    `ingest` sends its dead letters and its forwards and waits until the broker has them all;
 3. acknowledged, event by event, only then: Faust commits an offset once everything before it
@@ -26,6 +28,7 @@ import logging
 import os
 import socket
 import traceback
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
@@ -47,6 +50,8 @@ from streams.storage.sink import ClickHouseSink
 log = logging.getLogger(__name__)
 
 Prepare = Callable[[Sequence[EventT]], Awaitable[Any]]
+# Batches prepared or handled at once: one being handled, one being prepared.
+IN_FLIGHT = 2
 Handle = Callable[[Sequence[EventT], Any], Awaitable[None]]
 
 
@@ -77,37 +82,54 @@ class BatchLoop:
         self.app.timer(interval=1.0)(self.reread_gaps)
 
     async def run(self, stream: StreamT) -> None:
-        """Take batches; prepare each as soon as it is taken, finish the one before it.
+        """Take batches; each one is prepared as soon as it is taken and handled as soon as
+        it is prepared and the batch before it is handled, while the next one fills.
 
-        The idle ticks (empty batches) finish a held batch when nothing else arrives. Faust
-        waits for the acks before a rebalance goes on (stream_wait_empty)."""
+        At most `IN_FLIGHT` batches are prepared or handled at once; the next is taken only
+        when one of them is done (back-pressure: the stream buffers nothing meanwhile).
+        Faust waits for the acks before a rebalance goes on (stream_wait_empty); a stopping
+        agent cancels its batches, unacknowledged, so they are read again."""
         batching = cast(BatchingStream, stream)
-        ahead: tuple[Sequence[EventT], asyncio.Future[Any]] | None = None
-        async for batch in batching.take_bytes(
-            self.settings.batch_max_bytes, self.settings.batch_within_s, ack=False, idle=True
-        ):
-            try:
-                taken = (batch, asyncio.ensure_future(self.prepare(batch))) if batch else None
-                if ahead is not None:
-                    await self.finish(batching, *ahead)
-                ahead = taken
-            except Exception as e:
-                # Where it failed: code locations only, no values (they may hold IDs).
-                log.critical(
-                    "batch failed, stopping the worker: %s\n%s",
-                    redact(repr(e)),
-                    "".join(traceback.format_tb(e.__traceback__)),
-                )
-                os._exit(70)
+        in_flight: deque[asyncio.Task[None]] = deque()
+        try:
+            async for batch in batching.take_bytes(
+                self.settings.batch_max_bytes, self.settings.batch_within_s, ack=False, idle=True
+            ):
+                if batch:
+                    before = in_flight[-1] if in_flight else None
+                    in_flight.append(asyncio.ensure_future(self.through(batching, batch, before)))
+                while in_flight and (len(in_flight) >= IN_FLIGHT or in_flight[0].done()):
+                    await in_flight.popleft()
+        finally:
+            for task in in_flight:
+                task.cancel()
 
-    async def finish(
-        self, stream: BatchingStream, batch: Sequence[EventT], preparing: asyncio.Future[Any]
+    async def through(
+        self,
+        stream: BatchingStream,
+        batch: Sequence[EventT],
+        before: asyncio.Future[None] | None,
     ) -> None:
-        """Handle a prepared batch, then acknowledge its events."""
-        await self.handle(batch, await preparing)
-        for event in batch:
-            await stream.ack(event)
-        self.batches_done += 1
+        """Prepare `batch`, wait for the batch before it, handle it, then acknowledge its
+        events. Any exception stops the worker (exit 70) before anything is acknowledged."""
+        try:
+            prepared = await self.prepare(batch)
+            if before is not None:
+                await before
+            await self.handle(batch, prepared)
+            for event in batch:
+                await stream.ack(event)
+            self.batches_done += 1
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:
+            # Where it failed: code locations only, no values (they may hold IDs).
+            log.critical(
+                "batch failed, stopping the worker: %s\n%s",
+                redact(repr(e)),
+                "".join(traceback.format_tb(e.__traceback__)),
+            )
+            os._exit(70)
 
     async def reread_gaps(self) -> None:
         """Fetch a partition again whose message was passed over (streams/faust_ext)."""
