@@ -232,7 +232,12 @@ def history_and_queries(
 ) -> tuple[list[float], float | None]:
     """Add `months` generated national months (streams/harness/bench_history.py), then time every
     dashboard panel query and every live-page query; returns (timings ms, load seconds)."""
-    from streams.harness.bench_history import load_history, page_query_latencies, today_period
+    from streams.harness.bench_history import (
+        load_history,
+        page_query_latencies,
+        today_period,
+        wait_for_merges,
+    )
     from streams.storage.queries import latest_period
 
     store = open_store(settings)
@@ -242,6 +247,9 @@ def history_and_queries(
         if months:
             on_stage(f"loading {months} national months of history (INSERT ... SELECT)")
             loaded = load_history(store, latest, months, HISTORY_LEDGER_ROWS)
+            on_stage("waiting for ClickHouse to merge the generated history")
+            waited = wait_for_merges(store)
+            on_stage(f"merges done after {waited:.0f} s")
         rows = store.query(
             "SELECT any(commune_code) AS c FROM commune_programme_stats WHERE period = {p:String}",
             {"p": latest},

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from streams.harness.bench_history import history_periods, load_history, page_query_latencies
+import pytest
+
+from streams.harness.bench_history import (
+    MERGES_SQL,
+    history_periods,
+    load_history,
+    page_query_latencies,
+    wait_for_merges,
+)
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
 from streams.storage.migrate import migrate, seed_admin_units
@@ -66,3 +74,37 @@ def test_dashboard_queries_are_timed_when_a_variable_query_returns_no_rows(tmp_p
         store.close()
     targets = sum(len(p["targets"]) for b in build_all().values() for p in b["panels"])
     assert len(query_latencies(settings, rounds=1)) == targets > 0
+
+
+class MergingStore:
+    """Answers MERGES_SQL with the counts given, then 0."""
+
+    def __init__(self, counts: list[int]) -> None:
+        self.counts = counts
+        self.asked = 0
+
+    def query(self, sql: str, parameters: object = None) -> list[dict[str, int]]:
+        assert sql == MERGES_SQL
+        self.asked += 1
+        return [{"n": self.counts.pop(0) if self.counts else 0}]
+
+
+def test_the_query_timings_wait_for_the_merges_of_the_generated_history(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("streams.harness.bench_history.time.sleep", lambda s: None)
+    store = MergingStore([2, 1])
+    assert wait_for_merges(store) >= 0  # type: ignore[arg-type]
+    assert store.asked == 3  # two readings with merges running, then none
+    busy = MergingStore([1] * 10_000)
+    assert wait_for_merges(busy, timeout_s=0.0) == pytest.approx(0.0, abs=0.5)  # type: ignore[arg-type]
+    assert busy.asked == 0  # bounded: no reading after the timeout
+
+
+def test_merges_sql_runs_on_chdb(tmp_path: Path) -> None:
+    store = ClickHouseStore(chdb_dsn(tmp_path / "db"), "bench_merges")
+    store.open()
+    try:
+        assert wait_for_merges(store, timeout_s=30.0) < 30.0
+    finally:
+        store.close()
