@@ -24,7 +24,7 @@ from simulators.scenario import load_scenario
 from streams.cli.scenario_text import fault_range_error
 from streams.domain.alerts import AlertRules
 from streams.errors import InputError, WelfareMonitorError
-from streams.harness.catchup import CaughtUp, Undecided, wait_until_caught_up
+from streams.harness.catchup import CaughtUp, GroupLag, Undecided, wait_until_caught_up
 from streams.harness.service import EmbeddedService, ServiceInfo, describe, fetch_results
 from streams.harness.verify import Difference, differences
 from streams.settings import Settings
@@ -83,48 +83,6 @@ def served_settings(base: Settings, info: ServiceInfo) -> Settings:
             "broker_exact_end_offsets": True,
         }
     )
-
-
-class GroupLag:
-    """The consumer group's committed offsets against the events topic's log end, plus the
-    store agent's on the accepted topic (`--workers N`; empty otherwise, docs/workers.md)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self._probes: list[Any] = []
-
-    def offsets(self) -> tuple[int, int]:
-        from kafka.errors import KafkaError
-
-        from streams.replay.kafka_io import LagProbe, unreachable
-
-        s = self.settings
-        try:
-            if not self._probes:
-                self._probes = [
-                    LagProbe(
-                        s.kafka_bootstrap_servers,
-                        group,
-                        topic,
-                        exact_end=s.broker_exact_end_offsets,
-                    )
-                    for group, topic in (
-                        (s.app_id, s.events_topic),
-                        (s.store_group, s.accepted_topic),
-                    )
-                ]
-            # The events topic first: once it is committed, every forward is in the
-            # accepted topic, whose end is read after.
-            events, accepted = (probe.offsets() for probe in self._probes)
-            if events[0] < events[1]:
-                return events
-            return events[0] + accepted[0], events[1] + accepted[1]
-        except KafkaError as e:
-            raise unreachable(s.kafka_bootstrap_servers, e) from e
-
-    def close(self) -> None:
-        for probe in self._probes:
-            probe.close()
 
 
 def _probe(settings: Settings, data_dir: str | None) -> GroupLag | None:

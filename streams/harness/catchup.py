@@ -15,11 +15,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from schemas import i18n
 from schemas.i18n import _
 from streams.errors import WelfareMonitorError
+from streams.settings import Settings
 from streams.storage.queries import Results
 
 
@@ -89,3 +90,45 @@ def wait_until_caught_up(
                 ).format(seconds=shown)
             )
         sleep(poll_s)
+
+
+class GroupLag:
+    """The consumer group's committed offsets against the events topic's log end, plus the
+    store agent's on the accepted topic (`--workers N`; empty otherwise, docs/workers.md)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._probes: list[Any] = []
+
+    def offsets(self) -> tuple[int, int]:
+        from kafka.errors import KafkaError
+
+        from streams.replay.kafka_io import LagProbe, unreachable
+
+        s = self.settings
+        try:
+            if not self._probes:
+                self._probes = [
+                    LagProbe(
+                        s.kafka_bootstrap_servers,
+                        group,
+                        topic,
+                        exact_end=s.broker_exact_end_offsets,
+                    )
+                    for group, topic in (
+                        (s.app_id, s.events_topic),
+                        (s.store_group, s.accepted_topic),
+                    )
+                ]
+            # The events topic first: once it is committed, every forward is in the
+            # accepted topic, whose end is read after.
+            events, accepted = (probe.offsets() for probe in self._probes)
+            if events[0] < events[1]:
+                return events
+            return events[0] + accepted[0], events[1] + accepted[1]
+        except KafkaError as e:
+            raise unreachable(s.kafka_bootstrap_servers, e) from e
+
+    def close(self) -> None:
+        for probe in self._probes:
+            probe.close()

@@ -160,8 +160,7 @@ class ServiceHandle:
 
     def wait(self, timeout_s: float = 180.0) -> Results:
         """The figures once the worker has caught up with everything sent."""
-        from streams.cli.ops import GroupLag
-        from streams.harness.catchup import wait_until_caught_up
+        from streams.harness.catchup import GroupLag, wait_until_caught_up
 
         settings = self.service.settings
         assert settings is not None, "the service is not started"
