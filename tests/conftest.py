@@ -14,6 +14,7 @@ from streams.harness.broker import EmbeddedBroker
 from streams.harness.testing import ServiceFactory
 from streams.storage.clickhouse_store import ClickHouseStore
 from streams.storage.factory import chdb_dsn
+from streams.storage.migrate import migrate
 from tests.support.kafka_server import KafkaServer
 from tests.support.names import unique
 from tests.support.runs import Run, run_on
@@ -62,6 +63,13 @@ def chdb_store(tmp_path: Path) -> Iterator[ClickHouseStore]:
     store.open()
     yield store
     store.close()
+
+
+@pytest.fixture
+def store(chdb_store: ClickHouseStore) -> ClickHouseStore:
+    """`chdb_store` with every migration applied."""
+    migrate(chdb_store)
+    return chdb_store
 
 
 @pytest.fixture(scope="session")

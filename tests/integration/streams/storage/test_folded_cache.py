@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -19,23 +17,11 @@ from streams.domain.pseudonym import Pseudonymizer
 from streams.domain.statistics import CommuneId
 from streams.storage import ledger
 from streams.storage.clickhouse_store import ClickHouseStore
-from streams.storage.factory import chdb_dsn
 from streams.storage.folded_cache import EMPTY, FINGERPRINTS_SQL, FoldedCache, add, stored_ms
-from streams.storage.migrate import migrate
 from streams.storage.sink import ClickHouseSink
-from tests.support.names import unique
 from tests.support.scenarios import simulate, small_scenario
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[ClickHouseStore]:
-    s = ClickHouseStore(chdb_dsn(tmp_path / "chdb"), unique("test"))
-    s.open()
-    migrate(s)
-    yield s
-    s.close()
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ than the snapshot it would otherwise replace.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -30,15 +30,6 @@ from tests.support.names import unique
 from tests.support.scenarios import simulate, small_scenario
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[ClickHouseStore]:
-    s = ClickHouseStore(chdb_dsn(tmp_path / "chdb"), unique("test"))
-    s.open()
-    migrate(s)
-    yield s
-    s.close()
 
 
 @pytest.fixture(scope="module")

@@ -7,32 +7,18 @@ src/Processors/Merges/Algorithms/ReplacingSortedAlgorithm.cpp; FINAL applies it 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from streams.storage import nearest_atm
 from streams.storage.clickhouse_store import ClickHouseStore
-from streams.storage.factory import chdb_dsn
-from streams.storage.migrate import migrate
 from streams.storage.queries import COVERAGE_GAPS_SQL
-from tests.support.names import unique
 
 pytestmark = pytest.mark.integration
 
 AT = datetime(2026, 1, 1, tzinfo=UTC)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[ClickHouseStore]:
-    s = ClickHouseStore(chdb_dsn(tmp_path / "chdb"), unique("test"))
-    s.open()
-    migrate(s)
-    yield s
-    s.close()
 
 
 def point(ap: str, kind: str, lat: float, lon: float, is_open: int, version: int) -> dict[str, Any]:
