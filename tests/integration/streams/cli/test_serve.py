@@ -8,10 +8,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.support.processes import start_serve
 
 pytestmark = pytest.mark.integration
 
@@ -32,19 +33,8 @@ def _children(pid: int) -> list[int]:
 
 def test_serve_replay_verify_then_ctrl_c(tmp_path: Path) -> None:
     data_dir = tmp_path / "served"
-    log = (tmp_path / "serve.log").open("wb")
-    serve = subprocess.Popen(
-        [*CLI, "serve", "--data-dir", str(data_dir)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env=_env(),
-    )
+    serve = start_serve(data_dir, tmp_path / "serve.log", _env())
     try:
-        deadline = time.monotonic() + 180
-        while not (data_dir / "service.json").exists():
-            assert serve.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, "serve did not come up"
-            time.sleep(0.5)
         info = json.loads((data_dir / "service.json").read_text())
         assert info["pid"] == serve.pid
         key = data_dir / "pseudonym.key"
@@ -107,7 +97,6 @@ def test_serve_replay_verify_then_ctrl_c(tmp_path: Path) -> None:
     finally:
         serve.send_signal(signal.SIGINT)
         code = serve.wait(60)
-        log.close()
     served = (tmp_path / "serve.log").read_text()
     assert code == 0, served
     assert f"đang phục vụ {data_dir}: broker" in served and "trang theo dõi http://" in served

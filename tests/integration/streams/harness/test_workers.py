@@ -40,6 +40,7 @@ from tests.integration.streams.replay.test_producer_keys_broker import (
 )
 from tests.support.kafka_server import KafkaServer
 from tests.support.names import unique
+from tests.support.processes import start_serve
 from tests.system.test_reliability import replay_speed
 
 pytestmark = pytest.mark.integration
@@ -223,19 +224,8 @@ def test_serve_cli_with_two_workers_replays_and_verifies(tmp_path: Path) -> None
     store agent are its children; `replay` and `verify --data-dir` find it as with one."""
     events, truth = scenario_files(tmp_path, "commune", seed=7)
     data_dir = tmp_path / "served"
-    with (tmp_path / "serve.log").open("wb") as log:
-        serve = subprocess.Popen(
-            [*CLI, "serve", "--data-dir", str(data_dir), "--workers", "2"],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=_env(),
-        )
+    serve = start_serve(data_dir, tmp_path / "serve.log", _env(), "--workers", "2")
     try:
-        deadline = time.monotonic() + 180
-        while not (data_dir / "service.json").exists():
-            assert serve.poll() is None, (tmp_path / "serve.log").read_text()
-            assert time.monotonic() < deadline, "serve did not come up"
-            time.sleep(0.5)
         children = subprocess.run(
             ["pgrep", "-P", str(serve.pid)], capture_output=True, text=True
         ).stdout.split()
