@@ -72,27 +72,17 @@ def commune_rows(lang: Lang, communes: list[dict[str, Any]]) -> list[str]:
     ]
 
 
+def report(run: Run, out: Path, *args: str) -> int:
+    """`welfare-monitor report --data-dir RUN --out OUT [ARGS]`; its exit code."""
+    return main(["report", "--data-dir", str(run.data_dir), "--out", str(out), *args])
+
+
 @pytest.mark.parametrize("code", ["vi", "en"])
 def test_the_report_and_its_pdf_read_without_scripts(
     drill_run: Run, tmp_path: Path, code: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     html_path, pdf_path = tmp_path / "report.html", tmp_path / "report.pdf"
-    assert (
-        main(
-            [
-                "report",
-                "--data-dir",
-                str(drill_run.data_dir),
-                "--out",
-                str(html_path),
-                "--pdf",
-                str(pdf_path),
-                "--lang",
-                code,
-            ]
-        )
-        == 0
-    )
+    assert report(drill_run, html_path, "--pdf", str(pdf_path), "--lang", code) == 0
     lang, truth = Lang(code), drill_run.truth
     total = june(truth["periods"])[0]
     headline = lang.counts(total["beneficiaries_paid_cashless"], total["beneficiaries_due"])
@@ -121,19 +111,7 @@ def test_a_report_per_province_and_per_commune(drill_run: Run, tmp_path: Path) -
     province = june(truth["provinces"])[0]
     out = tmp_path / "province.html"
     assert (
-        main(
-            [
-                "report",
-                "--data-dir",
-                str(drill_run.data_dir),
-                "--out",
-                str(out),
-                "--province",
-                str(province["province_code"]),
-                "--period",
-                "2023-06",
-            ]
-        )
+        report(drill_run, out, "--province", str(province["province_code"]), "--period", "2023-06")
         == 0
     )
     text = visible_text(out.read_text(encoding="utf-8"))
@@ -147,22 +125,7 @@ def test_a_report_per_province_and_per_commune(drill_run: Run, tmp_path: Path) -
 
     commune = min(june(truth["communes"]), key=lambda c: c["commune_code"])
     out = tmp_path / "commune.html"
-    assert (
-        main(
-            [
-                "report",
-                "--data-dir",
-                str(drill_run.data_dir),
-                "--out",
-                str(out),
-                "--commune",
-                str(commune["commune_code"]),
-                "--lang",
-                "en",
-            ]
-        )
-        == 0
-    )
+    assert report(drill_run, out, "--commune", str(commune["commune_code"]), "--lang", "en") == 0
     text = visible_text(out.read_text(encoding="utf-8"))
     english = Lang("en")
     assert (
@@ -196,7 +159,7 @@ def test_bad_report_arguments_are_one_line_errors(
     message: str,
 ) -> None:
     out = tmp_path / "r.html"
-    assert main(["report", "--data-dir", str(drill_run.data_dir), "--out", str(out), *args]) == 1
+    assert report(drill_run, out, *args) == 1
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert len(err.strip().splitlines()) == 1

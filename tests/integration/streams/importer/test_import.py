@@ -79,35 +79,20 @@ def _figures(data_dir: Path) -> tuple[dict[int, tuple[int, int, int]], int, dict
     return communes, points, dead
 
 
+def import_file(path: Path, kind: str, data: Path, *args: str) -> int:
+    """`welfare-monitor import PATH --kind KIND --data-dir DATA [ARGS]`; its exit code."""
+    return main(["import", str(path), "--kind", kind, "--data-dir", str(data), *args])
+
+
 @pytest.mark.integration
 def test_samples_give_their_figures_and_twice_changes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = tmp_path / "data"
     errors = tmp_path / "errors.csv"
-    assert (
-        main(["import", str(SAMPLES / "roster.xlsx"), "--kind", "roster", "--data-dir", str(data)])
-        == 0
-    )
-    assert (
-        main(
-            [
-                "import",
-                str(SAMPLES / "access-points.xlsx"),
-                "--kind",
-                "access-points",
-                "--data-dir",
-                str(data),
-            ]
-        )
-        == 0
-    )
-    assert (
-        main(
-            ["import", str(SAMPLES / "payments.csv"), "--kind", "payments", "--data-dir", str(data)]
-        )
-        == 0
-    )
+    assert import_file(SAMPLES / "roster.xlsx", "roster", data) == 0
+    assert import_file(SAMPLES / "access-points.xlsx", "access-points", data) == 0
+    assert import_file(SAMPLES / "payments.csv", "payments", data) == 0
     communes, points, dead = _figures(data)
     assert communes == _expected()
     assert points == len(_rows("access-points.csv"))
@@ -117,18 +102,7 @@ def test_samples_give_their_figures_and_twice_changes_nothing(
     # without the CCCD; its good rows are rows already imported, so the figures stay.
     capsys.readouterr()
     assert (
-        main(
-            [
-                "import",
-                str(SAMPLES / "payments-bad-rows.csv"),
-                "--kind",
-                "payments",
-                "--data-dir",
-                str(data),
-                "--errors",
-                str(errors),
-            ]
-        )
+        import_file(SAMPLES / "payments-bad-rows.csv", "payments", data, "--errors", str(errors))
         == 3
     )
     captured = capsys.readouterr()
@@ -159,33 +133,16 @@ def test_samples_give_their_figures_and_twice_changes_nothing(
     assert not any(c in reason for c in cccds for reason in reasons)
 
     # Twice, and the same rows from the other format: nothing changes.
+    assert import_file(SAMPLES / "payments.xlsx", "payments", data) == 0
     assert (
-        main(
-            [
-                "import",
-                str(SAMPLES / "payments.xlsx"),
-                "--kind",
-                "payments",
-                "--data-dir",
-                str(data),
-            ]
-        )
-        == 0
-    )
-    assert (
-        main(
-            [
-                "import",
-                str(SAMPLES / "payments-bad-rows.csv"),
-                "--kind",
-                "payments",
-                "--data-dir",
-                str(data),
-                "--errors",
-                str(errors),
-                "--lang",
-                "en",
-            ]
+        import_file(
+            SAMPLES / "payments-bad-rows.csv",
+            "payments",
+            data,
+            "--errors",
+            str(errors),
+            "--lang",
+            "en",
         )
         == 3
     )
@@ -226,7 +183,7 @@ def test_a_corrected_row_replaces_the_earlier_one(
         (SAMPLES / "payments.csv", "payments"),
         (corrected, "payments"),
     ):
-        assert main(["import", str(path), "--kind", kind, "--data-dir", str(data)]) == 0
+        assert import_file(path, kind, data) == 0
     assert not old_register.exists()
     captured = capsys.readouterr()
     assert "rows.jsonl" in (captured.out + captured.err).replace("\n", "")
