@@ -1,48 +1,9 @@
 import itertools
 import random
 
-from streams.domain.ingest import PaymentFact
 from streams.domain.ledger import records
-from streams.domain.statistics import CommuneId, Stats, stats_by_programme, status_of, total
-
-DAY = 86_400_000
-
-
-def fact(
-    kind: str,
-    who: str,
-    channel: str = "post_office_cash",
-    at: int = 0,
-    *,
-    n: int = 0,
-    programme: str = "social_assistance",
-    amount: int = 500_000,
-    reason: str = "",
-) -> PaymentFact:
-    return PaymentFact(
-        event_id=f"{kind}-{who}-{n}",
-        event_type=kind,
-        period="2023-06",
-        programme=programme,
-        beneficiary=who,
-        province_code=52,
-        commune_code=21553,
-        channel=channel,
-        occurred_ms=at,
-        amount_vnd=amount,
-        reason=reason,
-        attempt=1,
-    )
-
-
-def apply_all(facts: list[PaymentFact]) -> Stats:
-    """The status rules over the ledger's fold of `facts` (one record per beneficiary)."""
-    statuses = [(who, status_of(record)) for who, record in records(facts).items()]
-    return total(stats_by_programme([statuses]))
-
-
-def people(n: int) -> list[str]:
-    return [f"{i:032x}" for i in range(n)]
+from streams.domain.statistics import CommuneId, stats_by_programme, status_of
+from tests.support.facts import DAY, apply_all, fact, people, retried_history
 
 
 def test_counts_distinct_beneficiaries_not_events() -> None:
@@ -99,13 +60,7 @@ def test_paid_twice_and_paid_without_being_due_are_flagged() -> None:
 
 def test_every_arrival_order_with_duplicates_gives_the_same_statistics() -> None:
     [a] = people(1)
-    history = [
-        fact("payment.scheduled", a),
-        fact("payment.failed", a, "bank_account", DAY, reason="invalid_account"),
-        fact("payment.succeeded", a, "commune_cash", 2 * DAY),
-        fact("payment.returned", a, "commune_cash", 3 * DAY),
-        fact("payment.succeeded", a, "e_wallet", 4 * DAY, n=1),
-    ]
+    history = retried_history(a)
     expected = apply_all(history)
     for order in itertools.permutations(history):
         assert apply_all([*order, order[0], order[-1]]) == expected

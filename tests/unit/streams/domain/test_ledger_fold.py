@@ -12,7 +12,7 @@ from streams.domain.ingest import PaymentFact
 from streams.domain.ledger import current, figures_of, stored_at
 from streams.domain.statistics import CommuneId, Stats
 from streams.harness.testing import build_scenario
-from tests.unit.streams.domain.test_aggregation import DAY, apply_all, fact, people
+from tests.support.facts import DAY, apply_all, fact, people, retried_history
 
 COMMUNE = CommuneId("2023-06", 52, 21553)
 
@@ -30,13 +30,7 @@ def same(a: Stats, b: Stats) -> bool:
 
 def test_one_history_in_every_order_with_repeats_folds_like_the_merge() -> None:
     [a] = people(1)
-    history = [
-        fact("payment.scheduled", a),
-        fact("payment.failed", a, "bank_account", DAY, reason="invalid_account"),
-        fact("payment.succeeded", a, "commune_cash", 2 * DAY),
-        fact("payment.returned", a, "commune_cash", 3 * DAY),
-        fact("payment.succeeded", a, "e_wallet", 4 * DAY, n=1),
-    ]
+    history = retried_history(a)
     expected = apply_all(history)
     assert expected.beneficiaries_paid_cashless == 1 and expected.payments_returned == 1
     for order in itertools.permutations(history):
